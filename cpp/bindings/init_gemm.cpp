@@ -1,0 +1,85 @@
+// bprop._core.gemm: the checked crossing into gemm::gemm. The Python front (bprop/linalg.py) has
+// already validated and normalised layouts; these checks keep a direct caller from crashing.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "bindings/init.h"
+#include "core/error.h"
+#include "gemm/gemm.h"
+
+namespace py = pybind11;
+
+namespace bprop::bindings {
+namespace {
+
+// The same numeric type in native byte order (numpy may hold several equal dtype objects).
+bool is_native(const py::dtype& dt, const py::dtype& want) {
+  return dt.num() == want.num() && (dt.byteorder() == '=' || dt.byteorder() == '|');
+}
+
+// A 2-D array whose rows are contiguous: pointer, shape and row stride in elements.
+struct MatrixView {
+  void* data;
+  long rows, cols, ld;
+};
+
+MatrixView matrix_view(const py::array& x, const char* name, bool writable) {
+  const auto fail = [&](const std::string& what) { throw TypeError(std::string("[gemm] ") + name + " " + what); };
+  if (x.ndim() != 2) throw ValueError(std::string("[gemm] ") + name + " must be 2-D; got " + std::to_string(x.ndim()) + "-D");
+  const long item = long(x.itemsize()), rows = long(x.shape(0)), cols = long(x.shape(1));
+  const long row_stride = long(x.strides(0)), col_stride = long(x.strides(1));
+  if (cols > 1 && col_stride != item) fail("must have contiguous rows (last-axis stride == itemsize)");
+  long ld = cols > 1 ? cols : 1;
+  if (rows > 1) {
+    if (row_stride % item != 0 || row_stride / item < ld) fail("has a row stride the GEMM cannot use");
+    ld = row_stride / item;
+  }
+  if (writable && !x.writeable()) fail("is read-only");
+  return {const_cast<void*>(x.data()), rows, cols, ld};
+}
+
+template <typename T>
+void run_gemm(const MatrixView& a, bool trans_a, const MatrixView& b, bool trans_b, const MatrixView& c, double alpha,
+              double beta) {
+  const long m = trans_a ? a.cols : a.rows, k = trans_a ? a.rows : a.cols;
+  const long kb = trans_b ? b.cols : b.rows, n = trans_b ? b.rows : b.cols;
+  if (k != kb || c.rows != m || c.cols != n)
+    throw ValueError("[gemm] shapes do not match: op(a) is " + std::to_string(m) + "x" + std::to_string(k) +
+                     ", op(b) is " + std::to_string(kb) + "x" + std::to_string(n) + ", out is " +
+                     std::to_string(c.rows) + "x" + std::to_string(c.cols));
+  py::gil_scoped_release release;
+  gemm::gemm<T>(trans_a ? gemm::Op::T : gemm::Op::N, trans_b ? gemm::Op::T : gemm::Op::N, m, n, k, T(alpha),
+                static_cast<const T*>(a.data), a.ld, static_cast<const T*>(b.data), b.ld, T(beta),
+                static_cast<T*>(c.data), c.ld);
+}
+
+}  // namespace
+
+void init_gemm(py::module_& m) {
+  m.def(
+      "gemm",
+      [](const py::array& a, const py::array& b, const py::array& out, bool trans_a, bool trans_b, double alpha,
+         double beta) {
+        const auto f32 = py::dtype::of<float>(), f64 = py::dtype::of<double>();
+        const py::dtype dt = out.dtype();
+        const bool f32_case = is_native(a.dtype(), f32) && is_native(b.dtype(), f32) && is_native(dt, f32);
+        const bool f64_case = is_native(a.dtype(), f64) && is_native(b.dtype(), f64) && is_native(dt, f64);
+        if (!f32_case && !f64_case)
+          throw TypeError("[gemm] a, b and out must share one dtype, float32 or float64; got " +
+                          std::string(py::str(a.dtype())) + ", " + std::string(py::str(b.dtype())) + ", " +
+                          std::string(py::str(dt)));
+        const MatrixView va = matrix_view(a, "a", false), vb = matrix_view(b, "b", false),
+                         vc = matrix_view(out, "out", true);
+        if (f32_case)
+          run_gemm<float>(va, trans_a, vb, trans_b, vc, alpha, beta);
+        else
+          run_gemm<double>(va, trans_a, vb, trans_b, vc, alpha, beta);
+      },
+      py::arg("a").noconvert(), py::arg("b").noconvert(), py::arg("out").noconvert(), py::arg("trans_a"),
+      py::arg("trans_b"), py::arg("alpha"), py::arg("beta"),
+      "out <- alpha * op(a) @ op(b) + beta * out, writing out in place. No conversions, no copies.");
+}
+
+}  // namespace bprop::bindings

@@ -1,0 +1,81 @@
+// Threads, ISA choice and machine facts.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/init.h"
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "gemm/isa.h"
+
+namespace py = pybind11;
+
+namespace bprop::bindings {
+namespace {
+
+template <typename T>
+py::dict kernel_dict(const gemm::Kernel<T>& k) {
+  py::dict d;
+  d["name"] = k.name;
+  d["mr"] = k.mr;
+  d["nr"] = k.nr;
+  d["kc"] = k.kc;
+  d["mc"] = k.mc;
+  d["nc"] = k.nc;
+  return d;
+}
+
+gemm::Isa isa_by_name(const std::string& name) {
+  for (gemm::Isa isa : {gemm::Isa::reference, gemm::Isa::avx2, gemm::Isa::avx512})
+    if (name == gemm::isa_name(isa)) return isa;
+  throw ValueError("[gemm_config] unknown ISA '" + name + "'; expected reference, avx2 or avx512");
+}
+
+}  // namespace
+
+void init_runtime(py::module_& m) {
+  m.def("num_threads", &num_threads);
+  m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  m.def("has_openmp", &has_openmp);
+  m.def("available_cores", &available_cores);
+
+  m.def("active_isa", [] { return std::string(gemm::isa_name(gemm::active_isa())); });
+  m.def("available_isas", [] {
+    std::vector<std::string> names;
+    for (gemm::Isa isa : gemm::available_isas()) names.push_back(gemm::isa_name(isa));
+    return names;
+  });
+  m.def("set_isa", &gemm::set_active_isa, py::arg("name"));
+
+  m.def("cpu_brand", [] { return cpu_features().brand; });
+  m.def("cache_sizes", [] {
+    const CpuFeatures& f = cpu_features();
+    py::dict d;
+    d["l1d"] = f.l1d_bytes;
+    d["l2"] = f.l2_bytes;
+    d["l3"] = f.l3_bytes;
+    return d;
+  });
+
+  // The kernel table of one ISA and dtype: tile and cache-block sizes, for tests and benchmarks.
+  m.def(
+      "gemm_config",
+      [](const std::string& isa, const std::string& dtype) {
+        if (dtype == "float32") return kernel_dict(gemm::sgemm_kernel(isa_by_name(isa)));
+        if (dtype == "float64") return kernel_dict(gemm::dgemm_kernel(isa_by_name(isa)));
+        throw ValueError("[gemm_config] dtype must be 'float32' or 'float64'; got '" + dtype + "'");
+      },
+      py::arg("isa"), py::arg("dtype"));
+
+  m.def(
+      "fma_peak_gflops",
+      [](const std::string& isa, int threads, double seconds) {
+        if (threads < 1) throw ValueError("[fma_peak_gflops] threads must be >= 1");
+        const gemm::Isa chosen = isa_by_name(isa);
+        py::gil_scoped_release release;
+        return gemm::measure_fma_peak_gflops(chosen, threads, seconds);
+      },
+      py::arg("isa"), py::arg("threads") = 1, py::arg("seconds") = 0.2);
+}
+
+}  // namespace bprop::bindings

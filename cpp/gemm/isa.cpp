@@ -1,0 +1,115 @@
+#include "gemm/isa.h"
+
+#include <atomic>
+#include <chrono>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "gemm/kernels.h"
+
+namespace bprop::gemm {
+namespace {
+
+Isa best_isa() {
+  const auto isas = available_isas();
+  return isas.back();
+}
+
+std::atomic<Isa>& active_setting() {
+  static std::atomic<Isa> isa{best_isa()};
+  return isa;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx2: return "avx2";
+    case Isa::avx512: return "avx512";
+    case Isa::reference: break;
+  }
+  return "reference";
+}
+
+std::vector<Isa> available_isas() {
+  std::vector<Isa> isas{Isa::reference};
+#ifdef BPROP_HAVE_X86_KERNELS
+  if (cpu_features().avx2) isas.push_back(Isa::avx2);
+  if (cpu_features().avx512) isas.push_back(Isa::avx512);
+#endif
+  return isas;
+}
+
+Isa active_isa() { return active_setting().load(std::memory_order_relaxed); }
+
+void set_active_isa(const std::string& name) {
+  std::string known;
+  for (Isa isa : {Isa::reference, Isa::avx2, Isa::avx512}) {
+    known += std::string(known.empty() ? "" : ", ") + isa_name(isa);
+    if (name != isa_name(isa)) continue;
+    for (Isa have : available_isas())
+      if (have == isa) {
+        active_setting().store(isa, std::memory_order_relaxed);
+        return;
+      }
+    std::string have_names;
+    for (Isa have : available_isas()) have_names += std::string(have_names.empty() ? "" : ", ") + isa_name(have);
+    throw ValueError("[set_isa] this CPU (or this build) lacks '" + name + "'; available: " + have_names);
+  }
+  throw ValueError("[set_isa] unknown ISA '" + name + "'; expected one of: " + known);
+}
+
+const Kernel<float>& sgemm_kernel(Isa isa) {
+  switch (isa) {
+#ifdef BPROP_HAVE_X86_KERNELS
+    case Isa::avx512: return sgemm_kernel_avx512();
+    case Isa::avx2: return sgemm_kernel_avx2();
+#endif
+    default: return sgemm_kernel_reference();
+  }
+}
+
+const Kernel<double>& dgemm_kernel(Isa isa) {
+  switch (isa) {
+#ifdef BPROP_HAVE_X86_KERNELS
+    case Isa::avx512: return dgemm_kernel_avx512();
+    case Isa::avx2: return dgemm_kernel_avx2();
+#endif
+    default: return dgemm_kernel_reference();
+  }
+}
+
+double measure_fma_peak_gflops(Isa isa, int threads, double seconds) {
+  double (*loop)(long) = nullptr;
+#ifdef BPROP_HAVE_X86_KERNELS
+  if (isa == Isa::avx512 && cpu_features().avx512) loop = &fma_peak_loop_avx512;
+  if (isa == Isa::avx2 && cpu_features().avx2) loop = &fma_peak_loop_avx2;
+#endif
+  if (!loop) return 0.0;
+  using clock = std::chrono::steady_clock;
+  // Calibrate on one thread, then time every thread running the same count at once.
+  long iterations = 1 << 16;
+  for (;;) {
+    const auto t0 = clock::now();
+    loop(iterations);
+    const double dt = std::chrono::duration<double>(clock::now() - t0).count();
+    if (dt > seconds / 4 || iterations > (1L << 40)) {
+      iterations = long(double(iterations) * seconds / (dt > 0 ? dt : 1e-9));
+      break;
+    }
+    iterations *= 4;
+  }
+  std::atomic<double> flops{0.0};
+  const auto t0 = clock::now();
+  run_parallel(threads, [&](int, int) {
+    const double done = loop(iterations);
+    double seen = flops.load();
+    while (!flops.compare_exchange_weak(seen, seen + done)) {
+    }
+  });
+  const double dt = std::chrono::duration<double>(clock::now() - t0).count();
+  return flops.load() / dt * 1e-9;
+}
+
+}  // namespace bprop::gemm

@@ -1,0 +1,31 @@
+// The micro-kernel contract and the table that binds one kernel to its packing routines and cache
+// blocks. The GEMM driver (gemm.cpp) is written once against this table; each ISA file fills one in.
+#pragma once
+
+namespace bprop::gemm {
+
+// Largest register tile of any kernel: the driver's edge buffer is sized by it.
+inline constexpr int kMaxMR = 16, kMaxNR = 64;
+
+template <typename T>
+struct Kernel {
+  const char* name;  // sgemm_ukernel_<MR>x<NR>_<isa>, dgemm_...
+  int mr, nr;        // register tile
+  int kc, mc, nc;    // cache blocks: Ã is mc×kc (L2), a B̃ micro-panel kc×nr (L1); mc % mr == nc % nr == 0
+
+  // The micro-kernel contract. Computes one full mr×nr tile
+  //     C ← alpha·(Ã·B̃) + beta·C        summed over p < kc
+  // a: packed Ã micro-panel, a[p*mr + i] = op(A)(i, p); b: packed B̃ micro-panel, b[p*nr + j] = op(B)(p, j);
+  // both 64-byte aligned and zero padded beyond the matrix edge. c: row-major, row stride ldc, any
+  // alignment. beta == 0 writes C without reading it (NaN already in C is ignored, as in BLAS).
+  // kc may be 0. Edge tiles are not its business: the driver runs them through a scratch tile.
+  void (*ukernel)(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta);
+
+  // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A), rows <= mr, into one Ã micro-panel.
+  // op(A) = A (row-major, row stride lda) or, with trans, Aᵀ.
+  void (*pack_a)(bool trans, const T* a, long lda, long row0, long rows, long col0, long kc, T* dst);
+  // Packs rows [row0, row0+kc) × columns [col0, col0+cols) of op(B), cols <= nr, into one B̃ micro-panel.
+  void (*pack_b)(bool trans, const T* b, long ldb, long row0, long kc, long col0, long cols, T* dst);
+};
+
+}  // namespace bprop::gemm

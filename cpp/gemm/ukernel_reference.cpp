@@ -1,0 +1,42 @@
+// The portable reference kernel: plain loops, no intrinsics, the oracle the SIMD kernels are tested
+// against and the kernel of any CPU without one of its own.
+#include "gemm/kernels.h"
+#include "gemm/pack.h"
+
+namespace bprop::gemm {
+namespace {
+
+constexpr int kMR = 4, kNR = 8;
+
+template <typename T>
+void gemm_ukernel_4x8_reference(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta) {
+  T acc[kMR][kNR] = {};
+  for (long p = 0; p < kc; ++p)
+    for (int i = 0; i < kMR; ++i)
+      for (int j = 0; j < kNR; ++j) acc[i][j] += a[p * kMR + i] * b[p * kNR + j];
+  for (int i = 0; i < kMR; ++i)
+    for (int j = 0; j < kNR; ++j) {
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? alpha * acc[i][j] : alpha * acc[i][j] + beta * out;
+    }
+}
+
+template <typename T>
+Kernel<T> reference_kernel(const char* name) {
+  return {name, kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048, &gemm_ukernel_4x8_reference<T>,
+          &pack_a<T, kMR>, &pack_b<T, kNR>};
+}
+
+}  // namespace
+
+const Kernel<float>& sgemm_kernel_reference() {
+  static const Kernel<float> kernel = reference_kernel<float>("sgemm_ukernel_4x8_reference");
+  return kernel;
+}
+
+const Kernel<double>& dgemm_kernel_reference() {
+  static const Kernel<double> kernel = reference_kernel<double>("dgemm_ukernel_4x8_reference");
+  return kernel;
+}
+
+}  // namespace bprop::gemm

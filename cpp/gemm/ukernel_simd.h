@@ -1,0 +1,55 @@
+// The register-blocked micro-kernel, written once over a SIMD vector type and compiled inside each
+// ISA's file. V supplies: V::reg, V::width, zero(), load(p) (aligned), loadu(p), storeu(p, x),
+// broadcast(x), fma(a, b, c) = a*b + c, mul(a, b). The contract is in kernel.h.
+#pragma once
+
+namespace bprop::gemm {
+// Internal linkage on purpose: every ISA file compiles its own copy with its own flags. Shared
+// (inline) instantiations would let the linker keep the AVX-512 copy for the AVX2 path too.
+namespace {
+
+template <typename V, int MR, int NV>
+void ukernel_simd(long kc, const typename V::scalar* a, const typename V::scalar* b, typename V::scalar* c,
+                  long ldc, typename V::scalar alpha, typename V::scalar beta) {
+  using reg = typename V::reg;
+  constexpr int W = V::width, NR = NV * W;
+  reg acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+
+  for (long p = 0; p < kc; ++p) {
+    reg bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const reg ai = V::broadcast(a[i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const reg va = V::broadcast(alpha);
+  if (beta == 0) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) V::storeu(c + i * ldc + v * W, V::mul(va, acc[i][v]));
+  } else {
+    const reg vb = V::broadcast(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        typename V::scalar* ci = c + i * ldc + v * W;
+        V::storeu(ci, V::fma(vb, V::loadu(ci), V::mul(va, acc[i][v])));
+      }
+  }
+}
+
+}  // namespace
+}  // namespace bprop::gemm

@@ -1,0 +1,9 @@
+"""bprop: fast CPU training of neural networks by backpropagation.
+
+A C++ core (packed SIMD/OpenMP GEMM and the layers built on it) behind a small Python API.
+"""
+from ._version import __version__
+from .runtime import cpu_info, get_num_threads, set_isa, set_num_threads
+from .linalg import matmul
+
+__all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul"]

@@ -1,0 +1,101 @@
+"""Matrix multiplication on bprop's GEMM (the kernel every layer uses)."""
+import numbers
+
+import numpy as np
+
+from . import _core
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rows_contiguous(x):
+    """True when x (2-D) is row-major with contiguous rows: the GEMM reads it in place."""
+    rows, cols = x.shape
+    item = x.itemsize
+    if cols > 1 and x.strides[1] != item:
+        return False
+    return rows <= 1 or (x.strides[0] % item == 0 and x.strides[0] >= max(cols, 1) * item)
+
+
+def _as_operand(x, transpose):
+    """(array the GEMM can read, transpose flag) for x: a view where possible, else a copy."""
+    if _rows_contiguous(x):
+        return x, transpose
+    if _rows_contiguous(x.T):  # Fortran order or a .T view: read the transpose, no copy
+        return x.T, not transpose
+    return np.ascontiguousarray(x), transpose
+
+
+def _check_matrix(x, name):
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"[matmul] {name} must be a numpy.ndarray; got {type(x).__name__}")
+    if x.ndim != 2:
+        raise ValueError(f"[matmul] {name} must be 2-D; got {x.ndim}-D with shape {x.shape}")
+    if x.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"[matmul] {name} has dtype {x.dtype}; expected float32 or float64")
+
+
+def _check_scalar(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"[matmul] {name} must be a real number; got {type(value).__name__}")
+    return float(value)
+
+
+def matmul(a, b, *, transpose_a=False, transpose_b=False, out=None, alpha=1.0, beta=0.0):
+    """Return ``alpha * op(a) @ op(b) + beta * out`` with op(x) = x, or x.T when ``transpose_x``.
+
+    ``a`` and ``b`` are 2-D numpy arrays of one dtype, float32 (the fast path) or float64. Row-major
+    arrays with contiguous rows (including row slices) and their transposes (``.T`` views, Fortran
+    order) are read in place; any other layout is copied once to C order first.
+
+    ``out``, when given, must have the result's shape and dtype; the result is written into it and it
+    is returned. ``beta`` scales what ``out`` held and needs ``out``; with ``beta == 0`` (the default)
+    ``out``'s old contents are ignored, NaN included. As in BLAS, ``alpha == 0`` or an inner dimension
+    of 0 gives ``beta * out`` without reading ``a`` or ``b``. NaN and Inf otherwise propagate as in NumPy.
+    """
+    _check_matrix(a, "a")
+    _check_matrix(b, "b")
+    if a.dtype != b.dtype:
+        raise TypeError(f"[matmul] a and b must share a dtype; got {a.dtype} and {b.dtype}")
+    alpha = _check_scalar(alpha, "alpha")
+    beta = _check_scalar(beta, "beta")
+    m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
+    k_b, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
+    if k != k_b:
+        raise ValueError(
+            f"[matmul] inner dimensions differ: op(a) is {m}x{k} (a{a.shape}"
+            f"{'.T' if transpose_a else ''}), op(b) is {k_b}x{n} (b{b.shape}{'.T' if transpose_b else ''})"
+        )
+
+    if out is None:
+        if beta != 0.0:
+            raise ValueError("[matmul] beta scales out's contents, so it needs out=; got out=None")
+        out = np.empty((m, n), dtype=a.dtype)
+        target = out
+    else:
+        _check_matrix(out, "out")
+        if out.dtype != a.dtype:
+            raise TypeError(f"[matmul] out has dtype {out.dtype}; expected {a.dtype} like a and b")
+        if out.shape != (m, n):
+            raise ValueError(f"[matmul] out has shape {out.shape}; expected {(m, n)}")
+        if not out.flags.writeable:
+            raise ValueError("[matmul] out is read-only")
+        # The GEMM writes out while reading a and b: never let it read what it already overwrote.
+        if np.may_share_memory(out, a):
+            a = a.copy()
+        if np.may_share_memory(out, b):
+            b = b.copy()
+        target = out
+
+    a, transpose_a = _as_operand(a, bool(transpose_a))
+    b, transpose_b = _as_operand(b, bool(transpose_b))
+    if _rows_contiguous(target):
+        _core.gemm(a, b, target, transpose_a, transpose_b, alpha, beta)
+    elif _rows_contiguous(target.T):
+        # outᵀ = op(b)ᵀ·op(a)ᵀ: write a Fortran-ordered out in place by swapping the operands.
+        _core.gemm(b, a, target.T, not transpose_b, not transpose_a, alpha, beta)
+    else:
+        scratch = np.ascontiguousarray(target)
+        _core.gemm(a, b, scratch, transpose_a, transpose_b, alpha, beta)
+        target[...] = scratch
+    return out
