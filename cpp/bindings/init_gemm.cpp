@@ -30,13 +30,14 @@ MatrixView matrix_view(const py::array& x, const char* name, bool writable) {
   if (x.ndim() != 2) throw ValueError(std::string("[gemm] ") + name + " must be 2-D; got " + std::to_string(x.ndim()) + "-D");
   const long item = long(x.itemsize()), rows = long(x.shape(0)), cols = long(x.shape(1));
   const long row_stride = long(x.strides(0)), col_stride = long(x.strides(1));
+  if (writable && !x.writeable()) fail("is read-only");
+  if (rows == 0 || cols == 0) return {const_cast<void*>(x.data()), rows, cols, cols > 1 ? cols : 1};  // any strides
   if (cols > 1 && col_stride != item) fail("must have contiguous rows (last-axis stride == itemsize)");
   long ld = cols > 1 ? cols : 1;
   if (rows > 1) {
     if (row_stride % item != 0 || row_stride / item < ld) fail("has a row stride the GEMM cannot use");
     ld = row_stride / item;
   }
-  if (writable && !x.writeable()) fail("is read-only");
   return {const_cast<void*>(x.data()), rows, cols, ld};
 }
 

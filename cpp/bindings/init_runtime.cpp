@@ -6,6 +6,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "gemm/gemm.h"
 #include "gemm/isa.h"
 
 namespace py = pybind11;
@@ -66,6 +67,9 @@ void init_runtime(py::module_& m) {
         throw ValueError("[gemm_config] dtype must be 'float32' or 'float64'; got '" + dtype + "'");
       },
       py::arg("isa"), py::arg("dtype"));
+
+  m.def("gemm_parallel_min_flops", &gemm::parallel_min_flops);
+  m.def("set_gemm_parallel_min_flops", &gemm::set_parallel_min_flops, py::arg("flops"));
 
   m.def(
       "fma_peak_gflops",

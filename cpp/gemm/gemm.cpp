@@ -5,6 +5,7 @@
 #include "gemm/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "core/error.h"
@@ -17,7 +18,12 @@ namespace {
 
 // Below this many flops a second thread costs more (fork/join, barriers) than it saves.
 // Measured with benchmarks/bench_gemm.py --threshold on the development machine.
-constexpr double kParallelMinFlops = 4.0e6;
+constexpr double kDefaultParallelMinFlops = 4.0e6;
+
+std::atomic<double>& parallel_min_flops_setting() {
+  static std::atomic<double> flops{kDefaultParallelMinFlops};
+  return flops;
+}
 
 long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
@@ -100,6 +106,13 @@ void check_sizes(long m, long n, long k, long lda, long ldb, long ldc, Op op_a, 
 
 }  // namespace
 
+double parallel_min_flops() { return parallel_min_flops_setting().load(std::memory_order_relaxed); }
+
+void set_parallel_min_flops(double flops) {
+  if (!(flops >= 0)) throw ValueError("[gemm] the parallel threshold must be >= 0 flops");
+  parallel_min_flops_setting().store(flops, std::memory_order_relaxed);
+}
+
 template <typename T>
 void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb, T beta,
           T* c, long ldc) {
@@ -110,7 +123,7 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
     return;
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  const int threads = flops < kParallelMinFlops ? 1 : num_threads();
+  const int threads = flops < parallel_min_flops() ? 1 : num_threads();
   gemm_blocked(kernel_for<T>(active_isa()), op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
                ldc, threads);
 }

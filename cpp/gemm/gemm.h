@@ -13,6 +13,11 @@ template <typename T>
 void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb,
           T beta, T* c, long ldc);
 
+// Problems under this many flops (2·m·n·k) run on one thread. Tests lower it to 0 to drive the
+// threaded path through small shapes; benchmarks/bench_gemm.py --threshold measures where it belongs.
+double parallel_min_flops();
+void set_parallel_min_flops(double flops);
+
 extern template void gemm<float>(Op, Op, long, long, long, float, const float*, long, const float*, long,
                                  float, float*, long);
 extern template void gemm<double>(Op, Op, long, long, long, double, const double*, long, const double*,

@@ -11,6 +11,8 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _rows_contiguous(x):
     """True when x (2-D) is row-major with contiguous rows: the GEMM reads it in place."""
     rows, cols = x.shape
+    if x.size == 0:  # numpy gives empty arrays arbitrary strides; nothing is read
+        return True
     item = x.itemsize
     if cols > 1 and x.strides[1] != item:
         return False

@@ -1,0 +1,293 @@
+"""bprop.matmul / the C++ GEMM against NumPy, on every ISA this CPU has, at 1 and 2 threads."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bprop
+from bprop import _core
+from conftest import AVAILABLE_ISAS
+
+DTYPES = [np.float32, np.float64]
+TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
+
+
+def operands(rng, m, n, k, transpose_a, transpose_b, dtype):
+    """Random a, b stored so that op(a) is m×k and op(b) is k×n."""
+    a = rng.standard_normal((k, m) if transpose_a else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(dtype)
+    return a, b
+
+
+def assert_gemm_close(result, a, b, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, c_before=None):
+    """Check result against a float64 NumPy reference, to the rounding bound of a k-term dot product."""
+    op_a = (a.T if transpose_a else a).astype(np.float64)
+    op_b = (b.T if transpose_b else b).astype(np.float64)
+    expected = alpha * (op_a @ op_b)
+    magnitude = abs(alpha) * (np.abs(op_a) @ np.abs(op_b))
+    if beta != 0.0:
+        expected = expected + beta * c_before.astype(np.float64)
+        magnitude = magnitude + abs(beta) * np.abs(c_before.astype(np.float64))
+    eps = np.finfo(result.dtype).eps
+    k = op_a.shape[1]
+    tolerance = (k + 2) * eps * magnitude + np.finfo(result.dtype).tiny
+    assert result.shape == expected.shape
+    error = np.abs(result.astype(np.float64) - expected)
+    worst = np.unravel_index(np.argmax(error - tolerance), error.shape) if error.size else None
+    assert np.all(error <= tolerance), f"max excess at {worst}: got {result[worst]}, expected {expected[worst]}"
+
+
+def shapes_for(isa, dtype):
+    """(m, n, k) cases: 0, 1, primes, each tile size ±1, each cache block ±1, tall-skinny, short-wide."""
+    cfg = _core.gemm_config(isa, np.dtype(dtype).name)
+    mr, nr, kc, mc, nc = cfg["mr"], cfg["nr"], cfg["kc"], cfg["mc"], cfg["nc"]
+    return [
+        (0, 5, 3), (5, 0, 3), (5, 3, 0), (0, 0, 0), (1, 1, 1), (1, 17, 1), (13, 1, 7),
+        (37, 53, 29), (97, 101, 103),
+        (mr - 1, nr - 1, 5), (mr, nr, 5), (mr + 1, nr + 1, 5), (2 * mr + 1, 3 * nr - 1, 31),
+        (mr, nr, kc - 1), (mr, nr, kc), (mr + 1, nr - 1, kc + 1), (3, 5, 2 * kc + 1),
+        (mc - 1, nr + 3, 9), (mc + 1, 2 * nr + 1, kc - 1), (mc, nr, kc + 1),
+        (mr + 2, nc - 1, 7), (mr + 2, nc + 1, kc + 1), (5, nc, 3),
+        (3001, 3, 17), (2000, 7, 301),  # tall-skinny
+        (3, 3001, 17), (5, 2500, 260),  # short-wide
+    ]
+
+
+def all_cases():
+    for isa in AVAILABLE_ISAS:
+        for dtype in DTYPES:
+            for m, n, k in shapes_for(isa, dtype):
+                yield pytest.param(isa, dtype, m, n, k, id=f"{isa}-{np.dtype(dtype).name}-{m}x{n}x{k}")
+
+
+@pytest.mark.parametrize("isa,dtype,m,n,k", list(all_cases()))
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_matches_numpy_on_edge_shapes(isa, dtype, m, n, k, nthreads, force_isa, threads, rng):
+    force_isa(isa)
+    threads(nthreads)
+    for transpose_a, transpose_b in TRANSPOSES:
+        a, b = operands(rng, m, n, k, transpose_a, transpose_b, dtype)
+        c = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+        assert c.dtype == dtype
+        assert_gemm_close(c, a, b, transpose_a, transpose_b)
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 2.0), (0.3, -1.0)])
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_alpha_beta(isa, dtype, alpha, beta, nthreads, force_isa, threads, rng):
+    force_isa(isa)
+    threads(nthreads)
+    cfg = _core.gemm_config(isa, np.dtype(dtype).name)
+    m, n, k = cfg["mr"] * 3 + 1, cfg["nr"] * 2 + 3, cfg["kc"] + 7  # full and edge tiles, two K slices
+    for transpose_a, transpose_b in TRANSPOSES:
+        a, b = operands(rng, m, n, k, transpose_a, transpose_b, dtype)
+        c_before = rng.standard_normal((m, n)).astype(dtype)
+        if beta == 0.0:
+            c_before[::3, ::2] = np.nan  # BLAS semantics: beta == 0 never reads C
+        out = c_before.copy()
+        result = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, out=out,
+                              alpha=alpha, beta=beta)
+        assert result is out
+        assert not np.isnan(out).any()
+        assert_gemm_close(out, a, b, transpose_a, transpose_b, alpha, beta, c_before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_alpha_zero_or_empty_inner_dimension_gives_beta_c(dtype, rng):
+    c_before = rng.standard_normal((5, 6)).astype(dtype)
+    a = np.full((5, 4), np.nan, dtype)  # alpha == 0: A and B are not read, as in BLAS
+    out = c_before.copy()
+    bprop.matmul(a, np.ones((4, 6), dtype), out=out, alpha=0.0, beta=3.0)
+    np.testing.assert_array_equal(out, 3 * c_before)
+    out = c_before.copy()
+    bprop.matmul(np.empty((5, 0), dtype), np.empty((0, 6), dtype), out=out, beta=-1.0)
+    np.testing.assert_array_equal(out, -c_before)
+    np.testing.assert_array_equal(bprop.matmul(np.empty((5, 0), dtype), np.empty((0, 6), dtype)), np.zeros((5, 6)))
+    assert bprop.matmul(np.empty((0, 3), dtype), np.empty((3, 4), dtype)).shape == (0, 4)
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_and_inf_propagate_like_numpy(isa, dtype, force_isa, rng):
+    force_isa(isa)
+    a = rng.standard_normal((40, 33)).astype(dtype)
+    b = rng.standard_normal((33, 50)).astype(dtype)
+    a[3, 4] = np.nan
+    a[7, 0] = np.inf
+    b[5, 9] = -np.inf
+    b[:, 20] = 0.0
+    a[11, 5] = np.inf  # inf times the zero column of b: NaN, as in NumPy
+    with np.errstate(invalid="ignore"):
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+    c = bprop.matmul(a, b)
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(c), np.isposinf(expected))
+    np.testing.assert_array_equal(np.isneginf(c), np.isneginf(expected))
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_results_do_not_depend_on_thread_count(isa, dtype, force_isa, threads, rng):
+    # K is never split across threads, so every element is summed in the same order: bit-identical.
+    force_isa(isa)
+    a, b = operands(rng, 301, 517, 700, True, False, dtype)
+    threads(1)
+    one = bprop.matmul(a, b, transpose_a=True)
+    threads(2)
+    two = bprop.matmul(a, b, transpose_a=True)
+    np.testing.assert_array_equal(one, two)
+
+
+class TestLayouts:
+    """Non-contiguous inputs and outputs give correct numbers (in place where possible, else a copy)."""
+
+    def test_row_slices_transposed_views_and_fortran_order(self, rng):
+        base_a = rng.standard_normal((40, 70)).astype(np.float32)
+        base_b = rng.standard_normal((60, 90)).astype(np.float32)
+        a = base_a[3:33, 5:55]       # rows contiguous, row stride 70: read in place
+        b = base_b[1:51, 2:61]
+        assert_gemm_close(bprop.matmul(a, b), a, b)
+        at = np.asfortranarray(a)    # Fortran order: read as a transpose
+        assert_gemm_close(bprop.matmul(at, b), at, b)
+        assert_gemm_close(bprop.matmul(a.T.copy().T, b.T.copy().T), a, b)
+        assert_gemm_close(bprop.matmul(b.T, a.T), b.T, a.T)
+        strided = base_a[::2, ::3]   # no contiguous axis: copied once
+        b2 = rng.standard_normal((strided.shape[1], 8)).astype(np.float32)
+        assert_gemm_close(bprop.matmul(strided, b2), strided, b2)
+        reversed_rows = base_a[::-1]
+        b3 = rng.standard_normal((70, 6)).astype(np.float32)
+        assert_gemm_close(bprop.matmul(reversed_rows, b3), reversed_rows, b3)
+
+    def test_broadcast_view_input(self, rng):
+        row = rng.standard_normal((1, 30)).astype(np.float64)
+        a = np.broadcast_to(row, (25, 30))  # stride 0 along rows
+        b = rng.standard_normal((30, 7))
+        assert_gemm_close(bprop.matmul(a, b), a, b)
+
+    @pytest.mark.parametrize("layout", ["fortran", "strided", "row_slice"])
+    def test_out_layouts(self, layout, rng):
+        a = rng.standard_normal((33, 21))
+        b = rng.standard_normal((21, 45))
+        c_before = rng.standard_normal((33, 45))
+        if layout == "fortran":
+            out = np.asfortranarray(c_before.copy())
+        elif layout == "strided":
+            holder = np.zeros((66, 90))
+            out = holder[::2, ::2]
+            out[...] = c_before
+        else:
+            holder = np.zeros((33, 60))
+            out = holder[:, 10:55]
+            out[...] = c_before
+        result = bprop.matmul(a, b, out=out, alpha=2.0, beta=0.5)
+        assert result is out
+        assert_gemm_close(out, a, b, alpha=2.0, beta=0.5, c_before=c_before)
+        if layout == "strided":  # the elements between out's do not change
+            assert not holder[1::2, :].any() and not holder[:, 1::2].any()
+        if layout == "row_slice":
+            assert not holder[:, :10].any() and not holder[:, 55:].any()
+
+    def test_out_overlapping_an_input(self, rng):
+        a = rng.standard_normal((50, 50)).astype(np.float32)
+        b = rng.standard_normal((50, 50)).astype(np.float32)
+        expected_a = a.copy()
+        bprop.matmul(a, b, out=a)    # same semantics as NumPy's a @ b written back into a
+        assert_gemm_close(a, expected_a, b)
+
+    def test_inputs_are_not_modified(self, rng):
+        a = rng.standard_normal((17, 9)).astype(np.float32)
+        b = rng.standard_normal((9, 13)).astype(np.float32)
+        a0, b0 = a.copy(), b.copy()
+        bprop.matmul(a, b)
+        np.testing.assert_array_equal(a, a0)
+        np.testing.assert_array_equal(b, b0)
+
+
+class TestBadInput:
+    def test_shape_mismatch_names_both_shapes(self):
+        with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 6\)"):
+            bprop.matmul(np.ones((3, 4)), np.ones((5, 6)))
+        with pytest.raises(ValueError, match=r"op\(a\) is 4x3 \(a\(3, 4\)\.T\), op\(b\) is 4x5"):
+            bprop.matmul(np.ones((3, 4)), np.ones((4, 5)), transpose_a=True)
+
+    @pytest.mark.parametrize("shape", [(3,), (2, 3, 4), ()])
+    def test_not_2d(self, shape):
+        with pytest.raises(ValueError, match="2-D"):
+            bprop.matmul(np.ones(shape), np.ones((3, 3)))
+        with pytest.raises(ValueError, match="2-D"):
+            bprop.matmul(np.ones((3, 3)), np.ones(shape))
+
+    @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float16, np.complex64, bool, object])
+    def test_unsupported_dtype(self, dtype):
+        with pytest.raises(TypeError, match=np.dtype(dtype).name):
+            bprop.matmul(np.ones((3, 3), dtype=dtype), np.ones((3, 3), dtype=dtype))
+
+    def test_mixed_dtypes_named(self):
+        with pytest.raises(TypeError, match="float32 and float64"):
+            bprop.matmul(np.ones((3, 3), np.float32), np.ones((3, 3), np.float64))
+
+    def test_not_an_array(self):
+        with pytest.raises(TypeError, match="numpy.ndarray"):
+            bprop.matmul([[1.0, 2.0]], np.ones((2, 2)))
+
+    def test_bad_out(self):
+        a, b = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)
+        with pytest.raises(ValueError, match=r"out has shape \(5, 3\); expected \(3, 5\)"):
+            bprop.matmul(a, b, out=np.empty((5, 3), np.float32))
+        with pytest.raises(TypeError, match="out has dtype float64"):
+            bprop.matmul(a, b, out=np.empty((3, 5), np.float64))
+        read_only = np.empty((3, 5), np.float32)
+        read_only.flags.writeable = False
+        with pytest.raises(ValueError, match="read-only"):
+            bprop.matmul(a, b, out=read_only)
+        with pytest.raises(ValueError, match="needs out"):
+            bprop.matmul(a, b, beta=1.0)
+        with pytest.raises(TypeError, match="alpha"):
+            bprop.matmul(a, b, alpha="2")
+
+    def test_core_entry_point_refuses_what_python_would_have_caught(self):
+        # Direct callers of the extension get exceptions, never a crash or a silent conversion.
+        a32, b32, c32 = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32), np.empty((3, 5), np.float32)
+        with pytest.raises(TypeError, match="share one dtype"):
+            _core.gemm(a32, b32.astype(np.float64), c32, False, False, 1.0, 0.0)
+        with pytest.raises(TypeError, match="share one dtype"):
+            _core.gemm(a32.astype(">f4"), b32, c32, False, False, 1.0, 0.0)
+        with pytest.raises(ValueError, match="shapes do not match"):
+            _core.gemm(a32, b32, np.empty((3, 4), np.float32), False, False, 1.0, 0.0)
+        with pytest.raises(ValueError, match="2-D"):
+            _core.gemm(np.ones(3, np.float32), b32, c32, False, False, 1.0, 0.0)
+        with pytest.raises(TypeError, match="contiguous rows"):
+            _core.gemm(np.ones((3, 8), np.float32)[:, ::2], b32, c32, False, False, 1.0, 0.0)
+        with pytest.raises(TypeError):
+            _core.gemm([[1.0]], b32, c32, False, False, 1.0, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.integers(0, 70), n=st.integers(0, 70), k=st.integers(0, 300),
+    transpose_a=st.booleans(), transpose_b=st.booleans(),
+    dtype=st.sampled_from(DTYPES), isa=st.sampled_from(AVAILABLE_ISAS), seed=st.integers(0, 2**32 - 1),
+)
+def test_random_shapes_property(m, n, k, transpose_a, transpose_b, dtype, isa, seed):
+    original = _core.active_isa()
+    bprop.set_isa(isa)
+    try:
+        a, b = operands(np.random.default_rng(seed), m, n, k, transpose_a, transpose_b, dtype)
+        c = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+        assert_gemm_close(c, a, b, transpose_a, transpose_b)
+    finally:
+        bprop.set_isa(original)
+
+
+def test_concurrent_python_threads_get_correct_results(rng):
+    # Each calling thread has its own packing workspace; the GIL is released during the kernel.
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(i % 2 == 1, *operands(np.random.default_rng(i), 150 + i, 130, 257, False, i % 2 == 1, np.float32))
+            for i in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: bprop.matmul(job[1], job[2], transpose_b=job[0]), jobs))
+    for (transpose_b, a, b), c in zip(jobs, results):
+        assert_gemm_close(c, a, b, False, transpose_b)
