@@ -63,15 +63,17 @@ void gemm_blocked(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lon
         const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
 
         const auto [jb0, jb1] = split_range(n_panels, tid, nthreads);
-        for (long jp = jb0; jp < jb1; ++jp)
-          kern.pack_b(trans_b, b, ldb, pc, kb, jc + jp * nr, std::min(nr, nb - jp * nr), packed_b + jp * nr * kb);
+        if (jb1 > jb0)
+          kern.pack_b(trans_b, b, ldb, pc, kb, jc + jb0 * nr, std::min(jb1 * nr, nb) - jb0 * nr,
+                      packed_b + jb0 * nr * kb);
         thread_barrier();
 
         for (long ic = 0; ic < m; ic += kern.mc) {
           const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
           const auto [ib0, ib1] = split_range(m_panels, tid, nthreads);
-          for (long ip = ib0; ip < ib1; ++ip)
-            kern.pack_a(trans_a, a, lda, ic + ip * mr, std::min(mr, mb - ip * mr), pc, kb, packed_a + ip * mr * kb);
+          if (ib1 > ib0)
+            kern.pack_a(trans_a, a, lda, ic + ib0 * mr, std::min(ib1 * mr, mb) - ib0 * mr, pc, kb,
+                        packed_a + ib0 * mr * kb);
           thread_barrier();
 
           // Tiles in jr-major order: a thread's contiguous share reuses each B̃ micro-panel from L1.

@@ -21,10 +21,11 @@ struct Kernel {
   // kc may be 0. Edge tiles are not its business: the driver runs them through a scratch tile.
   void (*ukernel)(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta);
 
-  // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A), rows <= mr, into one Ã micro-panel.
-  // op(A) = A (row-major, row stride lda) or, with trans, Aᵀ.
+  // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A) into ceil(rows/mr) consecutive Ã
+  // micro-panels of mr·kc values, the last zero padded. op(A) = A (row-major, row stride lda) or Aᵀ.
   void (*pack_a)(bool trans, const T* a, long lda, long row0, long rows, long col0, long kc, T* dst);
-  // Packs rows [row0, row0+kc) × columns [col0, col0+cols) of op(B), cols <= nr, into one B̃ micro-panel.
+  // Packs rows [row0, row0+kc) × columns [col0, col0+cols) of op(B) into ceil(cols/nr) consecutive B̃
+  // micro-panels of kc·nr values, the last zero padded.
   void (*pack_b)(bool trans, const T* b, long ldb, long row0, long kc, long col0, long cols, T* dst);
 };
 

@@ -1,3 +1,4 @@
+#include <cstdlib>
 // AVX-512 kernels (compiled with -mavx512f/dq/vl only in this file; run only when the CPU has them).
 #include <immintrin.h>
 
@@ -38,8 +39,9 @@ constexpr int kMR = 12, kNV = 2;  // 24 accumulators + 2 B vectors + 1 broadcast
 
 }  // namespace
 
+static int tune(const char* n, int d){ const char* v = getenv(n); return v ? atoi(v) : d; }
 const Kernel<float>& sgemm_kernel_avx512() {
-  static const Kernel<float> kernel{"sgemm_ukernel_12x32_avx512", kMR, kNV * 16, 256, 384, 4096,
+  static const Kernel<float> kernel{"sgemm_ukernel_12x32_avx512", kMR, kNV * 16, tune("KC",256), tune("MC",384), tune("NC",4096),
                                     &ukernel_simd<Avx512F32, kMR, kNV>, &pack_a<float, kMR>,
                                     &pack_b<float, kNV * 16>};
   return kernel;
