@@ -1,7 +1,7 @@
 """bprop's float32 GEMM against NumPy (OpenBLAS) and PyTorch, in one run.
 
 What it measures
-    GFLOP/s (2·m·n·k per call, median of the repeats) of bprop.matmul, NumPy's matmul and, when it is
+    GFLOP/s (2·m·n·k per call, median over rounds) of bprop.matmul, NumPy's matmul and, when it is
     installed, torch.matmul, at 1 and 2 threads, on
       * squares 64, 128, 256, 512, 1024, 2048;
       * the shapes an MLP trains with: forward (128x784)·(784x512) and (128x512)·(512x256), backward
@@ -12,29 +12,47 @@ What it measures
     the table. bprop's share of the machine's float32 FMA peak is measured here too
     (bprop._core.fma_peak_gflops) and printed next to it.
 
-    Each (peer, thread count) runs in its own subprocess (this script with the hidden --child flag), so
-    thread counts and OpenBLAS's core type are set in the environment before any library loads.
+How it measures: in rounds, because the machine drifts
+    On a shared host the same GEMM can run 50% faster a few minutes later, so peers timed one after the
+    other would be timed in different periods. Instead each (peer, thread count) gets one persistent
+    child process (this script with the hidden --child flag, so thread counts, OpenBLAS's core type and
+    BPROP_ISA are in the environment before any library loads) that imports its library, builds its
+    operands and calibrates its loops once, then waits on stdin. In each of --repeats rounds the parent
+    asks every child in turn, starting one peer later each round, to time every shape once (one loop of
+    ~50 ms) and reply with a JSON line; only one child computes at a time. GFLOP/s are medians over
+    rounds; the ratio columns are medians of the per-round ratios, bprop against each peer within the
+    same round, which the drift cancels out of.
+    All 1-thread children run as one group, then all 2-thread ones, never side by side. An idle child
+    must not spin on the core the next one needs: bprop and torch run with OMP_WAIT_POLICY=PASSIVE
+    (libgomp would spin for GOMP_SPINCOUNT after each parallel region; passive costs a thread wake-up per
+    call, visible only on the smallest shapes) and one OpenBLAS thread (they use NumPy only to build
+    operands). NumPy keeps its requested OpenBLAS threads, whose workers spin ~0.1 s after a call, so
+    the parent pauses that long after each multi-threaded turn.
 
 How to run it
     python benchmarks/bench_gemm.py                      # everything, at 1 and 2 threads
-    python benchmarks/bench_gemm.py --quick              # smoke run: 3 repeats, squares up to 512
+    python benchmarks/bench_gemm.py --quick              # smoke run: 3 rounds, squares up to 512
     python benchmarks/bench_gemm.py --json out.json      # the same, also written as JSON
     python benchmarks/bench_gemm.py --peers bprop,numpy --threads 1 --shapes mlp,4096
     python benchmarks/bench_gemm.py --isa avx2           # force bprop's kernel family (BPROP_ISA)
     python benchmarks/bench_gemm.py --threshold          # bprop 1 vs 2 threads on small problems: the
                                                          # flop count above which a second thread pays
-                                                         # (kParallelMinFlops in cpp/gemm/gemm.cpp)
+                                                         # (kParallelMinFlops in cpp/gemm/gemm.cpp;
+                                                         # this mode lowers it to 0 while it measures)
 
 This is a benchmark, never a timed test: nothing here passes or fails on speed, and no test may assert
 on its numbers. Run it on a quiet machine and read the ratios.
 """
 import argparse
+import contextlib
 import functools
 import json
 import os
+import select
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 PEERS = ("bprop", "numpy", "numpy-skylakex", "torch")
@@ -45,7 +63,15 @@ REPEAT_SECONDS = {"full": 0.05, "quick": 0.01}
 THRESHOLD_REPEAT_SECONDS = {"full": 0.02, "quick": 0.01}
 PEAK_SECONDS = 0.3
 PEAK_SAMPLES = 3
-CHILD_TIMEOUT_SECONDS = 1800
+# Caps on waiting for a child, far above what a healthy one needs: only a hung or runaway child hits
+# them, and it is then killed and reported while the others go on. Setup is import, operands,
+# calibration and FMA peaks (for --threshold: its whole run); a turn is every shape timed once.
+SETUP_TIMEOUT_SECONDS = 900
+TURN_TIMEOUT_SECONDS = 300
+STOP_TIMEOUT_SECONDS = 10
+# NumPy's OpenBLAS workers spin for 2^28 TSC cycles (~0.1 s here) after a call before they sleep; a
+# multi-threaded turn is followed by this pause so they do not take a core from the next child.
+HANDOVER_PAUSE_SECONDS = 0.15
 STDERR_TAIL_LINES = 20
 # Relative error of C·v against op(A)·(op(B)·v) in float64 above which a peer's result is wrong, not
 # just rounded: float32 GEMMs of these sizes stay near 1e-6.
@@ -131,18 +157,21 @@ def calibrate_iterations(call, target_seconds):
         iterations *= 2
 
 
-def time_repeats(call, iterations, repeats):
-    return [seconds_per_call(call, iterations) for _ in range(repeats)]
-
-
 # ---------------------------------------------------------------------------------------------------
-# Child processes: one peer at one thread count, result as one JSON line on stdout
+# Child processes: one peer at one thread count, talking one JSON line at a time on stdout
 
 
-def set_child_environment(peer, threads, isa):
+def set_child_environment(peer, threads, isa, threshold):
     """Pin threads and kernel choice before any library reads the environment (they read it at load)."""
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(threads)
+    if peer in ("bprop", "torch"):
+        # NumPy only builds their operands: one OpenBLAS thread, so no idle OpenBLAS pool spins.
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        # Idle OpenMP workers sleep at once rather than spin on a core the next child in the round needs.
+        # The --threshold child runs alone and keeps libgomp's default, the policy bprop's users get.
+        if not threshold:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     if peer == "numpy-skylakex":
         os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
     else:
@@ -240,29 +269,51 @@ def relative_error(np, shape, a, b, c):
     return float(np.max(np.abs(c.astype(np.float64) @ v - expected)) / np.max(np.abs(expected)))
 
 
-def benchmark_shape(np, bind, shape, repeats, target_seconds):
+def reply_channel():
+    """A private copy of stdout for the JSON replies. File descriptor 1 then points at stderr, so nothing a
+    library prints (from Python or from C) can land in the middle of a reply."""
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    return channel
+
+
+def send(channel, message):
+    channel.write(json.dumps(message) + "\n")
+    channel.flush()
+
+
+def prepare_shape(np, bind, shape, target_seconds):
+    """(timed call, its calibrated iteration count, relative error of its result) on this shape's operands."""
     a, b, c = make_operands(np, shape)
     call = bind(shape, a, b, c)
     iterations = calibrate_iterations(call, target_seconds)
-    times = time_repeats(call, iterations, repeats)
-    median = statistics.median(times)
-    return {**shape, "iterations": iterations, "repeat_seconds_per_call": times, "median_seconds_per_call": median,
-            "gflops": gemm_flops(shape["m"], shape["n"], shape["k"]) / median / 1e9,
-            "relative_error": relative_error(np, shape, a, b, c)}
+    return call, iterations, relative_error(np, shape, a, b, c)
 
 
-def run_gemm_child(args, np):
+def run_gemm_child(args, np, channel):
+    """Sets up once and says so in one JSON line, then answers every line on stdin (one per round) with
+    one turn: each shape timed once, a loop of its calibrated iteration count. EOF ends the child."""
     try:
         bind, details = PEER_LOADERS[args.child](args.child_threads, np)
     except ImportError as error:
-        return {"skipped": f"import failed: {error}"}
+        send(channel, {"skipped": f"import failed: {error}"})
+        return
     target = REPEAT_SECONDS["quick" if args.quick else "full"]
-    results = []
+    timed, shapes = [], []
     for shape in select_shapes(args.shapes, args.quick):
         # The parent keeps stderr for failures: its tail then names the shape the child died on.
-        print(f"    {shape['label']}", file=sys.stderr, flush=True)
-        results.append(benchmark_shape(np, bind, shape, args.resolved_repeats, target))
-    return {"details": details, "shapes": results}
+        print(f"    setting up {shape['label']}", file=sys.stderr, flush=True)
+        call, iterations, error = prepare_shape(np, bind, shape, target)
+        timed.append((shape["label"], call, iterations))
+        shapes.append({**shape, "iterations": iterations, "relative_error": error})
+    send(channel, {"details": details, "shapes": shapes})
+    for _request in sys.stdin:
+        seconds = []
+        for label, call, iterations in timed:
+            print(f"    timing {label}", file=sys.stderr, flush=True)
+            seconds.append(seconds_per_call(call, iterations))
+        send(channel, {"seconds_per_call": seconds})
 
 
 def run_threshold_child(args, np):
@@ -270,6 +321,8 @@ def run_threshold_child(args, np):
     import bprop
 
     target = THRESHOLD_REPEAT_SECONDS["quick" if args.quick else "full"]
+    default_threshold = bprop._core.gemm_parallel_min_flops()
+    bprop._core.set_gemm_parallel_min_flops(0.0)  # let 2 threads run even on the smallest shapes
     rows = []
     for m, n, k in threshold_shapes():
         shape = {"m": m, "n": n, "k": k, "transpose_a": False, "transpose_b": False}
@@ -282,24 +335,29 @@ def run_threshold_child(args, np):
         for _ in range(args.resolved_repeats):
             for threads in (1, 2):
                 bprop.set_num_threads(threads)
+                call()  # wake the thread pool: a training loop calls GEMMs back to back, pool hot
                 times[threads].append(seconds_per_call(call, iterations))
         t1, t2 = statistics.median(times[1]), statistics.median(times[2])
         rows.append({"m": m, "n": n, "k": k, "flops": gemm_flops(m, n, k), "iterations": iterations,
                      "t1_seconds": t1, "t2_seconds": t2, "speedup": t1 / t2,
                      "repeat_seconds_per_call": {"1": times[1], "2": times[2]}})
-    return {"details": {"version": bprop.__version__, "cpu_info": bprop.cpu_info()}, "threshold": rows}
+    return {"details": {"version": bprop.__version__, "cpu_info": bprop.cpu_info(),
+                        "default_parallel_min_flops": default_threshold}, "threshold": rows}
 
 
 def child_main(args):
-    set_child_environment(args.child, args.child_threads, args.isa)
+    set_child_environment(args.child, args.child_threads, args.isa, args.threshold)
+    channel = reply_channel()
     import numpy as np
 
-    result = run_threshold_child(args, np) if args.threshold else run_gemm_child(args, np)
-    print(json.dumps(result))
+    if args.threshold:
+        send(channel, run_threshold_child(args, np))
+    else:
+        run_gemm_child(args, np, channel)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Parent: spawn the children, collect their JSON
+# Parent: the children, round by round
 
 
 def child_command(args, peer, threads):
@@ -314,27 +372,70 @@ def child_command(args, peer, threads):
     return command
 
 
-def run_child(args, peer, threads):
-    """One child's record: its parsed JSON under 'result', or 'failed' with the tail of its stderr."""
-    record = {"peer": peer, "threads": threads}
-    print(f"  {peer}, {threads} thread(s) ...", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(child_command(args, peer, threads), capture_output=True, text=True,
-                              timeout=CHILD_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired as timeout:
-        stderr = timeout.stderr.decode(errors="replace") if isinstance(timeout.stderr, bytes) else timeout.stderr
-        return {**record, "failed": f"timed out after {CHILD_TIMEOUT_SECONDS} s", "stderr": stderr or ""}
-    record["wall_seconds"] = time.perf_counter() - start
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return {**record, "failed": f"exit code {done.returncode}", "stderr": done.stderr}
-    try:
-        record["result"] = json.loads(lines[-1])
-    except json.JSONDecodeError:
-        return {**record, "failed": "no JSON on stdout", "stderr": done.stderr + done.stdout}
-    print(f"    done in {record['wall_seconds']:.1f} s", file=sys.stderr, flush=True)
-    return record
+class ChildFailed(Exception):
+    """A child died, outlived its time cap or wrote something other than a JSON line."""
+
+
+class Child:
+    """One peer at one thread count in its own process, and its record: what it reported, or its failure.
+
+    Its stderr goes to a file, not a pipe: the child can never block on a full pipe nobody reads, and the
+    tail is there to report if it fails.
+    """
+
+    def __init__(self, args, peer, threads):
+        self.record = {"peer": peer, "threads": threads}
+        self.stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(child_command(args, peer, threads), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=self.stderr)
+        self.unread = b""
+
+    def read_reply(self, timeout):
+        """The child's next JSON line, waited for at most timeout seconds."""
+        deadline = time.monotonic() + timeout
+        stdout = self.process.stdout.fileno()
+        while b"\n" not in self.unread:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([stdout], [], [], remaining)[0]:
+                raise ChildFailed(f"no reply within {timeout} s")
+            chunk = os.read(stdout, 1 << 16)
+            if not chunk:
+                raise ChildFailed(f"exit code {self.process.wait()}")
+            self.unread += chunk
+        line, self.unread = self.unread.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            raise ChildFailed(f"not a JSON line on stdout: {line[:200]!r}") from None
+
+    def take_turn(self):
+        """Seconds per call of every shape, in shape order, each timed once now."""
+        try:
+            self.process.stdin.write(b"time\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise ChildFailed(f"exit code {self.process.wait()}") from None
+        return self.read_reply(TURN_TIMEOUT_SECONDS)["seconds_per_call"]
+
+    def stop(self):
+        """Ends the child (EOF on stdin, or a kill if it lingers) and returns what it wrote on stderr."""
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def fail(self, error):
+        """Kills the child at once (a hung one may be spinning on a core) and records why, with its stderr."""
+        self.process.kill()
+        self.record = {"peer": self.record["peer"], "threads": self.record["threads"], "failed": str(error),
+                       "stderr": self.stop()}
+        report_failure(self.record)
 
 
 def report_failure(record):
@@ -344,20 +445,116 @@ def report_failure(record):
         print(f"   | {line}")
 
 
-def run_children(args):
-    records = []
-    skipped_peers = set()
-    for threads in args.thread_counts:
-        for peer in args.peer_list:
-            if peer in skipped_peers:
-                continue
-            record = run_child(args, peer, threads)
-            if "failed" in record:
-                report_failure(record)
-            elif "skipped" in record["result"]:
-                skipped_peers.add(peer)  # a missing library stays missing at every thread count
-            records.append(record)
+def start_child(args, peer, threads):
+    """A child once it has set up; its record then holds its details and shapes, a skip or a failure."""
+    print(f"  {peer}, {threads} thread(s): setting up ...", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    child = Child(args, peer, threads)
+    try:
+        ready = child.read_reply(SETUP_TIMEOUT_SECONDS)
+    except ChildFailed as error:
+        child.fail(error)
+        return child
+    child.record["setup_seconds"] = time.perf_counter() - start
+    child.record["result"] = ready
+    if "skipped" in ready:
+        child.stop()
+        return child
+    ready["round_positions"] = []  # the child's place in each round's order
+    for shape in ready["shapes"]:
+        shape["round_seconds_per_call"] = []
+    return child
+
+
+def let_workers_sleep(threads):
+    """After a multi-threaded child computed: wait until its OpenBLAS workers stop spinning."""
+    if threads > 1:
+        time.sleep(HANDOVER_PAUSE_SECONDS)
+
+
+def run_round(children, round_index, threads):
+    """Every child's turn, one at a time, each round starting one child later than the one before."""
+    shift = round_index % len(children)
+    for position, child in enumerate(children[shift:] + children[:shift]):
+        try:
+            seconds = child.take_turn()
+        except ChildFailed as error:
+            child.fail(error)
+            continue
+        result = child.record["result"]
+        result["round_positions"].append(position)
+        for shape, value in zip(result["shapes"], seconds):
+            shape["round_seconds_per_call"].append(value)
+        let_workers_sleep(threads)
+
+
+def summarise_rounds(record):
+    for shape in record["result"]["shapes"]:
+        median = statistics.median(shape["round_seconds_per_call"])
+        shape["median_seconds_per_call"] = median
+        shape["gflops"] = gemm_flops(shape["m"], shape["n"], shape["k"]) / median / 1e9
+
+
+def add_paired_ratios(records):
+    """Per peer and shape: bprop's speed over the peer's within each round (peer time / bprop time) and
+    the median of those. Drift between rounds slows both sides of a ratio alike, so it cancels out."""
+    bprop = next((r for r in records if r["peer"] == "bprop" and succeeded(r)), None)
+    if bprop is None:
+        return
+    for record in records:
+        if record is bprop or not succeeded(record):
+            continue
+        for ours, theirs in zip(bprop["result"]["shapes"], record["result"]["shapes"]):
+            ratios = [t / b for b, t in zip(ours["round_seconds_per_call"], theirs["round_seconds_per_call"])]
+            theirs["paired_ratio_per_round"] = ratios
+            theirs["paired_ratio"] = statistics.median(ratios)
+
+
+def run_thread_group(args, peers, threads):
+    """Records of these peers at one thread count, timed in interleaved rounds."""
+    children = []
+    for peer in peers:  # one setup at a time: the children already started wait idle on stdin
+        children.append(start_child(args, peer, threads))
+        let_workers_sleep(threads)
+    for round_index in range(args.resolved_repeats):
+        running = [c for c in children if succeeded(c.record)]
+        if not running:
+            break
+        start = time.perf_counter()
+        run_round(running, round_index, threads)
+        print(f"  {threads} thread(s), round {round_index + 1}/{args.resolved_repeats}: "
+              f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    for child in children:
+        if succeeded(child.record):
+            child.stop()
+            summarise_rounds(child.record)
+    records = [child.record for child in children]
+    add_paired_ratios(records)
     return records
+
+
+def run_gemm_children(args):
+    """Every thread count's group in turn, so a 2-thread child never runs next to a 1-thread one."""
+    records, skipped_peers = [], set()
+    for threads in args.thread_counts:
+        group = run_thread_group(args, [p for p in args.peer_list if p not in skipped_peers], threads)
+        # A missing library stays missing at every thread count.
+        skipped_peers.update(r["peer"] for r in group if "skipped" in r.get("result", {}))
+        records += group
+    return records
+
+
+def run_threshold(args):
+    """The --threshold record: one child, bprop alternating 1 and 2 threads by itself."""
+    print("  bprop, 1 vs 2 threads ...", file=sys.stderr, flush=True)
+    child = Child(args, "bprop", 2)
+    try:
+        child.record["result"] = child.read_reply(SETUP_TIMEOUT_SECONDS)
+    except ChildFailed as error:
+        child.fail(error)
+    else:
+        child.stop()
+    return child.record
 
 
 def succeeded(record):
@@ -425,8 +622,9 @@ def load_line(load):
 
 
 def machine_header(args, records, load):
-    lines = [f"bprop GEMM benchmark: float32, median of {args.resolved_repeats} repeats "
-             f"(each >= {REPEAT_SECONDS['quick' if args.quick else 'full'] * 1e3:.0f} ms), GFLOP/s = 2mnk / time"]
+    lines = [f"bprop GEMM benchmark: float32, {args.resolved_repeats} rounds, each timing every shape once per peer "
+             f"(a ~{REPEAT_SECONDS['quick' if args.quick else 'full'] * 1e3:.0f} ms loop); "
+             f"GFLOP/s = 2mnk / median time"]
     bprop_record = next((r for r in records if r["peer"] == "bprop" and succeeded(r)), None)
     if bprop_record:
         details = bprop_record["result"]["details"]
@@ -501,7 +699,7 @@ def thread_table(args, records, threads):
                   for p in peers if label in results[p] and results[p][label]["relative_error"] > MAX_RELATIVE_ERROR]
         row = [label] + [cell(gflops[p], ".1f" if gflops[p] is None or gflops[p] >= 0.1 else ".1e") for p in peers]
         ours = gflops.get("bprop")
-        row += [cell(ours / gflops[p] if ours and gflops[p] else None, ".2f") for p in others]
+        row += [cell(results[p].get(label, {}).get("paired_ratio"), ".2f") for p in others]
         if has_bprop:
             row.append(cell(100 * ours / peak if ours and peak else None, ".0f"))
         if single:
@@ -523,7 +721,8 @@ def print_gemm_report(args, records, load):
     for warning in thread_mismatches(records):
         print(f"!! {warning}")
     if any(find_record(records, "bprop", t) for t in args.thread_counts):
-        print("ratios: bprop GFLOP/s / peer GFLOP/s (> 1: bprop is faster)")
+        print("ratios: bprop / peer = median over rounds of (peer time / bprop time) within each round, paired\n"
+              "        so drift between rounds cancels (> 1: bprop is faster); %peak and 2t/1t use the medians")
     for threads in args.thread_counts:
         if any(find_record(records, p, threads) for p in args.peer_list):
             print()
@@ -539,8 +738,9 @@ def print_threshold_report(args, records, load):
     print(f"\nbprop {record['result']['details']['version']}, ISA {info['isa']}: 1 vs 2 threads, median of "
           f"{args.resolved_repeats} alternating repeats")
     print(load_line(load))
-    print("bprop runs one thread below kParallelMinFlops (cpp/gemm/gemm.cpp), so t1/t2 ~ 1 there whatever a "
-          "second\nthread would give: lower the constant to measure below it.\n")
+    print(f"The parallel threshold is lowered to 0 for this run (bprop's default, kParallelMinFlops in "
+          f"cpp/gemm/gemm.cpp:\n{record['result']['details']['default_parallel_min_flops']:.1e} flops; below it "
+          f"bprop stays on one thread).\n")
     columns = [("", title, ">") for title in ("m", "n", "k", "flops", "t1 us", "t2 us", "t1/t2")]
     table = [[str(r["m"]), str(r["n"]), str(r["k"]), f"{r['flops']:.1e}", f"{r['t1_seconds'] * 1e6:.1f}",
               f"{r['t2_seconds'] * 1e6:.1f}", f"{r['speedup']:.2f}"] for r in rows]
@@ -571,6 +771,9 @@ def write_json(path, args, records, load):
                           if r["peer"] == "bprop" and succeeded(r)), None),
         "fma_peak_gflops": {isa: {str(t): g for t, g in by_threads.items()}
                             for isa, by_threads in fma_peaks(records).items()},
+        "method": "per thread count, one child per peer; each round every child times every shape once, "
+                  "in an order rotating by round; gflops from the median over rounds; paired_ratio = median over "
+                  "rounds of peer time / bprop time in the same round (> 1: bprop faster)",
         "runs": records,
     }
     with open(path, "w") as handle:
@@ -583,12 +786,12 @@ def parent_main(args):
     if args.threshold:
         print("bprop 1 vs 2 threads on small GEMMs (--threshold)", file=sys.stderr, flush=True)
         args.peer_list, args.thread_counts = ["bprop"], [2]
-        records = run_children(args)
+        records = [run_threshold(args)]
         load["after"] = os.getloadavg()[0]
         print_threshold_report(args, records, load)
     else:
-        print("running children (one per peer and thread count):", file=sys.stderr, flush=True)
-        records = run_children(args)
+        print("one child per peer and thread count, interleaved in rounds:", file=sys.stderr, flush=True)
+        records = run_gemm_children(args)
         load["after"] = os.getloadavg()[0]
         print_gemm_report(args, records, load)
     if args.json:
@@ -613,11 +816,12 @@ def parse_args(argv):
     parser.add_argument("--peers", default=",".join(PEERS), help=f"comma list from {','.join(PEERS)} (default all)")
     parser.add_argument("--shapes", default="squares,mlp",
                         help="comma list of 'squares', 'mlp' and square sizes (default squares,mlp)")
-    parser.add_argument("--repeats", type=int, help="timed repeats per shape (default 7; 3 with --quick)")
+    parser.add_argument("--repeats", type=int,
+                        help="rounds: timed repeats of each shape per peer (default 7; 3 with --quick)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 3 repeats of ~10 ms, the 'squares' group only up to 512")
+                        help="smoke run: 3 rounds of ~10 ms loops, the 'squares' group only up to 512")
     parser.add_argument("--isa", choices=("reference", "avx2", "avx512"), help="BPROP_ISA for bprop's child")
-    parser.add_argument("--json", metavar="PATH", help="also write machine info, medians and all repeats here")
+    parser.add_argument("--json", metavar="PATH", help="also write machine info, medians, paired ratios and all round times here")
     parser.add_argument("--threshold", action="store_true",
                         help="bprop only, 1 vs 2 threads on small GEMMs, to set kParallelMinFlops "
                              "(ignores --threads, --peers, --shapes)")

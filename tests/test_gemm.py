@@ -195,6 +195,14 @@ class TestLayouts:
         expected_a = a.copy()
         bprop.matmul(a, b, out=a)    # same semantics as NumPy's a @ b written back into a
         assert_gemm_close(a, expected_a, b)
+        c = rng.standard_normal((50, 50)).astype(np.float32)
+        expected_c = c.copy()
+        bprop.matmul(c, b, out=c.T)  # Fortran-ordered out: written through the operand swap
+        assert_gemm_close(c.T, expected_c, b)
+        base = rng.standard_normal((60, 50)).astype(np.float32)
+        expected_a = base[:50].copy()
+        bprop.matmul(base[:50], b, out=base[10:])  # partial overlap, shifted by 10 rows
+        assert_gemm_close(base[10:], expected_a, b)
 
     def test_inputs_are_not_modified(self, rng):
         a = rng.standard_normal((17, 9)).astype(np.float32)

@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <string>
+#include <utility>
 
 #include "bindings/init.h"
 #include "core/error.h"
@@ -41,6 +42,24 @@ MatrixView matrix_view(const py::array& x, const char* name, bool writable) {
   return {const_cast<void*>(x.data()), rows, cols, ld};
 }
 
+// The byte range an array's elements span (empty for an empty array).
+std::pair<const char*, const char*> byte_extent(const py::array& x) {
+  const char* lo = static_cast<const char*>(x.data());
+  const char* hi = lo;
+  if (x.size() == 0) return {lo, lo};
+  for (py::ssize_t d = 0; d < x.ndim(); ++d) {
+    const py::ssize_t reach = (x.shape(d) - 1) * x.strides(d);
+    (reach < 0 ? lo : hi) += reach;
+  }
+  return {lo, hi + x.itemsize()};
+}
+
+bool may_overlap(const py::array& x, const py::array& y) {
+  const auto [x0, x1] = byte_extent(x);
+  const auto [y0, y1] = byte_extent(y);
+  return x0 < y1 && y0 < x1;
+}
+
 template <typename T>
 void run_gemm(const MatrixView& a, bool trans_a, const MatrixView& b, bool trans_b, const MatrixView& c, double alpha,
               double beta) {
@@ -71,7 +90,11 @@ void init_gemm(py::module_& m) {
           throw TypeError("[gemm] a, b and out must share one dtype, float32 or float64; got " +
                           std::string(py::str(a.dtype())) + ", " + std::string(py::str(b.dtype())) + ", " +
                           std::string(py::str(dt)));
-        const MatrixView va = matrix_view(a, "a", false), vb = matrix_view(b, "b", false),
+        // The GEMM writes out while it still reads a and b: an input sharing memory with out is
+        // copied first, so the result is that of separate arrays (as NumPy's matmul does).
+        const py::array a_in = may_overlap(a, out) ? py::array(a.attr("copy")()) : a;
+        const py::array b_in = may_overlap(b, out) ? py::array(b.attr("copy")()) : b;
+        const MatrixView va = matrix_view(a_in, "a", false), vb = matrix_view(b_in, "b", false),
                          vc = matrix_view(out, "out", true);
         if (f32_case)
           run_gemm<float>(va, trans_a, vb, trans_b, vc, alpha, beta);
@@ -80,7 +103,8 @@ void init_gemm(py::module_& m) {
       },
       py::arg("a").noconvert(), py::arg("b").noconvert(), py::arg("out").noconvert(), py::arg("trans_a"),
       py::arg("trans_b"), py::arg("alpha"), py::arg("beta"),
-      "out <- alpha * op(a) @ op(b) + beta * out, writing out in place. No conversions, no copies.");
+      "out <- alpha * op(a) @ op(b) + beta * out, writing out in place. No conversions; an input that\n"
+      "shares memory with out is copied first.");
 }
 
 }  // namespace bprop::bindings

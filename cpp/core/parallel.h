@@ -27,13 +27,6 @@ void run_parallel(int threads, Body&& body) {
   body(0, 1);
 }
 
-// Waits for every thread of the enclosing run_parallel; a no-op on one thread.
-inline void thread_barrier() {
-#ifdef BPROP_HAVE_OPENMP
-#pragma omp barrier
-#endif
-}
-
 // The half-open share [begin, end) of `total` items that thread `index` of `count` takes.
 inline std::pair<long, long> split_range(long total, int index, int count) {
   return {total * index / count, total * (index + 1) / count};

@@ -1,7 +1,6 @@
 // The five loops around the micro-kernel (BLIS order): jc over nc-wide column blocks of C, pc over
 // kc-deep slices of K (B̃ packed once per slice), ic over mc-tall row blocks (Ã packed), then the
-// jr/ir tiles of the macro-kernel. Threads share the packing and split the tiles; K is never split,
-// so every element of C is summed in the same order whatever the thread count.
+// jr/ir tiles of the macro-kernel.
 #include "gemm/gemm.h"
 
 #include <algorithm>
@@ -16,8 +15,9 @@
 namespace bprop::gemm {
 namespace {
 
-// Below this many flops a second thread costs more (fork/join, barriers) than it saves.
-// Measured with benchmarks/bench_gemm.py --threshold on the development machine.
+// Below this many flops a second thread costs more (waking it, the join) than it saves. Measured
+// with benchmarks/bench_gemm.py --threshold on the 2-core development machine: calls back to back
+// gain 1.2x at 1e6 flops and 1.5-1.8x at 4e6; with the pool asleep before each call, 4e6 is break-even.
 constexpr double kDefaultParallelMinFlops = 4.0e6;
 
 std::atomic<double>& parallel_min_flops_setting() {
@@ -46,52 +46,73 @@ void edge_tile(const Kernel<T>& kern, long kc, const T* a, const T* b, long rows
     }
 }
 
+// One thread's whole problem: the five loops with its own packing buffers.
 template <typename T>
-void gemm_blocked(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha,
-                  const T* a, long lda, const T* b, long ldb, T beta, T* c, long ldc, int threads) {
+void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
+                 long lda, const T* b, long ldb, T beta, T* c, long ldc, T* packed_a, T* packed_b) {
   const long mr = kern.mr, nr = kern.nr;
-  Workspace& ws = thread_workspace();
-  // Reserved before the parallel region: allocation may throw, the region must not.
-  T* packed_a = ws.gemm_pack_a.reserve_elements<T>(std::size_t(kern.mc) * kern.kc);
-  T* packed_b = ws.gemm_pack_b.reserve_elements<T>(std::size_t(kern.kc) * kern.nc);
-
-  run_parallel(threads, [&](int tid, int nthreads) {
-    for (long jc = 0; jc < n; jc += kern.nc) {
-      const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
-      for (long pc = 0; pc < k; pc += kern.kc) {
-        const long kb = std::min<long>(kern.kc, k - pc);
-        const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
-
-        const auto [jb0, jb1] = split_range(n_panels, tid, nthreads);
-        if (jb1 > jb0)
-          kern.pack_b(trans_b, b, ldb, pc, kb, jc + jb0 * nr, std::min(jb1 * nr, nb) - jb0 * nr,
-                      packed_b + jb0 * nr * kb);
-        thread_barrier();
-
-        for (long ic = 0; ic < m; ic += kern.mc) {
-          const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
-          const auto [ib0, ib1] = split_range(m_panels, tid, nthreads);
-          if (ib1 > ib0)
-            kern.pack_a(trans_a, a, lda, ic + ib0 * mr, std::min(ib1 * mr, mb) - ib0 * mr, pc, kb,
-                        packed_a + ib0 * mr * kb);
-          thread_barrier();
-
-          // Tiles in jr-major order: a thread's contiguous share reuses each B̃ micro-panel from L1.
-          const auto [t0, t1] = split_range(n_panels * m_panels, tid, nthreads);
-          for (long t = t0; t < t1; ++t) {
-            const long jp = t / m_panels, ip = t % m_panels;
-            const long rows = std::min(mr, mb - ip * mr), cols = std::min(nr, nb - jp * nr);
+  for (long jc = 0; jc < n; jc += kern.nc) {
+    const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
+    for (long pc = 0; pc < k; pc += kern.kc) {
+      const long kb = std::min<long>(kern.kc, k - pc);
+      const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
+      kern.pack_b(trans_b, b, ldb, pc, kb, jc, nb, packed_b);
+      for (long ic = 0; ic < m; ic += kern.mc) {
+        const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
+        kern.pack_a(trans_a, a, lda, ic, mb, pc, kb, packed_a);
+        // jr outer, ir inner: each B̃ micro-panel stays in L1 while the Ã micro-panels stream past.
+        for (long jp = 0; jp < n_panels; ++jp) {
+          const long cols = std::min(nr, nb - jp * nr);
+          const T* pb = packed_b + jp * nr * kb;
+          for (long ip = 0; ip < m_panels; ++ip) {
+            const long rows = std::min(mr, mb - ip * mr);
             const T* pa = packed_a + ip * mr * kb;
-            const T* pb = packed_b + jp * nr * kb;
-            T* pc_tile = c + (ic + ip * mr) * ldc + jc + jp * nr;
+            T* tile = c + (ic + ip * mr) * ldc + jc + jp * nr;
             if (rows == mr && cols == nr)
-              kern.ukernel(kb, pa, pb, pc_tile, ldc, alpha, beta_slice);
+              kern.ukernel(kb, pa, pb, tile, ldc, alpha, beta_slice);
             else
-              edge_tile(kern, kb, pa, pb, rows, cols, pc_tile, ldc, alpha, beta_slice);
+              edge_tile(kern, kb, pa, pb, rows, cols, tile, ldc, alpha, beta_slice);
           }
-          thread_barrier();  // Ã and B̃ are repacked next
         }
       }
+    }
+  }
+}
+
+// Threads take disjoint blocks of C and run independently: no barrier inside the call, so noise on
+// one core never stalls the other mid-way. Splitting N repacks all of A in every thread, splitting
+// M all of B; the split takes the cheaper duplicate. K is never split, so each element of C is
+// summed in the same order whatever the thread count.
+template <typename T>
+void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
+                   long lda, const T* b, long ldb, T beta, T* c, long ldc, int threads) {
+  const long m_panels = ceil_div(m, kern.mr), n_panels = ceil_div(n, kern.nr);
+  const bool split_n = n_panels >= threads && (m <= n || m_panels < threads);
+  threads = int(std::min<long>(threads, split_n ? n_panels : m_panels));
+  threads = std::max(threads, 1);
+
+  // Reserved before the parallel region: allocation may throw, the region must not.
+  const std::size_t a_size = std::size_t(kern.mc) * kern.kc, b_size = std::size_t(kern.kc) * kern.nc;
+  Workspace& ws = thread_workspace();
+  T* packed_a = ws.gemm_pack_a.reserve_elements<T>(a_size * threads);
+  T* packed_b = ws.gemm_pack_b.reserve_elements<T>(b_size * threads);
+
+  run_parallel(threads, [&](int tid, int nthreads) {
+    T* own_a = packed_a + a_size * tid;
+    T* own_b = packed_b + b_size * tid;
+    if (split_n) {
+      const auto [p0, p1] = split_range(n_panels, tid, nthreads);
+      const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
+      if (j1 <= j0) return;
+      const T* b_part = trans_b ? b + j0 * ldb : b + j0;
+      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, own_a, own_b);
+    } else {
+      const auto [p0, p1] = split_range(m_panels, tid, nthreads);
+      const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
+      if (i1 <= i0) return;
+      const T* a_part = trans_a ? a + i0 : a + i0 * lda;
+      gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, own_a,
+                  own_b);
     }
   });
 }
@@ -126,7 +147,7 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int threads = flops < parallel_min_flops() ? 1 : num_threads();
-  gemm_blocked(kernel_for<T>(active_isa()), op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
+  gemm_threaded(kernel_for<T>(active_isa()), op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
                ldc, threads);
 }
 
