@@ -39,7 +39,8 @@ class AlignedBuffer {
   std::size_t capacity_ = 0;
 };
 
-// The scratch of one calling thread. The threads of a parallel region share their caller's.
+// The scratch of one calling thread. A parallel region started by that thread carves one slice per
+// worker out of it, so workers never allocate.
 struct Workspace {
   AlignedBuffer gemm_pack_a;
   AlignedBuffer gemm_pack_b;

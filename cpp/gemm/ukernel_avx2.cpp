@@ -35,6 +35,7 @@ struct Avx2F64 {
 };
 
 constexpr int kMR = 6, kNV = 2;  // 12 accumulators + 2 B vectors + 1 broadcast of 16 ymm registers
+static_assert(kMR <= kMaxMR && kNV * 8 <= kMaxNR, "the driver's edge tile must hold the register tile");
 
 }  // namespace
 

@@ -36,6 +36,7 @@ struct Avx512F64 {
 };
 
 constexpr int kMR = 12, kNV = 2;  // 24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers
+static_assert(kMR <= kMaxMR && kNV * 16 <= kMaxNR, "the driver's edge tile must hold the register tile");
 
 }  // namespace
 

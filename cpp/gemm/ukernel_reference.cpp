@@ -7,6 +7,7 @@ namespace bprop::gemm {
 namespace {
 
 constexpr int kMR = 4, kNR = 8;
+static_assert(kMR <= kMaxMR && kNR <= kMaxNR, "the driver's edge tile must hold the register tile");
 
 template <typename T>
 void gemm_ukernel_4x8_reference(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta) {
