@@ -19,10 +19,9 @@ How it measures: in rounds, because the machine drifts (harness.py explains the 
     every shape once (one loop of ~50 ms), one child at a time, in an order rotating by round. GFLOP/s are
     medians over rounds; the ratio columns are medians of the per-round ratios, bprop against each peer
     within the same round, which the drift cancels out of. All 1-thread children run as one group, then
-    all 2-thread ones. bprop and torch run with OMP_WAIT_POLICY=PASSIVE and one OpenBLAS thread (they use
-    NumPy only to build operands), so an idle child does not spin on the core the next one needs; NumPy
-    keeps its requested OpenBLAS threads, and the parent pauses after each multi-threaded turn until
-    their workers sleep.
+    all 2-thread ones. Every library keeps its default wait policy, as users run it; bprop and torch get
+    one OpenBLAS thread (they use NumPy only to build operands), and the parent pauses after each
+    multi-threaded turn until idle workers sleep, so none spins on the core the next child needs.
 
 How to run it
     python benchmarks/bench_gemm.py                      # everything, at 1 and 2 threads
@@ -135,13 +134,11 @@ def gemm_benchmark(args):
 # Children: the peers, each calling its matmul on the same operands
 
 
-def set_child_environment(peer, threads, isa, threshold):
+def set_child_environment(peer, threads, isa):
     """Pin threads and kernel choice before any library reads the environment (they read it at load)."""
-    # bprop and torch use NumPy only to build operands: one OpenBLAS thread and passive OpenMP waits.
-    # The --threshold child runs alone and keeps libgomp's default, the policy bprop's users get.
+    # bprop and torch use NumPy only to build operands: one OpenBLAS thread, so no idle pool spins.
     openmp_peer = peer in ("bprop", "torch")
-    harness.set_thread_environment(threads, blas_threads=1 if openmp_peer else None,
-                                   passive_wait=openmp_peer and not threshold)
+    harness.set_thread_environment(threads, blas_threads=1 if openmp_peer else None)
     if peer == "numpy-skylakex":
         os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
     else:
@@ -287,7 +284,7 @@ def run_threshold_child(args, np):
 
 
 def child_main(args):
-    set_child_environment(args.child, args.child_threads, args.isa, args.threshold)
+    set_child_environment(args.child, args.child_threads, args.isa)
     channel = harness.reply_channel()
     import numpy as np
 

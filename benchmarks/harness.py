@@ -40,8 +40,9 @@ from typing import Callable
 SETUP_TIMEOUT_SECONDS = 900
 TURN_TIMEOUT_SECONDS = 300
 STOP_TIMEOUT_SECONDS = 10
-# OpenBLAS workers spin for 2^28 TSC cycles (~0.1 s here) after a call before they sleep; a
-# multi-threaded turn is followed by this pause so they do not take a core from the next child.
+# OpenBLAS workers spin for 2^28 TSC cycles (~0.1 s here) after a call before they sleep, libgomp's
+# for GOMP_SPINCOUNT (far less); a multi-threaded turn is followed by this pause so neither takes a
+# core from the next child.
 HANDOVER_PAUSE_SECONDS = 0.15
 STDERR_TAIL_LINES = 20
 
@@ -96,20 +97,18 @@ def calibrate_iterations(call, target_seconds):
 # Children: one peer at one thread count, talking one JSON line at a time
 
 
-def set_thread_environment(threads, blas_threads=None, passive_wait=False):
+def set_thread_environment(threads, blas_threads=None):
     """Thread counts for every library a child may load; call it before any import, as they read it at load.
 
     blas_threads: OpenBLAS's threads when it is not what the peer measures (NumPy only builds the data): 1,
-    so no idle OpenBLAS pool spins. passive_wait: idle OpenMP workers sleep at once rather than spin (libgomp
-    spins for GOMP_SPINCOUNT after each parallel region) on a core the next child in the round needs; it
-    costs a thread wake-up per call, visible only on the smallest items.
+    so no idle OpenBLAS pool spins. OpenMP's wait policy stays the default, the one users run with: idle
+    workers spin briefly after each call (fast back-to-back calls), then sleep; let_workers_sleep gives
+    them that time before the next child's turn.
     """
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(threads)
     if blas_threads is not None:
         os.environ["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-    if passive_wait:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 def reply_channel():
@@ -246,7 +245,7 @@ def start_child(benchmark, peer, threads):
 
 
 def let_workers_sleep(threads):
-    """After a multi-threaded child computed: wait until its OpenBLAS workers stop spinning."""
+    """After a multi-threaded child computed: wait until its OpenBLAS or OpenMP workers stop spinning."""
     if threads > 1:
         time.sleep(HANDOVER_PAUSE_SECONDS)
 

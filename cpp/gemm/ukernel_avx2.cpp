@@ -39,6 +39,7 @@ static_assert(kMR <= kMaxMR && kNV * 8 <= kMaxNR, "the driver's edge tile must h
 
 }  // namespace
 
+// Cache blocks measured on Zen (1 MiB L2): kc 384 or 512 gained nothing over 256 here.
 const Kernel<float>& sgemm_kernel_avx2() {
   static const Kernel<float> kernel{"sgemm_ukernel_6x16_avx2", kMR, kNV * 8, 256, 288, 4096,
                                     &ukernel_simd<Avx2F32, kMR, kNV>, &pack_a<float, kMR>,
