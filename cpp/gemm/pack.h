@@ -105,13 +105,17 @@ template <typename T, int W>
 void pack_panels(bool lanes_contiguous, const T* src, long ld, long along, long count, T* dst) {
   const long full_panels = count / W, tail = count % W, panel_size = W * along;
   if (lanes_contiguous) {
-    // Step by step along each source row, so the reads stream sequentially through memory.
-    for (long p = 0; p < along; ++p) {
-      const T* s = src + p * ld;
-      T* d = dst + p * W;
+    // A few source rows at a time, panel by panel: the reads stay a handful of sequential streams,
+    // and each panel receives a contiguous run. (Row by row would write to every panel in turn, and
+    // panels lie a power of two apart: all in one L1 set, measured 10% of an MLP-shaped GEMM.)
+    constexpr long kRowsPerVisit = 8;
+    for (long p0 = 0; p0 < along; p0 += kRowsPerVisit) {
+      const long p1 = p0 + kRowsPerVisit < along ? p0 + kRowsPerVisit : along;
       for (long q = 0; q < full_panels; ++q)
-        for (int r = 0; r < W; ++r) d[q * panel_size + r] = s[q * W + r];
-      for (long r = 0; r < tail; ++r) d[full_panels * panel_size + r] = s[full_panels * W + r];
+        for (long p = p0; p < p1; ++p)
+          for (int r = 0; r < W; ++r) dst[q * panel_size + p * W + r] = src[p * ld + q * W + r];
+      for (long p = p0; p < p1; ++p)
+        for (long r = 0; r < tail; ++r) dst[full_panels * panel_size + p * W + r] = src[p * ld + full_panels * W + r];
     }
   } else {
     for (long q = 0; q < full_panels; ++q) transpose_block_fast<W>(src + q * W * ld, ld, W, along, dst + q * panel_size);
