@@ -63,31 +63,32 @@ void transpose_4x4(const double* src, long ld, double* dst) {
   _mm256_storeu_pd(dst + 3 * W, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 
+// Strips of B lanes from lane r on, each through B×B register blocks (block(src, ld, dst)) with its
+// last steps lane by lane; returns the first lane not done.
+template <int B, int W, typename T, typename Block>
+long transpose_strips(const T* src, long ld, long lanes, long steps, T* dst, long r, Block block) {
+  for (; r + B <= lanes; r += B) {
+    long p = 0;
+    for (; p + B <= steps; p += B) block(src + r * ld + p, ld, dst + p * W + r);
+    transpose_block<T, W>(src + r * ld + p, ld, B, steps - p, dst + p * W + r);
+  }
+  return r;
+}
+
 // Full blocks through registers, ragged borders lane by lane.
 template <int W>
 void transpose_block_fast(const float* src, long ld, long lanes, long steps, float* dst) {
-  long r = 0;
-  for (; r + 8 <= lanes; r += 8) {
-    long p = 0;
-    for (; p + 8 <= steps; p += 8) transpose_8x8<W>(src + r * ld + p, ld, dst + p * W + r);
-    transpose_block<float, W>(src + r * ld + p, ld, 8, steps - p, dst + p * W + r);
-  }
-  for (; r + 4 <= lanes; r += 4) {
-    long p = 0;
-    for (; p + 4 <= steps; p += 4) transpose_4x4<W>(src + r * ld + p, ld, dst + p * W + r);
-    transpose_block<float, W>(src + r * ld + p, ld, 4, steps - p, dst + p * W + r);
-  }
+  long r = transpose_strips<8, W>(src, ld, lanes, steps, dst, 0,
+                                  [](const float* s, long l, float* d) { transpose_8x8<W>(s, l, d); });
+  r = transpose_strips<4, W>(src, ld, lanes, steps, dst, r,
+                             [](const float* s, long l, float* d) { transpose_4x4<W>(s, l, d); });
   transpose_block<float, W>(src + r * ld, ld, lanes - r, steps, dst + r);
 }
 
 template <int W>
 void transpose_block_fast(const double* src, long ld, long lanes, long steps, double* dst) {
-  long r = 0;
-  for (; r + 4 <= lanes; r += 4) {
-    long p = 0;
-    for (; p + 4 <= steps; p += 4) transpose_4x4<W>(src + r * ld + p, ld, dst + p * W + r);
-    transpose_block<double, W>(src + r * ld + p, ld, 4, steps - p, dst + p * W + r);
-  }
+  const long r = transpose_strips<4, W>(src, ld, lanes, steps, dst, 0,
+                                        [](const double* s, long l, double* d) { transpose_4x4<W>(s, l, d); });
   transpose_block<double, W>(src + r * ld, ld, lanes - r, steps, dst + r);
 }
 #else
