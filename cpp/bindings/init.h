@@ -5,5 +5,9 @@ namespace bprop::bindings {
 
 void init_runtime(pybind11::module_& m);
 void init_gemm(pybind11::module_& m);
+void init_nn_parameter(pybind11::module_& m);  // Parameter handles, needed by layers and optimizers
+void init_nn(pybind11::module_& m);            // layers and Sequential
+void init_loss(pybind11::module_& m);          // losses
+void init_optim(pybind11::module_& m);         // optimizers and schedules
 
 }  // namespace bprop::bindings

@@ -18,4 +18,8 @@ PYBIND11_MODULE(_core, m) {
   });
   bprop::bindings::init_runtime(m);
   bprop::bindings::init_gemm(m);
+  bprop::bindings::init_nn_parameter(m);
+  bprop::bindings::init_nn(m);
+  bprop::bindings::init_loss(m);
+  bprop::bindings::init_optim(m);
 }

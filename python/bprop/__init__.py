@@ -5,5 +5,6 @@ A C++ core (packed SIMD/OpenMP GEMM and the layers built on it) behind a small P
 from ._version import __version__
 from .runtime import cpu_info, get_num_threads, set_isa, set_num_threads
 from .linalg import matmul
+from . import nn, optim
 
 __all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul"]

@@ -1,0 +1,8 @@
+// Placeholder: this area's bindings are being written.
+#include "bindings/init.h"
+
+namespace bprop::bindings {
+
+void init_loss(pybind11::module_&) {}
+
+}  // namespace bprop::bindings

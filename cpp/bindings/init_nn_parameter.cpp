@@ -1,0 +1,54 @@
+// bprop._core.Parameter_float32 / _float64: handles on a layer's trainable tensors. Values go in and out
+// as copies; optimizers built from these handles update the same storage the layer computes with.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/init.h"
+#include "bindings/numpy_util.h"
+#include "nn/parameter.h"
+
+namespace py = pybind11;
+
+namespace bprop::bindings {
+namespace {
+
+template <typename T>
+void bind_parameter(py::module_& m, const char* class_name) {
+  using P = nn::Parameter<T>;
+  py::class_<P, nn::ParameterPtr<T>>(m, class_name)
+      .def(py::init([](const std::string& name, const std::vector<long>& shape) {
+             for (long d : shape)
+               if (d < 0) throw ValueError("[Parameter] dimensions must be >= 0; got " + shape_text(shape));
+             return std::make_shared<P>(name, shape);
+           }),
+           py::arg("name"), py::arg("shape"), "A free-standing parameter (zeros), for tests and custom models.")
+      .def_property_readonly("name", [](const P& p) { return p.name; })
+      .def_property_readonly("shape", [](const P& p) { return py::tuple(py::cast(p.shape)); })
+      .def_property_readonly("dtype", [](const P&) { return std::string(dtype_name<T>()); })
+      .def_property_readonly("size", &P::size)
+      .def("value", [](const P& p) { return copy_to_numpy(p.value.data(), p.shape); })
+      .def("grad", [](const P& p) { return copy_to_numpy(p.grad.data(), p.shape); })
+      .def("set_value",
+           [](P& p, const py::array& x) {
+             const T* src = borrow_shaped<T>(x, p.shape, "[Parameter.set_value] " + p.name);
+             std::memcpy(p.value.data(), src, sizeof(T) * std::size_t(p.size()));
+           })
+      .def("set_grad",
+           [](P& p, const py::array& x) {
+             const T* src = borrow_shaped<T>(x, p.shape, "[Parameter.set_grad] " + p.name);
+             std::memcpy(p.grad.data(), src, sizeof(T) * std::size_t(p.size()));
+           })
+      .def("zero_grad", [](P& p) { p.grad.fill(T(0)); })
+      .def("__repr__", [](const P& p) {
+        return "Parameter(" + p.name + ", shape=" + shape_text(p.shape) + ", dtype=" + dtype_name<T>() + ")";
+      });
+}
+
+}  // namespace
+
+void init_nn_parameter(py::module_& m) {
+  bind_parameter<float>(m, "Parameter_float32");
+  bind_parameter<double>(m, "Parameter_float64");
+}
+
+}  // namespace bprop::bindings

@@ -1,0 +1,64 @@
+// Moving arrays across the boundary, checked once: copies out as new numpy arrays, borrowed views in.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace bprop::bindings {
+
+template <typename T>
+const char* dtype_name() {
+  return sizeof(T) == 4 ? "float32" : "float64";
+}
+
+inline std::string shape_text(const std::vector<long>& shape) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+inline std::vector<long> shape_of(const pybind11::array& x) {
+  return std::vector<long>(x.shape(), x.shape() + x.ndim());
+}
+
+// A new numpy array holding a copy of `data`.
+template <typename T>
+pybind11::array_t<T> copy_to_numpy(const T* data, const std::vector<long>& shape) {
+  pybind11::array_t<T> out(std::vector<pybind11::ssize_t>(shape.begin(), shape.end()));
+  if (out.size()) std::memcpy(out.mutable_data(), data, sizeof(T) * std::size_t(out.size()));
+  return out;
+}
+
+// The data of a C-contiguous array of exactly T, borrowed for one call. `where` names the caller in
+// errors ("[Linear.forward] x"). A wrong dtype or layout is a TypeError: no silent conversion or copy.
+template <typename T>
+const T* borrow(const pybind11::array& x, const std::string& where) {
+  if (!pybind11::isinstance<pybind11::array_t<T>>(x) || x.dtype().num() != pybind11::dtype::of<T>().num())
+    throw TypeError(where + " must be " + dtype_name<T>() + "; got " + std::string(pybind11::str(x.dtype())));
+  if (!(x.flags() & pybind11::array::c_style))
+    throw TypeError(where + " must be C-contiguous");
+  return static_cast<const T*>(x.data());
+}
+
+template <typename T>
+T* borrow_mutable(pybind11::array& x, const std::string& where) {
+  const T* data = borrow<T>(x, where);
+  if (!x.writeable()) throw ValueError(where + " is read-only");
+  return const_cast<T*>(data);
+}
+
+// borrow() plus an exact shape check.
+template <typename T>
+const T* borrow_shaped(const pybind11::array& x, const std::vector<long>& shape, const std::string& where) {
+  const T* data = borrow<T>(x, where);
+  if (shape_of(x) != shape)
+    throw ValueError(where + " has shape " + shape_text(shape_of(x)) + "; expected " + shape_text(shape));
+  return data;
+}
+
+}  // namespace bprop::bindings

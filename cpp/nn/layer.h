@@ -1,0 +1,48 @@
+// The layer contract. Every layer of bprop (and Sequential, itself a layer) implements it; the model,
+// the trainer and the autograd engine only ever talk to layers through it.
+//
+// Data are row-major batches: `rows` samples of `features` values each, contiguous. A layer is built
+// once for an input width and is then called with any number of rows.
+//   forward(x, rows, y, training): y = f(x). May cache what backward needs beyond x and y (a dropout
+//       mask, batch statistics); caches grow with the batch and are reused, never freed per step.
+//   backward(x, y, dy, rows, dx, accumulate): given the x and y of the last forward and dy = ∂L/∂y,
+//       writes dx = ∂L/∂x (skipped when dx is null: the first layer's input needs no gradient) and each
+//       parameter's gradient: overwritten, or added to when `accumulate`.
+// Layers validate in build() and the bindings validate batches; forward and backward never throw, so
+// they are safe inside OpenMP regions.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/parameter.h"
+
+namespace bprop::nn {
+
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string name() const = 0;  // "Linear", as in Python and in error messages
+
+  // Fixes the input width and returns the output width; ValueError if the layer cannot take it.
+  virtual long build(long in_features) = 0;
+  long in_features() const { return in_features_; }
+  long out_features() const { return out_features_; }
+
+  virtual void forward(const T* x, long rows, T* y, bool training) = 0;
+  virtual void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) = 0;
+
+  // Trainable parameters, in a fixed order; state that is saved but not trained (BatchNorm's running
+  // statistics) is in buffers().
+  virtual std::vector<ParameterPtr<T>> parameters() { return {}; }
+  virtual std::vector<ParameterPtr<T>> buffers() { return {}; }
+
+ protected:
+  long in_features_ = -1, out_features_ = -1;
+};
+
+template <typename T>
+using LayerPtr = std::shared_ptr<Layer<T>>;
+
+}  // namespace bprop::nn

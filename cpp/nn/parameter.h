@@ -1,0 +1,31 @@
+// A trainable tensor: its values and the gradient backward writes, stored flat (row-major by shape).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/array.h"
+
+namespace bprop::nn {
+
+template <typename T>
+struct Parameter {
+  Parameter(std::string name_, std::vector<long> shape_) : name(std::move(name_)), shape(std::move(shape_)) {
+    long n = 1;
+    for (long d : shape) n *= d;
+    value.resize(n);
+    grad.resize(n);
+  }
+  long size() const { return value.size(); }
+
+  std::string name;         // "weight", "bias", "gamma", ...: fixed order within a layer
+  std::vector<long> shape;  // Linear weight: {in_features, out_features}
+  Array<T> value;
+  Array<T> grad;
+};
+
+// Shared: the layer that owns it, an optimizer and a Python handle may all hold one.
+template <typename T>
+using ParameterPtr = std::shared_ptr<Parameter<T>>;
+
+}  // namespace bprop::nn

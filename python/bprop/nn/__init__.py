@@ -1,0 +1,7 @@
+"""Layers and losses."""
+from .layers import *  # noqa: F401,F403
+from .layers import __all__ as _layers
+from .losses import *  # noqa: F401,F403
+from .losses import __all__ as _losses
+
+__all__ = list(_layers) + list(_losses)

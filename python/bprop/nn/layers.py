@@ -1,0 +1,2 @@
+"""Layers (being written)."""
+__all__ = []

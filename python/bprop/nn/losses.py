@@ -1,0 +1,2 @@
+"""Losses (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Optimizers (being written)."""
+__all__ = []
