@@ -1,8 +1,141 @@
-// Placeholder: this area's bindings are being written.
+// Layers, Sequential/Residual and Model. Each layer is bound once per dtype (Linear_float32, ...) under
+// a common base (Layer_float32) whose forward/backward run one layer on numpy arrays (tests and custom
+// code); Model runs a whole network from its own buffers. Arrays are checked here, then the GIL is
+// released while the kernels run.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
 #include "bindings/init.h"
+#include "bindings/numpy_util.h"
+#include "nn/activation.h"
+#include "nn/dropout.h"
+#include "nn/linear.h"
+#include "nn/model.h"
+#include "nn/normalization.h"
+#include "nn/sequential.h"
+
+namespace py = pybind11;
 
 namespace bprop::bindings {
+namespace {
 
-void init_nn(pybind11::module_&) {}
+// Rows of a 2-D batch of exactly `width` features, checked; `where` names the caller.
+template <typename T>
+long batch_rows(const py::array& x, long width, const std::string& where) {
+  if (x.ndim() != 2) throw ValueError(where + " must be 2-D (samples, features); got shape " + shape_text(shape_of(x)));
+  borrow<T>(x, where);
+  if (x.shape(1) != width)
+    throw ValueError(where + " has " + std::to_string(x.shape(1)) + " features; expected " + std::to_string(width));
+  if (x.shape(0) < 1) throw ValueError(where + " is an empty batch");
+  return long(x.shape(0));
+}
+
+template <typename T>
+void check_built(nn::Layer<T>& layer, const std::string& where) {
+  if (layer.in_features() < 1) throw ValueError(where + ": call build(in_features) first");
+}
+
+template <typename T>
+void bind_layers(py::module_& m, const std::string& suffix) {
+  using Layer = nn::Layer<T>;
+  using LayerPtr = nn::LayerPtr<T>;
+  py::class_<Layer, LayerPtr>(m, ("Layer" + suffix).c_str())
+      .def_property_readonly("name", &Layer::name)
+      .def_property_readonly("in_features", &Layer::in_features)
+      .def_property_readonly("out_features", &Layer::out_features)
+      .def("build", &Layer::build, py::arg("in_features"))
+      .def("parameters", &Layer::parameters)
+      .def("buffers", &Layer::buffers)
+      .def("reseed", &Layer::reseed, py::arg("seed"))
+      .def(
+          "forward",
+          [](Layer& layer, const py::array& x, bool training) {
+            const std::string where = "[" + layer.name() + ".forward] x";
+            check_built(layer, where);
+            const long rows = batch_rows<T>(x, layer.in_features(), where);
+            py::array_t<T> y({rows, layer.out_features()});
+            T* out = y.mutable_data();
+            const T* in = static_cast<const T*>(x.data());
+            py::gil_scoped_release release;
+            layer.forward(in, rows, out, training);
+            return y;
+          },
+          py::arg("x"), py::arg("training") = false)
+      .def(
+          "backward",
+          [](Layer& layer, const py::array& x, const py::array& y, const py::array& dy, bool accumulate) {
+            const std::string where = "[" + layer.name() + ".backward] ";
+            check_built(layer, where);
+            const long rows = batch_rows<T>(x, layer.in_features(), where + "x");
+            const std::vector<long> out_shape{rows, layer.out_features()};
+            const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
+            const T* dyp = borrow_shaped<T>(dy, out_shape, where + "dy");
+            py::array_t<T> dx({rows, layer.in_features()});
+            T* dxp = dx.mutable_data();
+            const T* xp = static_cast<const T*>(x.data());
+            py::gil_scoped_release release;
+            layer.backward(xp, yp, dyp, rows, dxp, accumulate);
+            return dx;
+          },
+          py::arg("x"), py::arg("y"), py::arg("dy"), py::arg("accumulate") = false,
+          "dx for the x, y of the last forward; writes (or, with accumulate, adds) parameter gradients.");
+
+  py::class_<nn::Linear<T>, Layer, std::shared_ptr<nn::Linear<T>>>(m, ("Linear" + suffix).c_str())
+      .def(py::init<long, long, bool, const std::string&, double, uint64_t>(), py::arg("in_features"),
+           py::arg("out_features"), py::arg("bias"), py::arg("init"), py::arg("init_limit"), py::arg("seed"));
+  py::class_<nn::ActivationLayer<T>, Layer, std::shared_ptr<nn::ActivationLayer<T>>>(m, ("Activation" + suffix).c_str())
+      .def(py::init<const std::string&, double>(), py::arg("name"), py::arg("param"));
+  py::class_<nn::Softmax<T>, Layer, std::shared_ptr<nn::Softmax<T>>>(m, ("Softmax" + suffix).c_str()).def(py::init<>());
+  py::class_<nn::Dropout<T>, Layer, std::shared_ptr<nn::Dropout<T>>>(m, ("Dropout" + suffix).c_str())
+      .def(py::init<double, uint64_t>(), py::arg("p"), py::arg("seed"));
+  py::class_<nn::BatchNorm<T>, Layer, std::shared_ptr<nn::BatchNorm<T>>>(m, ("BatchNorm" + suffix).c_str())
+      .def(py::init<long, double, double>(), py::arg("features"), py::arg("eps"), py::arg("momentum"));
+  py::class_<nn::LayerNorm<T>, Layer, std::shared_ptr<nn::LayerNorm<T>>>(m, ("LayerNorm" + suffix).c_str())
+      .def(py::init<long, double>(), py::arg("features"), py::arg("eps"));
+  py::class_<nn::Sequential<T>, Layer, std::shared_ptr<nn::Sequential<T>>>(m, ("Sequential" + suffix).c_str())
+      .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"))
+      .def_property_readonly("layers", &nn::Sequential<T>::layers);
+  py::class_<nn::Residual<T>, Layer, std::shared_ptr<nn::Residual<T>>>(m, ("Residual" + suffix).c_str())
+      .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"));
+
+  using Model = nn::Model<T>;
+  py::class_<Model, std::shared_ptr<Model>>(m, ("Model" + suffix).c_str())
+      .def(py::init<std::shared_ptr<nn::Sequential<T>>, long>(), py::arg("net"), py::arg("in_features"))
+      .def_property_readonly("in_features", &Model::in_features)
+      .def_property_readonly("out_features", &Model::out_features)
+      .def(
+          "forward",
+          [](Model& model, const py::array& x, bool training) {
+            const long rows = batch_rows<T>(x, model.in_features(), "[Sequential.forward] x");
+            std::memcpy(model.input(rows), x.data(), sizeof(T) * std::size_t(rows * model.in_features()));
+            const T* out;
+            {
+              py::gil_scoped_release release;
+              out = model.forward(rows, training);
+            }
+            return copy_to_numpy(out, {rows, model.out_features()});
+          },
+          py::arg("x"), py::arg("training") = false)
+      .def(
+          "backward",
+          [](Model& model, const py::array& dout, bool accumulate) {
+            if (model.last_rows() < 1) throw ValueError("[Sequential.backward] call forward first");
+            const T* d = borrow_shaped<T>(dout, {model.last_rows(), model.out_features()},
+                                          "[Sequential.backward] grad_out");
+            py::gil_scoped_release release;
+            model.backward(d, accumulate);
+          },
+          py::arg("grad_out"), py::arg("accumulate") = false);
+}
+
+}  // namespace
+
+void init_nn(py::module_& m) {
+  bind_layers<float>(m, "_float32");
+  bind_layers<double>(m, "_float64");
+}
 
 }  // namespace bprop::bindings

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "core/workspace.h"
 
@@ -13,6 +14,16 @@ class Array {
  public:
   Array() = default;
   explicit Array(long size) { resize(size); }
+  Array(const Array&) = delete;
+  Array& operator=(const Array&) = delete;
+  Array(Array&& other) noexcept { *this = std::move(other); }
+  Array& operator=(Array&& other) noexcept {
+    storage_.swap(other.storage_);
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+    return *this;
+  }
 
   // Holds `size` elements afterwards; new storage is zeroed, kept storage keeps its values.
   void resize(long size) {

@@ -11,10 +11,12 @@
 // Layers validate in build() and the bindings validate batches; forward and backward never throw, so
 // they are safe inside OpenMP regions.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "nn/parameter.h"
 
 namespace bprop::nn {
@@ -38,7 +40,17 @@ class Layer {
   virtual std::vector<ParameterPtr<T>> parameters() { return {}; }
   virtual std::vector<ParameterPtr<T>> buffers() { return {}; }
 
+  // Layers that draw random numbers (Dropout) restart their generator from `seed`.
+  virtual void reseed(uint64_t seed) {}
+
  protected:
+  // build() of the layers that keep the width they are given.
+  long keep_width(long in_features) {
+    if (in_features < 1)
+      throw ValueError("[" + name() + "] needs at least 1 input feature; got " + std::to_string(in_features));
+    return in_features_ = out_features_ = in_features;
+  }
+
   long in_features_ = -1, out_features_ = -1;
 };
 

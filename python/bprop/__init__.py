@@ -6,5 +6,8 @@ from ._version import __version__
 from .runtime import cpu_info, get_num_threads, set_isa, set_num_threads
 from .linalg import matmul
 from . import nn, optim
+from .model import Sequential
+from .random import manual_seed
 
-__all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul"]
+__all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul", "nn", "optim",
+           "Sequential", "manual_seed"]

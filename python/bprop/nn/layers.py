@@ -1,2 +1,300 @@
-"""Layers (being written)."""
-__all__ = []
+"""Layers. Each wraps one C++ layer (``bprop._core.<Name>_<dtype>``), where the math lives.
+
+Layers with parameters (Linear, BatchNorm, LayerNorm) fix their dtype when made (``dtype="float32"``
+by default; float64 is for gradient checks); layers without parameters take the dtype of the model
+they join. ``forward(x, training=False)`` and ``backward(x, y, dy)`` run a single layer on numpy
+arrays; models run whole stacks in one call.
+"""
+import numpy as np
+
+from .._dtypes import core_class, resolve_dtype
+from ..random import resolve_seed
+
+__all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax",
+           "Dropout", "BatchNorm", "LayerNorm", "Residual"]
+
+_INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+                 "uniform", "zeros", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
+
+
+def _check_int(value, name, where, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def _check_real(value, name, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"[{where}] {name} must be a real number; got {type(value).__name__}")
+    return float(value)
+
+
+class Layer:
+    """Base of all layers: a config and the C++ layer per dtype."""
+
+    _fixed_dtype = None  # set by layers whose parameters fix their dtype
+
+    def __init__(self):
+        self._cores = {}
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def dtype(self):
+        """The dtype the layer computes in, or None until a model gives it one."""
+        return self._fixed_dtype
+
+    def _make_core(self, dtype):
+        raise NotImplementedError
+
+    def core(self, dtype=None):
+        """The C++ layer for `dtype` (the layer's own when it has parameters)."""
+        dtype = resolve_dtype(dtype if dtype is not None else (self._fixed_dtype or "float32"), self.name)
+        if self._fixed_dtype is not None and dtype != self._fixed_dtype:
+            raise TypeError(f"[{self.name}] was made with dtype {self._fixed_dtype}; it cannot run in {dtype} "
+                            f"(make it with dtype={dtype.name!r})")
+        if dtype not in self._cores:
+            self._cores[dtype] = self._make_core(dtype)
+        return self._cores[dtype]
+
+    def parameters(self):
+        """Trainable parameters, in a fixed order (handles sharing the layer's storage)."""
+        return list(self.core().parameters()) if self._fixed_dtype is not None else []
+
+    def buffers(self):
+        """Saved but untrained state (BatchNorm's running statistics)."""
+        return list(self.core().buffers()) if self._fixed_dtype is not None else []
+
+    def _core_for_batch(self, x, where):
+        if not isinstance(x, np.ndarray) or x.ndim != 2:
+            raise ValueError(f"[{self.name}.{where}] x must be a 2-D numpy array (samples, features)")
+        core = self.core(self._fixed_dtype or x.dtype)
+        if core.in_features != x.shape[1]:
+            core.build(x.shape[1])
+        return core
+
+    def forward(self, x, training=False):
+        """This layer alone on a batch x (samples × features); returns a new array."""
+        core = self._core_for_batch(x, "forward")
+        return core.forward(np.ascontiguousarray(x), bool(training))
+
+    def backward(self, x, y, dy, accumulate=False):
+        """dx for the x, y of the last forward; writes (or adds to) the parameter gradients."""
+        core = self._core_for_batch(x, "backward")
+        return core.backward(np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(dy),
+                             bool(accumulate))
+
+    def get_config(self):
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{self.name}({args})"
+
+
+class Linear(Layer):
+    """y = x·W + b with W of shape (in_features, out_features) (Keras's layout; PyTorch stores Wᵀ).
+
+    init: glorot_uniform (default), glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal,
+    uniform (with init_limit) or zeros; xavier_* and kaiming_* are aliases. The bias starts at zero.
+    seed: the initialisation seed (default: the next from bprop's global seed source).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="glorot_uniform", init_limit=None, seed=None,
+                 dtype="float32"):
+        super().__init__()
+        self.in_features = _check_int(in_features, "in_features", "Linear")
+        self.out_features = _check_int(out_features, "out_features", "Linear")
+        if init not in _INITIALIZERS:
+            raise ValueError(f"[Linear] unknown init {init!r}; expected one of {', '.join(_INITIALIZERS)}")
+        if (init == "uniform") != (init_limit is not None):
+            raise ValueError("[Linear] init_limit goes with init='uniform' (and only with it)")
+        self.bias = bool(bias)
+        self.init, self.init_limit = init, init_limit
+        self.seed = resolve_seed(seed, "Linear")
+        self._fixed_dtype = resolve_dtype(dtype, "Linear")
+        self.core()
+
+    def _make_core(self, dtype):
+        limit = 0.0 if self.init_limit is None else _check_real(self.init_limit, "init_limit", "Linear")
+        return core_class("Linear", dtype)(self.in_features, self.out_features, self.bias, self.init, limit,
+                                           self.seed)
+
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias,
+                "init": self.init, "init_limit": self.init_limit, "seed": self.seed,
+                "dtype": self._fixed_dtype.name}
+
+
+class _Activation(Layer):
+    """An elementwise activation; its math is ops/activations.cpp."""
+
+    _core_name = None  # the name the C++ side knows it by
+    _param = 0.0
+
+    def _make_core(self, dtype):
+        return core_class("Activation", dtype)(self._core_name or self.name, self._param)
+
+
+class ReLU(_Activation):
+    """max(x, 0)."""
+
+
+class Sigmoid(_Activation):
+    """1 / (1 + e^-x), computed without overflow."""
+
+
+class Tanh(_Activation):
+    """tanh(x)."""
+
+
+class Identity(_Activation):
+    """x, unchanged."""
+
+
+class LeakyReLU(_Activation):
+    """x for x > 0, negative_slope·x otherwise."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = self._param = _check_real(negative_slope, "negative_slope", "LeakyReLU")
+
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(_Activation):
+    """x for x > 0, alpha·(e^x − 1) otherwise."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = self._param = _check_real(alpha, "alpha", "ELU")
+        if not self.alpha > 0:
+            raise ValueError(f"[ELU] alpha must be > 0; got {self.alpha}")
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class GELU(_Activation):
+    """x·Φ(x): exact (approximate="none", PyTorch's default) or its tanh approximation ("tanh")."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"[GELU] approximate must be 'none' or 'tanh'; got {approximate!r}")
+        self.approximate = approximate
+        self._core_name = "GELU" if approximate == "none" else "GELUTanh"
+
+    def get_config(self):
+        return {"approximate": self.approximate}
+
+
+class Softmax(Layer):
+    """Softmax over each sample's features. For classification, prefer CrossEntropy on logits."""
+
+    def _make_core(self, dtype):
+        return core_class("Softmax", dtype)()
+
+
+class Dropout(Layer):
+    """Zeroes each value with probability p in training and scales the rest by 1/(1-p)."""
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        self.p = _check_real(p, "p", "Dropout")
+        if not 0.0 <= self.p <= 1.0:
+            raise ValueError(f"[Dropout] p must be in [0, 1]; got {self.p}")
+        self.seed = resolve_seed(seed, "Dropout")
+
+    def _make_core(self, dtype):
+        return core_class("Dropout", dtype)(self.p, self.seed)
+
+    def get_config(self):
+        return {"p": self.p, "seed": self.seed}
+
+
+class BatchNorm(Layer):
+    """Normalises each feature over the batch (training) or with running statistics (evaluation)."""
+
+    def __init__(self, features, eps=1e-5, momentum=0.1, dtype="float32"):
+        super().__init__()
+        self.features = _check_int(features, "features", "BatchNorm")
+        self.eps = _check_real(eps, "eps", "BatchNorm")
+        self.momentum = _check_real(momentum, "momentum", "BatchNorm")
+        self._fixed_dtype = resolve_dtype(dtype, "BatchNorm")
+        self.core()
+
+    def _make_core(self, dtype):
+        return core_class("BatchNorm", dtype)(self.features, self.eps, self.momentum)
+
+    def get_config(self):
+        return {"features": self.features, "eps": self.eps, "momentum": self.momentum,
+                "dtype": self._fixed_dtype.name}
+
+
+class LayerNorm(Layer):
+    """Normalises each sample over its features, then scales and shifts them."""
+
+    def __init__(self, features, eps=1e-5, dtype="float32"):
+        super().__init__()
+        self.features = _check_int(features, "features", "LayerNorm")
+        self.eps = _check_real(eps, "eps", "LayerNorm")
+        self._fixed_dtype = resolve_dtype(dtype, "LayerNorm")
+        self.core()
+
+    def _make_core(self, dtype):
+        return core_class("LayerNorm", dtype)(self.features, self.eps)
+
+    def get_config(self):
+        return {"features": self.features, "eps": self.eps, "dtype": self._fixed_dtype.name}
+
+
+def common_dtype(layers, where):
+    """The one dtype of the layers that fix theirs (float32 when none does); TypeError on a mix."""
+    fixed = {layer.dtype for layer in layers if layer.dtype is not None}
+    if len(fixed) > 1:
+        raise TypeError(f"[{where}] layers mix dtypes {sorted(d.name for d in fixed)}; make them with one dtype")
+    return fixed.pop() if fixed else np.dtype(np.float32)
+
+
+def check_layers(layers, where):
+    if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"[{where}] expects a list of layers")
+    layers = list(layers)
+    if not layers:
+        raise ValueError(f"[{where}] needs at least one layer")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"[{where}] item {i} is a {type(layer).__name__}, not a bprop layer")
+    return layers
+
+
+class Residual(Layer):
+    """y = x + f(x), with f the given layers applied in order; f must keep the width."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = check_layers(layers, "Residual")
+        dtype = common_dtype(self.layers, "Residual")
+        if any(layer.dtype is not None for layer in self.layers):
+            self._fixed_dtype = dtype
+
+    def _make_core(self, dtype):
+        return core_class("Residual", dtype)([layer.core(dtype) for layer in self.layers])
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def buffers(self):
+        return [b for layer in self.layers for b in layer.buffers()]
+
+    def get_config(self):
+        return {"layers": [{"class": layer.name, "config": layer.get_config()} for layer in self.layers]}
+
+    def __repr__(self):
+        return f"Residual({self.layers!r})"

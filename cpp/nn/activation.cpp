@@ -1,0 +1,50 @@
+#include "nn/activation.h"
+
+#include "core/error.h"
+#include "ops/softmax.h"
+
+namespace bprop::nn {
+
+template <typename T>
+ActivationLayer<T>::ActivationLayer(const std::string& name, double param)
+    : kind_(ops::activation_from_name(name)), param_(T(param)) {
+  if (kind_ == ops::Activation::elu && !(param > 0))
+    throw ValueError("[ELU] alpha must be > 0; got " + std::to_string(param));
+}
+
+template <typename T>
+long ActivationLayer<T>::build(long in_features) {
+  return this->keep_width(in_features);
+}
+
+template <typename T>
+void ActivationLayer<T>::forward(const T* x, long rows, T* y, bool) {
+  ops::activation_forward(kind_, param_, x, y, rows * this->in_features_);
+}
+
+template <typename T>
+void ActivationLayer<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool) {
+  if (dx) ops::activation_backward(kind_, param_, x, y, dy, dx, rows * this->in_features_);
+}
+
+template <typename T>
+long Softmax<T>::build(long in_features) {
+  return this->keep_width(in_features);
+}
+
+template <typename T>
+void Softmax<T>::forward(const T* x, long rows, T* y, bool) {
+  ops::softmax_rows(x, rows, this->in_features_, y);
+}
+
+template <typename T>
+void Softmax<T>::backward(const T*, const T* y, const T* dy, long rows, T* dx, bool) {
+  if (dx) ops::softmax_rows_backward(y, dy, rows, this->in_features_, dx);
+}
+
+template class ActivationLayer<float>;
+template class ActivationLayer<double>;
+template class Softmax<float>;
+template class Softmax<double>;
+
+}  // namespace bprop::nn

@@ -1,0 +1,35 @@
+// The elementwise activation layers (ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity) and Softmax
+// over each row. Their math lives in ops/; these only adapt it to the layer contract.
+#pragma once
+#include <string>
+
+#include "nn/layer.h"
+#include "ops/activations.h"
+
+namespace bprop::nn {
+
+template <typename T>
+class ActivationLayer : public Layer<T> {
+ public:
+  // name as in Python ("ReLU"); param is LeakyReLU's negative slope or ELU's alpha.
+  ActivationLayer(const std::string& name, double param);
+  std::string name() const override { return ops::activation_name(kind_); }
+  long build(long in_features) override;
+  void forward(const T* x, long rows, T* y, bool training) override;
+  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+
+ private:
+  ops::Activation kind_;
+  T param_;
+};
+
+template <typename T>
+class Softmax : public Layer<T> {
+ public:
+  std::string name() const override { return "Softmax"; }
+  long build(long in_features) override;
+  void forward(const T* x, long rows, T* y, bool training) override;
+  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+};
+
+}  // namespace bprop::nn

@@ -1,0 +1,38 @@
+#include "nn/dropout.h"
+
+#include "core/error.h"
+
+namespace bprop::nn {
+
+template <typename T>
+Dropout<T>::Dropout(double p, uint64_t seed) : p_(p), rng_(seed) {
+  if (!(p >= 0 && p <= 1)) throw ValueError("[Dropout] p must be in [0, 1]; got " + std::to_string(p));
+}
+
+template <typename T>
+void Dropout<T>::forward(const T* x, long rows, T* y, bool training) {
+  const long n = rows * this->in_features_;
+  last_training_ = training && p_ > 0;
+  if (!last_training_) {
+    for (long i = 0; i < n; ++i) y[i] = x[i];
+    return;
+  }
+  mask_.resize(n);
+  const T keep_scale = p_ < 1 ? T(1 / (1 - p_)) : T(0);
+  for (long i = 0; i < n; ++i) {
+    mask_[i] = rng_.uniform() >= p_ ? keep_scale : T(0);
+    y[i] = x[i] * mask_[i];
+  }
+}
+
+template <typename T>
+void Dropout<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool) {
+  if (!dx) return;
+  const long n = rows * this->in_features_;
+  for (long i = 0; i < n; ++i) dx[i] = last_training_ ? dy[i] * mask_[i] : dy[i];
+}
+
+template class Dropout<float>;
+template class Dropout<double>;
+
+}  // namespace bprop::nn

@@ -1,0 +1,67 @@
+#include "nn/linear.h"
+
+#include "core/error.h"
+#include "gemm/gemm.h"
+#include "nn/init.h"
+
+namespace bprop::nn {
+
+template <typename T>
+Linear<T>::Linear(long in_features, long out_features, bool bias, const std::string& init, double init_limit,
+                  uint64_t seed) {
+  if (in_features < 1 || out_features < 1)
+    throw ValueError("[Linear] in_features and out_features must be >= 1; got " + std::to_string(in_features) +
+                     " and " + std::to_string(out_features));
+  check_initializer(init, init_limit);
+  this->in_features_ = in_features;
+  this->out_features_ = out_features;
+  weight_ = std::make_shared<Parameter<T>>("weight", std::vector<long>{in_features, out_features});
+  initialize(weight_->value, init, in_features, out_features, init_limit, seed);
+  if (bias) bias_ = std::make_shared<Parameter<T>>("bias", std::vector<long>{out_features});
+}
+
+template <typename T>
+long Linear<T>::build(long in_features) {
+  if (in_features != this->in_features_)
+    throw ValueError("[Linear] expects " + std::to_string(this->in_features_) + " input features; got " +
+                     std::to_string(in_features));
+  return this->out_features_;
+}
+
+template <typename T>
+void Linear<T>::forward(const T* x, long rows, T* y, bool) {
+  const long in = this->in_features_, out = this->out_features_;
+  if (bias_) {
+    const T* b = bias_->value.data();
+    for (long r = 0; r < rows; ++r)
+      for (long j = 0; j < out; ++j) y[r * out + j] = b[j];
+  }
+  gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out,
+                bias_ ? T(1) : T(0), y, out);
+}
+
+template <typename T>
+void Linear<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+  const long in = this->in_features_, out = this->out_features_;
+  const T keep = accumulate ? T(1) : T(0);
+  gemm::gemm<T>(gemm::Op::T, gemm::Op::N, in, out, rows, T(1), x, in, dy, out, keep, weight_->grad.data(), out);
+  if (bias_) {
+    T* db = bias_->grad.data();
+    if (!accumulate)
+      for (long j = 0; j < out; ++j) db[j] = T(0);
+    for (long r = 0; r < rows; ++r)
+      for (long j = 0; j < out; ++j) db[j] += dy[r * out + j];
+  }
+  if (dx) gemm::gemm<T>(gemm::Op::N, gemm::Op::T, rows, in, out, T(1), dy, out, weight_->value.data(), out, T(0), dx, in);
+}
+
+template <typename T>
+std::vector<ParameterPtr<T>> Linear<T>::parameters() {
+  if (bias_) return {weight_, bias_};
+  return {weight_};
+}
+
+template class Linear<float>;
+template class Linear<double>;
+
+}  // namespace bprop::nn

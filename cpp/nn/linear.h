@@ -1,0 +1,28 @@
+// Linear: y = x·W + b, W of shape (in_features, out_features) as Keras stores it (PyTorch stores Wᵀ).
+// Forward is one GEMM onto rows pre-filled with b; backward is two GEMMs, dW = xᵀ·dy and dx = dy·Wᵀ,
+// and db the column sums of dy. Parameters: "weight", then "bias" when it has one.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "nn/layer.h"
+
+namespace bprop::nn {
+
+template <typename T>
+class Linear : public Layer<T> {
+ public:
+  // ValueError for sizes < 1 or a bad initializer. Weights from `init` with `seed`; bias starts at 0.
+  Linear(long in_features, long out_features, bool bias, const std::string& init, double init_limit, uint64_t seed);
+
+  std::string name() const override { return "Linear"; }
+  long build(long in_features) override;
+  void forward(const T* x, long rows, T* y, bool training) override;
+  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  std::vector<ParameterPtr<T>> parameters() override;
+
+ private:
+  ParameterPtr<T> weight_, bias_;
+};
+
+}  // namespace bprop::nn

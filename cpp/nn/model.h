@@ -1,0 +1,36 @@
+// A built network with its own input and output buffers: what a Python Sequential drives, and what
+// the trainer gathers batches into. forward keeps x and y for the backward that follows.
+#pragma once
+#include <memory>
+
+#include "core/array.h"
+#include "nn/sequential.h"
+
+namespace bprop::nn {
+
+template <typename T>
+class Model {
+ public:
+  // Builds `net` for in_features (ValueError naming the layer that does not fit).
+  Model(std::shared_ptr<Sequential<T>> net, long in_features);
+
+  long in_features() const { return in_features_; }
+  long out_features() const { return out_features_; }
+  Sequential<T>& net() { return *net_; }
+
+  // The input buffer for `rows` samples (grown, reused); the trainer gathers batches straight into it.
+  T* input(long rows);
+  // Forward over the `rows` samples in input(); returns the output, rows × out_features.
+  const T* forward(long rows, bool training);
+  // Backward from dout (rows × out_features of the last forward): parameter gradients only.
+  void backward(const T* dout, bool accumulate);
+  long last_rows() const { return rows_; }
+
+ private:
+  std::shared_ptr<Sequential<T>> net_;
+  long in_features_, out_features_;
+  Array<T> input_, output_;
+  long rows_ = 0;
+};
+
+}  // namespace bprop::nn

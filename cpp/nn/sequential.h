@@ -1,0 +1,52 @@
+// Sequential: layers applied in order; itself a layer, so a Residual can wrap one. It keeps the output
+// of every inner layer from the last forward (grown with the batch, reused) because each layer's
+// backward needs its own x and y; two gradient buffers take turns on the way back.
+#pragma once
+#include <vector>
+
+#include "core/array.h"
+#include "nn/layer.h"
+
+namespace bprop::nn {
+
+template <typename T>
+class Sequential : public Layer<T> {
+ public:
+  explicit Sequential(std::vector<LayerPtr<T>> layers);  // ValueError when empty
+  std::string name() const override { return "Sequential"; }
+  long build(long in_features) override;  // ValueError naming the layer whose width does not fit
+  void forward(const T* x, long rows, T* y, bool training) override;
+  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  std::vector<ParameterPtr<T>> parameters() override;
+  std::vector<ParameterPtr<T>> buffers() override;
+  void reseed(uint64_t seed) override;
+
+  const std::vector<LayerPtr<T>>& layers() const { return layers_; }
+
+ private:
+  std::vector<LayerPtr<T>> layers_;
+  std::vector<Array<T>> outputs_;  // outputs_[i]: layer i's output, for i < last
+  Array<T> grad_a_, grad_b_;
+};
+
+// Residual: y = x + f(x) with f a Sequential that keeps the width (the skip connection that lets
+// gradients flow through deep stacks). dx = dy + f'ᵀ·dy.
+template <typename T>
+class Residual : public Layer<T> {
+ public:
+  explicit Residual(std::vector<LayerPtr<T>> layers) : body_(std::move(layers)) {}
+  std::string name() const override { return "Residual"; }
+  long build(long in_features) override;  // ValueError unless the block keeps the width
+  void forward(const T* x, long rows, T* y, bool training) override;
+  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  std::vector<ParameterPtr<T>> parameters() override { return body_.parameters(); }
+  std::vector<ParameterPtr<T>> buffers() override { return body_.buffers(); }
+  void reseed(uint64_t seed) override { body_.reseed(seed); }
+  const Sequential<T>& body() const { return body_; }
+
+ private:
+  Sequential<T> body_;
+  Array<T> body_out_;
+};
+
+}  // namespace bprop::nn

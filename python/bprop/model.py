@@ -1,0 +1,150 @@
+"""Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
+import numpy as np
+
+from ._dtypes import core_class, resolve_dtype
+from .nn.layers import BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype
+
+__all__ = ["Sequential"]
+
+
+def _first_width(layers):
+    """The input width the first layer fixes, or None when it takes any (an activation, Dropout)."""
+    first = layers[0]
+    if isinstance(first, Linear):
+        return first.in_features
+    if isinstance(first, (BatchNorm, LayerNorm)):
+        return first.features
+    if isinstance(first, Residual):
+        return _first_width(first.layers)
+    return None
+
+
+class Sequential:
+    """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
+
+    dtype: float32 (default) or float64; by default the dtype the layers with parameters were made with.
+    Inputs of another dtype (float64, integers) are converted to it once per call, never rejected.
+    """
+
+    def __init__(self, layers, dtype=None):
+        self.layers = check_layers(layers, "Sequential")
+        self.dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else common_dtype(self.layers,
+                                                                                                "Sequential")
+        self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
+        self._model = None
+        width = _first_width(self.layers)
+        if width is not None:
+            self.build(width)
+
+    # -- building -------------------------------------------------------------------------------------
+    @property
+    def in_features(self):
+        return None if self._model is None else self._model.in_features
+
+    @property
+    def out_features(self):
+        return None if self._model is None else self._model.out_features
+
+    def build(self, in_features):
+        """Fix the input width (done at construction when the first layer fixes it, else at first use)."""
+        if isinstance(in_features, bool) or not isinstance(in_features, (int, np.integer)) or in_features < 1:
+            raise ValueError(f"[Sequential.build] in_features must be a positive integer; got {in_features!r}")
+        if self._model is not None and self._model.in_features != in_features:
+            raise ValueError(f"[Sequential] expects {self._model.in_features} input features; got {in_features}")
+        if self._model is None:
+            self._model = core_class("Model", self.dtype)(self._net, int(in_features))
+        return self
+
+    def as_batch(self, x, where, name="x"):
+        """x as a C-contiguous 2-D array of the model's dtype, checked (shape, finiteness) before any work."""
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        if x.ndim != 2:
+            raise ValueError(f"[{where}] {name} must be 2-D (samples, features); got shape {x.shape}")
+        if x.shape[0] == 0:
+            raise ValueError(f"[{where}] {name} is empty")
+        if self._model is None:
+            self.build(x.shape[1])
+        if x.shape[1] != self._model.in_features:
+            raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects "
+                             f"{self._model.in_features}")
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not np.isfinite(x).all():
+            raise ValueError(f"[{where}] {name} contains NaN or Inf")
+        return x
+
+    # -- one batch, by hand -------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        """The network's output for a batch x (samples × features), as a new array."""
+        batch = self.as_batch(x, "Sequential.forward")
+        return self._model.forward(batch, bool(training))
+
+    def backward(self, grad_out, accumulate=False):
+        """Back-propagate ∂loss/∂output of the last forward: fills every parameter's gradient
+        (overwriting it, or adding to it with accumulate=True)."""
+        if self._model is None:
+            raise ValueError("[Sequential.backward] call forward first")
+        grad_out = np.ascontiguousarray(grad_out, dtype=self.dtype)
+        if not np.isfinite(grad_out).all():
+            raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
+        self._model.backward(grad_out, bool(accumulate))
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    # -- parameters and weights -----------------------------------------------------------------------
+    def parameters(self):
+        """Trainable parameters in a fixed order; handles share the model's storage (for optimizers)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def buffers(self):
+        return [b for layer in self.layers for b in layer.buffers()]
+
+    def get_weights(self):
+        """Copies of every parameter, then every buffer (BatchNorm statistics), as numpy arrays."""
+        return [t.value() for t in self.parameters() + self.buffers()]
+
+    def set_weights(self, weights):
+        """Assign arrays in get_weights() order. Every array is checked before any is assigned."""
+        targets = self.parameters() + self.buffers()
+        weights = list(weights)
+        if len(weights) != len(targets):
+            raise ValueError(f"[Sequential.set_weights] expected {len(targets)} arrays; got {len(weights)}")
+        converted = []
+        for i, (target, w) in enumerate(zip(targets, weights)):
+            w = np.ascontiguousarray(w, dtype=self.dtype)
+            if w.shape != tuple(target.shape):
+                raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) has shape {w.shape}; "
+                                 f"expected {tuple(target.shape)}")
+            if not np.isfinite(w).all():
+                raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) contains NaN or Inf")
+            converted.append(w)
+        for target, w in zip(targets, converted):
+            target.set_value(w)
+
+    def count_params(self):
+        return int(sum(p.size for p in self.parameters()))
+
+    def summary(self, print_fn=print):
+        """Print each layer with its output shape and parameter count."""
+        rows = [("Layer", "Output shape", "Params")]
+        width = self.in_features
+        for layer in self.layers:
+            core = layer.core(self.dtype)
+            width = core.out_features if core.out_features > 0 else width
+            shape = f"(None, {width})" if width else "(None, ?)"
+            rows.append((repr(layer) if len(repr(layer)) < 48 else layer.name, shape,
+                         str(sum(p.size for p in layer.parameters()))))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
+        rule = "-" * len(lines[0])
+        text = "\n".join([f"Sequential ({self.dtype})", rule, lines[0], rule, *lines[1:], rule,
+                          f"Total params: {self.count_params():,}"])
+        print_fn(text)
+
+    def __repr__(self):
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n    {inner},\n])"

@@ -1,0 +1,30 @@
+"""bprop's global seed source: where a layer or a fit gets its seed when none is given.
+
+``bprop.manual_seed(s)`` makes everything after it reproducible (layer initialisation, dropout masks,
+shuffles), as ``torch.manual_seed`` does. Without it, seeds come from the operating system's entropy.
+"""
+import numpy as np
+
+_source = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Reseed the global source: the same seed gives the same layers and the same training run."""
+    global _source
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"[manual_seed] seed must be a non-negative integer; got {seed!r}")
+    _source = np.random.default_rng(int(seed))
+
+
+def next_seed():
+    """A fresh 64-bit seed from the global source."""
+    return int(_source.integers(0, 2**63))
+
+
+def resolve_seed(seed, where):
+    """The seed to use: the one given (checked), or the next from the global source."""
+    if seed is None:
+        return next_seed()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"[{where}] seed must be a non-negative integer or None; got {seed!r}")
+    return int(seed)
