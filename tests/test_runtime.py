@@ -116,3 +116,4 @@ def test_main_job_runs():
     process = subprocess.run([sys.executable, "-m", "bprop"], capture_output=True, text=True, timeout=300)
     assert process.returncode == 0, process.stderr
     assert "GEMM check passed" in process.stdout
+    assert "Test accuracy on held-out spirals" in process.stdout

@@ -9,5 +9,6 @@ void init_nn_parameter(pybind11::module_& m);  // Parameter handles, needed by l
 void init_nn(pybind11::module_& m);            // layers and Sequential
 void init_loss(pybind11::module_& m);          // losses
 void init_optim(pybind11::module_& m);         // optimizers and schedules
+void init_train(pybind11::module_& m);         // the training loop
 
 }  // namespace bprop::bindings

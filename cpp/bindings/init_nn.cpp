@@ -128,7 +128,20 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             py::gil_scoped_release release;
             model.backward(d, accumulate);
           },
-          py::arg("grad_out"), py::arg("accumulate") = false);
+          py::arg("grad_out"), py::arg("accumulate") = false)
+      .def(
+          "predict",
+          [](Model& model, const py::array& x, long batch_size) {
+            if (batch_size < 1) throw ValueError("[Sequential.predict] batch_size must be >= 1; got " + std::to_string(batch_size));
+            const long rows = batch_rows<T>(x, model.in_features(), "[Sequential.predict] x");
+            py::array_t<T> out({rows, model.out_features()});
+            T* o = out.mutable_data();
+            const T* in = static_cast<const T*>(x.data());
+            py::gil_scoped_release release;
+            model.predict(in, rows, batch_size, o);
+            return out;
+          },
+          py::arg("x"), py::arg("batch_size"));
 }
 
 }  // namespace

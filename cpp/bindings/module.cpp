@@ -22,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   bprop::bindings::init_nn(m);
   bprop::bindings::init_loss(m);
   bprop::bindings::init_optim(m);
+  bprop::bindings::init_train(m);
 }

@@ -3,7 +3,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,10 @@ namespace bprop::bindings {
 
 template <typename T>
 const char* dtype_name() {
-  return sizeof(T) == 4 ? "float32" : "float64";
+  if constexpr (std::is_same_v<T, float>) return "float32";
+  if constexpr (std::is_same_v<T, double>) return "float64";
+  if constexpr (std::is_same_v<T, int64_t>) return "int64";
+  return "?";
 }
 
 inline std::string shape_text(const std::vector<long>& shape) {

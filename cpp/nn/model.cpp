@@ -1,5 +1,8 @@
 #include "nn/model.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace bprop::nn {
 
 template <typename T>
@@ -23,6 +26,15 @@ const T* Model<T>::forward(long rows, bool training) {
 template <typename T>
 void Model<T>::backward(const T* dout, bool accumulate) {
   net_->backward(input_.data(), output_.data(), dout, rows_, nullptr, accumulate);
+}
+
+template <typename T>
+void Model<T>::predict(const T* x, long rows, long batch_size, T* out) {
+  for (long start = 0; start < rows; start += batch_size) {
+    const long n = std::min(batch_size, rows - start);
+    std::memcpy(input(n), x + start * in_features_, sizeof(T) * std::size_t(n * in_features_));
+    std::memcpy(out + start * out_features_, forward(n, false), sizeof(T) * std::size_t(n * out_features_));
+  }
 }
 
 template class Model<float>;

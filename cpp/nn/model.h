@@ -25,6 +25,8 @@ class Model {
   // Backward from dout (rows × out_features of the last forward): parameter gradients only.
   void backward(const T* dout, bool accumulate);
   long last_rows() const { return rows_; }
+  // Outputs for x (rows × in_features) in evaluation mode, batch_size rows at a time, into out.
+  void predict(const T* x, long rows, long batch_size, T* out);
 
  private:
   std::shared_ptr<Sequential<T>> net_;

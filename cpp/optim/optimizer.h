@@ -1,17 +1,31 @@
 // The optimizer contract: one fused update over every parameter, with optional gradient clipping and a
 // learning-rate schedule, and state that can be exported and restored (the persistence issue saves it).
 //
-// step(): clip the gradients (by global norm, then by value, when set), set lr from the schedule for
-// this step, then update(lr) every parameter in place, then count the step. Hyperparameters are
-// validated when the optimizer is made (ValueError); step() never throws.
+// step(): clip the gradients (by global norm, then by value, when set), take this step's rate from the
+// schedule, update every parameter in place in one pass over its elements, then count the step.
+// Hyperparameters and the parameter list are validated when the optimizer is made (ValueError);
+// step() never throws and allocates nothing.
+//
+// Every optimizer derives from Optimizer<T>, which owns the parameter list, the base rate, the step
+// count, clipping, the schedule and the state arrays; a derived class adds its state arrays in its
+// constructor (add_state) and writes update(), its per-element formula.
+//
+// Resume: state() (arrays), step_count() and lr() are all there is to save; restoring them into an
+// optimizer made with the same hyperparameters over the same parameters continues the same trajectory.
 #pragma once
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/array.h"
 #include "nn/parameter.h"
+#include "optim/check.h"
+#include "optim/clip.h"
+#include "optim/schedule.h"
+#include "optim/update.h"
 
 namespace bprop::optim {
 
@@ -19,16 +33,89 @@ template <typename T>
 class Optimizer {
  public:
   using ParameterList = std::vector<nn::ParameterPtr<T>>;
-  virtual ~Optimizer() = default;
-  virtual std::string name() const = 0;  // "Adam", as in Python
-  virtual void step() = 0;
+  using StateList = std::vector<std::pair<std::string, Array<T>*>>;
 
-  // Named state arrays, e.g. {"exp_avg.0", ...}, in a fixed order, for export and restore.
-  virtual std::vector<std::pair<std::string, Array<T>*>> state() = 0;
-  virtual const ParameterList& parameters() const = 0;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+  virtual ~Optimizer() = default;
+
+  virtual std::string name() const { return name_; }  // "Adam", as in Python and in error messages
+  virtual void step();
+
+  // Named state arrays, one per parameter per kind, ordered by parameter, then kind as the optimizer
+  // added them: {"exp_avg.0", "exp_avg_sq.0", "exp_avg.1", ...}. Each has its parameter's size.
+  virtual StateList state();
+  virtual const ParameterList& parameters() const { return params_; }
+
+  void zero_grad();  // every parameter's gradient to 0
+
+  // The base rate: what the user set; a schedule scales it. ValueError unless finite and >= 0.
+  double lr() const { return locked([&] { return lr_; }); }
+  void set_lr(double lr);
+  // The rate the next step() will use: the schedule at step_count().
+  double current_lr() const { return locked([&] { return rate_at(step_count_); }); }
+
+  long step_count() const { return locked([&] { return step_count_; }); }  // step() calls so far, or as restored
+  void set_step_count(long n);  // ValueError if n < 0; n = 0 means "no step taken" (SGD's first buffer)
+
+  ClipOptions clip() const { return locked([&] { return clip_; }); }
+  void set_clip(const ClipOptions& clip);  // validated
+  SchedulePtr schedule() const { return locked([&] { return schedule_; }); }  // null: constant rate
+  void set_schedule(SchedulePtr schedule);
+
+ protected:
+  // Validates the parameters (non-empty, none null, none twice), lr and clip; `name` is for messages.
+  Optimizer(std::string name, ParameterList params, double lr, const ClipOptions& clip, SchedulePtr schedule);
+
+  // Adds one state array per parameter, named "<kind>.<index>", filled with `initial`. Call from the
+  // constructor, in the order state() should list the kinds. The reference stays valid.
+  std::vector<Array<T>>& add_state(const std::string& kind, T initial = T(0));
+
+  // Updates every parameter in place for this step. Must not throw.
+  virtual void update(const StepContext<T>& step) = 0;
+
+ private:
+  struct StateKind {
+    std::string kind;
+    std::vector<Array<T>> arrays;  // one per parameter
+  };
+
+  double rate_at(long t) const { return schedule_ ? schedule_->rate(lr_, t) : lr_; }
+  template <class Body>
+  auto locked(Body&& body) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return body();
+  }
+
+  std::string name_;
+  ParameterList params_;
+  double lr_;
+  long step_count_ = 0;
+  ClipOptions clip_;
+  SchedulePtr schedule_;
+  GradientNorm<T> norm_;
+  std::deque<StateKind> state_;  // a deque keeps references valid as kinds are added
+  // step() runs without the GIL; this keeps a setter called from another thread from racing it.
+  mutable std::mutex mutex_;
 };
 
 template <typename T>
 using OptimizerPtr = std::shared_ptr<Optimizer<T>>;
+
+// An optimizer whose hyperparameters are an options struct (SGDOptions, ...) with `lr` and
+// `validate(who)`: checks them before anything else is built, and keeps them.
+template <typename T, class Options>
+class OptimizerWith : public Optimizer<T> {
+ public:
+  const Options& options() const { return options_; }
+
+ protected:
+  OptimizerWith(const std::string& name, typename Optimizer<T>::ParameterList params, const Options& options,
+                const ClipOptions& clip, SchedulePtr schedule)
+      : Optimizer<T>(name, std::move(params), validated(options, name).lr, clip, std::move(schedule)),
+        options_(options) {}
+
+  const Options options_;
+};
 
 }  // namespace bprop::optim

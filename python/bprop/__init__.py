@@ -5,9 +5,10 @@ A C++ core (packed SIMD/OpenMP GEMM and the layers built on it) behind a small P
 from ._version import __version__
 from .runtime import cpu_info, get_num_threads, set_isa, set_num_threads
 from .linalg import matmul
-from . import nn, optim
+from . import callbacks, nn, optim
 from .model import Sequential
 from .random import manual_seed
+from .trainer import Trainer
 
 __all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul", "nn", "optim",
-           "Sequential", "manual_seed"]
+           "Sequential", "manual_seed", "Trainer", "callbacks"]

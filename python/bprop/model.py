@@ -145,6 +145,40 @@ class Sequential:
                           f"Total params: {self.count_params():,}"])
         print_fn(text)
 
+    # -- training ---------------------------------------------------------------------------------
+    def compile(self, optimizer=None, loss=None, metrics=None):
+        """Choose the optimizer (bound to this model's parameters if it is not bound yet), the loss and
+        the metrics for fit and evaluate."""
+        from .trainer import Trainer
+
+        if loss is None:
+            raise ValueError("[compile] needs a loss, e.g. loss=bprop.nn.CrossEntropy()")
+        self._trainer = Trainer(self, optimizer, loss, metrics)
+        return self
+
+    def _compiled(self, where):
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None:
+            raise ValueError(f"[{where}] call compile(optimizer=..., loss=..., metrics=...) first")
+        return trainer
+
+    def fit(self, x, y, **kwargs):
+        """Train on (x, y); see Trainer.fit for the options. Returns a History."""
+        trainer = self._compiled("fit")
+        if self._model is None:
+            self.as_batch(x, "fit")
+        return trainer.fit(x, y, **kwargs)
+
+    def evaluate(self, x, y, batch_size=256, sample_weight=None):
+        """{"loss": ..., <metric>: ...} over (x, y), in evaluation mode."""
+        return self._compiled("evaluate").evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight)
+
+    def predict(self, x, batch_size=256):
+        """Outputs for x in evaluation mode, computed batch_size samples at a time."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
+        return self._model.predict(self.as_batch(x, "predict"), int(batch_size))
+
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n    {inner},\n])"

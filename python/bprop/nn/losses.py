@@ -1,2 +1,294 @@
-"""Losses (being written)."""
-__all__ = []
+"""Losses: the value and the gradient of a batch in one pass, computed by the C++ core.
+
+Every loss takes ``reduction="mean"`` or ``"sum"`` with PyTorch's meaning: "sum" adds every term and
+"mean" divides that sum by the number of terms (rows·outputs for MSE, MAE, Huber and BinaryCrossEntropy,
+rows for CrossEntropy). Sample weights (one per row) multiply that row's terms and do not change the
+count, as in Keras: mean = Σ wᵢ·lᵢ / count.
+
+Inputs: ``out`` must be a 2-D float32 or float64 array and sets the dtype of the computation (a
+non-contiguous ``out`` is copied once). Targets and sample weights of another dtype (float64 for a
+float32 ``out``, integers) are converted once to what the core takes by ``prepare_targets``; arrays
+already in that form pass through without a copy.
+"""
+import numbers
+
+import numpy as np
+
+from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
+
+__all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
+
+_REDUCTIONS = ("mean", "sum")
+_PROBABILITY_TOLERANCE = 1e-4  # CrossEntropy probability rows must sum to 1 within this
+
+
+def _index_text(index):
+    return str(index[0]) if len(index) == 1 else str(tuple(index))
+
+
+def _first(mask):
+    """The index (as a tuple of ints) of the first True in mask."""
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _real(value, what):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"[{what}] must be a real number; got {type(value).__name__}")
+    return float(value)
+
+
+class Loss:
+    """Base of bprop's losses; use a subclass.
+
+    ``forward_backward(out, y)`` returns ``(loss, ∂loss/∂out)``; calling the loss returns the value
+    alone. ``prepare_targets(y, n_outputs, dtype)`` validates and converts targets once (``fit`` does it
+    for the whole dataset); ``core(dtype)`` is the C++ loss the trainer runs, made once per dtype.
+    Hyperparameters are read-only after construction.
+    """
+
+    name = "Loss"  # the name shared with the core and error messages
+    _hyperparameters = ()  # constructor keywords besides reduction
+
+    def __init__(self, *, reduction="mean"):
+        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+            raise ValueError(f"[{self.name}] reduction must be 'mean' or 'sum'; got {reduction!r}")
+        self._reduction = reduction
+        self._cores = {}
+
+    @property
+    def reduction(self):
+        return self._reduction
+
+    def get_config(self):
+        """The constructor's keywords: ``type(loss)(**loss.get_config())`` makes an equal loss."""
+        config = {name: getattr(self, name) for name in self._hyperparameters}
+        config["reduction"] = self._reduction
+        return config
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{self.name}({args})"
+
+    def core(self, dtype):
+        """The C++ loss (``bprop._core.<name>_<dtype>``) for float32 or float64, made once and cached."""
+        dtype = resolve_dtype(dtype, self.name)
+        if dtype not in self._cores:
+            self._cores[dtype] = core_class(self.name, dtype)(**self.get_config())
+        return self._cores[dtype]
+
+    def targets_are_labels(self, y):
+        """True when y holds class indices rather than values; only CrossEntropy takes them."""
+        return False
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        """y as the core takes it: a C-contiguous (rows, n_outputs) array of ``dtype``.
+
+        A 1-D y is accepted for a single output and becomes (rows, 1). Raises TypeError for
+        non-numeric targets and ValueError for empty targets, a wrong shape or NaN/Inf.
+        """
+        y = self._target_array(y)
+        n_outputs = self._check_n_outputs(n_outputs)
+        dtype = resolve_dtype(dtype, self.name)
+        if y.ndim == 1 and n_outputs == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            expected = self._expected_shape(y, n_outputs)
+            raise ValueError(f"[{self.name}] targets have shape {y.shape}; expected {expected}")
+        with np.errstate(over="ignore"):  # a value too large for dtype becomes inf, reported below
+            values = np.ascontiguousarray(y, dtype=dtype)
+        self._check_finite(values, "targets")
+        self._check_values(values)
+        return values
+
+    def forward_backward(self, out, y, sample_weight=None):
+        """(loss, ∂loss/∂out) for outputs ``out`` (rows, n_outputs) and targets ``y``.
+
+        ``sample_weight`` (rows,), finite and >= 0, multiplies each row's terms. The gradient is a new
+        array with out's shape and dtype.
+        """
+        return self._evaluate(out, y, sample_weight, want_grad=True)
+
+    def __call__(self, out, y, sample_weight=None):
+        """The loss alone (no gradient is computed)."""
+        return self._evaluate(out, y, sample_weight, want_grad=False)[0]
+
+    # ---- validation shared by every loss -------------------------------------------------------
+
+    def _evaluate(self, out, y, sample_weight, want_grad):
+        out = self._check_out(out)
+        rows, n_outputs = out.shape
+        y = self.prepare_targets(y, n_outputs, out.dtype)
+        if len(y) != rows:
+            raise ValueError(f"[{self.name}] targets have {len(y)} rows; expected {rows} like out of shape {out.shape}")
+        weights = self._prepare_sample_weight(sample_weight, rows, out.dtype)
+        return self.core(out.dtype).forward_backward(out, y, weights, want_grad)
+
+    def _check_out(self, out):
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"[{self.name}] out must be a numpy.ndarray; got {type(out).__name__}")
+        if out.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"[{self.name}] out must be float32 or float64; got {out.dtype}")
+        if out.ndim != 2 or out.size == 0:
+            raise ValueError(f"[{self.name}] out must be a non-empty 2-D (rows, outputs) array; got shape {out.shape}")
+        self._check_finite(out, "out")
+        return np.ascontiguousarray(out)
+
+    def _target_array(self, y):
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"[{self.name}] targets must be numbers; got dtype {y.dtype}")
+        if y.size == 0:
+            raise ValueError(f"[{self.name}] targets are empty; got shape {y.shape}")
+        if y.ndim not in (1, 2):
+            raise ValueError(f"[{self.name}] targets must be 1-D or 2-D; got shape {y.shape}")
+        return y
+
+    def _check_n_outputs(self, n_outputs):
+        if isinstance(n_outputs, bool) or not isinstance(n_outputs, numbers.Integral) or n_outputs < 1:
+            raise ValueError(f"[{self.name}] n_outputs must be a positive integer; got {n_outputs!r}")
+        return int(n_outputs)
+
+    def _expected_shape(self, y, n_outputs):
+        return f"({len(y)}, {n_outputs})"
+
+    def _check_finite(self, x, what):
+        finite = np.isfinite(x)
+        if not finite.all():
+            index = _first(~finite)
+            raise ValueError(f"[{self.name}] {what} must be finite in {x.dtype}; "
+                             f"got {x[index]} at index {_index_text(index)}")
+
+    def _check_values(self, values):
+        """Loss-specific checks of finite targets already in the core's dtype and shape."""
+
+    def _check_unit_interval(self, values, what):
+        outside = (values < 0) | (values > 1)
+        if outside.any():
+            index = _first(outside)
+            raise ValueError(f"[{self.name}] {what} must be in [0, 1]; "
+                             f"got {values[index]} at index {_index_text(index)}")
+
+    def _prepare_sample_weight(self, sample_weight, rows, dtype):
+        if sample_weight is None:
+            return None
+        weights = np.asarray(sample_weight)
+        if weights.dtype.kind not in "biuf":
+            raise TypeError(f"[{self.name}] sample_weight must be numbers; got dtype {weights.dtype}")
+        if weights.shape != (rows,):
+            raise ValueError(f"[{self.name}] sample_weight has shape {weights.shape}; "
+                             f"expected ({rows},), one weight per row")
+        weights = np.ascontiguousarray(weights, dtype=dtype)
+        self._check_finite(weights, "sample_weight")
+        if (weights < 0).any():
+            index = _first(weights < 0)
+            raise ValueError(f"[{self.name}] sample_weight must be >= 0; got {weights[index]} at index {index[0]}")
+        return weights
+
+
+class MSE(Loss):
+    """Mean squared error, term (out − y)², as ``torch.nn.MSELoss``. Targets: values shaped like out."""
+
+    name = "MSE"
+
+
+class MAE(Loss):
+    """Mean absolute error, term |out − y|, as ``torch.nn.L1Loss`` (gradient 0 where out == y)."""
+
+    name = "MAE"
+
+
+class Huber(Loss):
+    """Huber loss as ``torch.nn.HuberLoss(delta=delta)``: ½d² where |d| < delta, else delta·(|d| − ½delta)."""
+
+    name = "Huber"
+    _hyperparameters = ("delta",)
+
+    def __init__(self, delta=1.0, *, reduction="mean"):
+        super().__init__(reduction=reduction)
+        delta = _real(delta, "Huber.delta")
+        if not delta > 0:
+            raise ValueError(f"[Huber] delta must be > 0; got {delta}")
+        self._delta = delta
+
+    @property
+    def delta(self):
+        return self._delta
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on logits, as ``torch.nn.BCEWithLogitsLoss``; finite for any finite logit.
+
+    Targets: values in [0, 1] shaped like out (0/1 labels or probabilities, any numeric dtype).
+    """
+
+    name = "BinaryCrossEntropy"
+
+    def _check_values(self, values):
+        self._check_unit_interval(values, "targets")
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy on logits, as ``torch.nn.CrossEntropyLoss(label_smoothing=...)``.
+
+    The targets take one of two forms, told apart by ``targets_are_labels(y)`` (True exactly when y is
+    1-D):
+      - class indices: a 1-D array of one integer in [0, n_outputs) per row (floats holding whole
+        numbers are accepted), prepared as int64;
+      - class probabilities: a 2-D (rows, n_outputs) array with entries in [0, 1] and rows that sum to
+        1 (within 1e-4), prepared in the computation's dtype.
+    ``label_smoothing`` ε in [0, 1] mixes the target with the uniform distribution: (1 − ε)·t + ε/n_outputs.
+    "mean" divides by the number of rows.
+    """
+
+    name = "CrossEntropy"
+    _hyperparameters = ("label_smoothing",)
+
+    def __init__(self, label_smoothing=0.0, *, reduction="mean"):
+        super().__init__(reduction=reduction)
+        label_smoothing = _real(label_smoothing, "CrossEntropy.label_smoothing")
+        if not 0 <= label_smoothing <= 1:
+            raise ValueError(f"[CrossEntropy] label_smoothing must be in [0, 1]; got {label_smoothing}")
+        self._label_smoothing = label_smoothing
+
+    @property
+    def label_smoothing(self):
+        return self._label_smoothing
+
+    def targets_are_labels(self, y):
+        return np.ndim(y) == 1
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        """Class indices as 1-D int64, or probabilities as (rows, n_outputs) ``dtype`` (see the class).
+
+        Beyond the checks of every loss, raises ValueError for labels that are not whole numbers or
+        are out of range, and for probabilities outside [0, 1] or whose rows do not sum to 1.
+        """
+        if not self.targets_are_labels(y):
+            return super().prepare_targets(y, n_outputs, dtype)
+        labels = self._target_array(y)
+        n_outputs = self._check_n_outputs(n_outputs)
+        resolve_dtype(dtype, self.name)  # the same dtype check as for probabilities
+        if labels.dtype.kind == "f":
+            self._check_finite(labels, "labels")
+            fractional = labels != np.floor(labels)
+            if fractional.any():
+                index = _first(fractional)
+                raise ValueError(f"[CrossEntropy] label {labels[index]} at index {index[0]} is not a whole number")
+        outside = (labels < 0) | (labels >= n_outputs)
+        if outside.any():
+            value = labels[_first(outside)]
+            raise ValueError(f"[CrossEntropy] label {int(value)} is out of range for {n_outputs} classes "
+                             f"(expected 0..{n_outputs - 1})")
+        return np.ascontiguousarray(labels, dtype=np.int64)
+
+    def _expected_shape(self, y, n_outputs):
+        return f"({len(y)},) class indices or ({len(y)}, {n_outputs}) probabilities"
+
+    def _check_values(self, values):
+        self._check_unit_interval(values, "probabilities")
+        sums = values.sum(axis=1, dtype=np.float64)
+        off = np.abs(sums - 1) > _PROBABILITY_TOLERANCE
+        if off.any():
+            row = int(np.argmax(off))
+            raise ValueError(f"[CrossEntropy] probabilities of row {row} sum to {sums[row]:.6g}; "
+                             f"expected 1 (within {_PROBABILITY_TOLERANCE:g})")

@@ -1,0 +1,163 @@
+// bprop._core.Trainer_float32 / _float64: the C++ training loop. The Python Trainer validates and
+// converts the dataset once per fit; each call here re-checks only dtypes, layouts and shapes
+// (cheap) before releasing the GIL for a whole chunk of batches.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/init.h"
+#include "bindings/numpy_util.h"
+#include "train/trainer.h"
+
+namespace py = pybind11;
+
+namespace bprop::bindings {
+namespace {
+
+template <typename T>
+train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const py::object& labels,
+                          const py::object& values, const py::object& sample_weight, const std::string& where) {
+  train::Dataset<T> d;
+  if (x.ndim() != 2 || x.shape(1) != model.in_features())
+    throw ValueError(where + " x has shape " + shape_text(shape_of(x)) + "; expected (n, " +
+                     std::to_string(model.in_features()) + ")");
+  d.x = borrow<T>(x, where + " x");
+  d.rows = long(x.shape(0));
+  d.features = long(x.shape(1));
+  if (!labels.is_none()) {
+    const py::array l = labels.cast<py::array>();
+    d.labels = borrow_shaped<int64_t>(l, {d.rows}, where + " labels");
+  } else if (!values.is_none()) {
+    const py::array v = values.cast<py::array>();
+    d.values = borrow_shaped<T>(v, {d.rows, model.out_features()}, where + " targets");
+    d.target_cols = model.out_features();
+  } else {
+    throw ValueError(where + " needs targets (labels or values)");
+  }
+  if (!sample_weight.is_none()) d.sample_weight = borrow_shaped<T>(sample_weight.cast<py::array>(), {d.rows}, where + " sample_weight");
+  return d;
+}
+
+py::dict totals_dict(const train::Totals& t) {
+  py::dict d;
+  d["loss_sum"] = t.loss_sum;
+  d["samples"] = t.samples;
+  d["batches"] = t.batches;
+  d["metric_sums"] = t.metric_sums;
+  d["nonfinite"] = t.nonfinite;
+  d["nonfinite_batch"] = t.nonfinite_batch;
+  return d;
+}
+
+template <typename T>
+void bind_trainer(py::module_& m, const std::string& suffix) {
+  using Trainer = train::Trainer<T>;
+  using Model = nn::Model<T>;
+  struct Bound {  // the trainer and what it borrows, kept alive between calls
+    std::shared_ptr<Model> model;
+    std::shared_ptr<Trainer> trainer;
+    optim::OptimizerPtr<T> optimizer;
+    std::vector<py::object> training_arrays;  // the data of the current fit
+    bool started = false;
+  };
+  py::class_<Bound>(m, ("Trainer" + suffix).c_str())
+      .def(py::init([](std::shared_ptr<Model> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
+                       const std::vector<std::tuple<std::string, int, double>>& metrics) {
+             if (!model || !loss) throw ValueError("[Trainer] needs a model and a loss");
+             std::vector<train::Metric> parsed;
+             for (const auto& [name, k, threshold] : metrics) {
+               train::Metric metric = train::metric_from_name(name, k);
+               metric.threshold = threshold;
+               parsed.push_back(metric);
+             }
+             return Bound{model, std::make_shared<Trainer>(model, loss, optimizer, parsed), optimizer, {}, false};
+           }),
+           py::arg("model"), py::arg("loss"), py::arg("optimizer").none(true), py::arg("metrics"))
+      .def(
+          "start",
+          [](Bound& self, const py::array& x, const py::object& labels, const py::object& values,
+             const py::object& sample_weight, long batch_size, uint64_t seed) {
+            const std::string where = "[Trainer.start]";
+            if (!self.optimizer) throw ValueError(where + " needs an optimizer");
+            if (batch_size < 1) throw ValueError(where + " batch_size must be >= 1");
+            const train::Dataset<T> d = dataset<T>(*self.model, x, labels, values, sample_weight, where);
+            if (d.rows < 1) throw ValueError(where + " x is empty");
+            self.trainer->start(d, batch_size, seed);
+            self.training_arrays = {x, labels, values, sample_weight};
+            self.started = true;
+          },
+          py::arg("x"), py::arg("labels"), py::arg("values"), py::arg("sample_weight"), py::arg("batch_size"),
+          py::arg("seed"))
+      .def_property_readonly("batches_per_epoch", [](const Bound& self) { return self.trainer->batches_per_epoch(); })
+      .def(
+          "new_epoch",
+          [](Bound& self, bool shuffle) {
+            if (!self.started) throw ValueError("[Trainer.new_epoch] call start first");
+            self.trainer->new_epoch(shuffle);
+          },
+          py::arg("shuffle"))
+      .def(
+          "train_batches",
+          [](Bound& self, long first, long last) {
+            if (!self.started) throw ValueError("[Trainer.train_batches] call start first");
+            const long batches = self.trainer->batches_per_epoch();
+            if (first < 0 || last > batches || first > last)
+              throw ValueError("[Trainer.train_batches] batch range [" + std::to_string(first) + ", " +
+                               std::to_string(last) + ") is outside [0, " + std::to_string(batches) + ")");
+            train::Totals totals;
+            {
+              py::gil_scoped_release release;
+              totals = self.trainer->train_batches(first, last);
+            }
+            return totals_dict(totals);
+          },
+          py::arg("first_batch"), py::arg("last_batch"))
+      .def(
+          "run_epochs",
+          [](Bound& self, long count, bool shuffle, const py::object& validation) {
+            if (!self.started) throw ValueError("[Trainer.run_epochs] call start first");
+            if (count < 0) throw ValueError("[Trainer.run_epochs] count must be >= 0");
+            train::Dataset<T> val;
+            const bool has_val = !validation.is_none();
+            if (has_val) {
+              const py::tuple v = validation.cast<py::tuple>();
+              if (v.size() != 4) throw ValueError("[Trainer.run_epochs] validation is (x, labels, values, sample_weight)");
+              val = dataset<T>(*self.model, v[0].cast<py::array>(), v[1], v[2], v[3], "[Trainer.run_epochs] validation");
+            }
+            std::vector<train::EpochResult> results;
+            {
+              py::gil_scoped_release release;
+              results = self.trainer->run_epochs(count, shuffle, has_val ? &val : nullptr);
+            }
+            py::list out;
+            for (const auto& r : results)
+              out.append(py::make_tuple(totals_dict(r.train), r.has_validation ? py::object(totals_dict(r.validation))
+                                                                               : py::object(py::none())));
+            return out;
+          },
+          py::arg("count"), py::arg("shuffle"), py::arg("validation").none(true),
+          "count whole epochs in one call: [(train totals, validation totals or None)] per epoch run.")
+      .def(
+          "evaluate",
+          [](Bound& self, const py::array& x, const py::object& labels, const py::object& values,
+             const py::object& sample_weight, long batch_size) {
+            const train::Dataset<T> d = dataset<T>(*self.model, x, labels, values, sample_weight, "[Trainer.evaluate]");
+            if (batch_size < 1) throw ValueError("[Trainer.evaluate] batch_size must be >= 1");
+            train::Totals totals;
+            {
+              py::gil_scoped_release release;
+              totals = self.trainer->evaluate(d, batch_size);
+            }
+            return totals_dict(totals);
+          },
+          py::arg("x"), py::arg("labels"), py::arg("values"), py::arg("sample_weight"), py::arg("batch_size"));
+}
+
+}  // namespace
+
+void init_train(py::module_& m) {
+  bind_trainer<float>(m, "_float32");
+  bind_trainer<double>(m, "_float64");
+}
+
+}  // namespace bprop::bindings

@@ -1,0 +1,127 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace bprop::train {
+
+template <typename T>
+Trainer<T>::Trainer(std::shared_ptr<nn::Model<T>> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
+                    std::vector<Metric> metrics)
+    : model_(std::move(model)), loss_(std::move(loss)), optimizer_(std::move(optimizer)), metrics_(std::move(metrics)) {}
+
+template <typename T>
+void Trainer<T>::start(const Dataset<T>& data, long batch_size, uint64_t seed) {
+  data_ = data;
+  batch_size_ = batch_size;
+  rng_.reseed(seed);
+  order_.resize(data.rows);
+  new_epoch(false);
+}
+
+template <typename T>
+long Trainer<T>::batches_per_epoch() const {
+  return (data_.rows + batch_size_ - 1) / batch_size_;
+}
+
+template <typename T>
+void Trainer<T>::new_epoch(bool shuffle) {
+  const long n = data_.rows;
+  for (long i = 0; i < n; ++i) order_[i] = i;
+  if (shuffle)
+    for (long i = n - 1; i > 0; --i) std::swap(order_[i], order_[long(rng_.below(uint64_t(i + 1)))]);
+}
+
+template <typename T>
+void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows) {
+  const long f = data.features, c = data.target_cols;
+  T* x = model_->input(rows);
+  if (data.labels) batch_labels_.resize(rows);
+  if (data.values) batch_values_.resize(rows * c);
+  if (data.sample_weight) batch_weights_.resize(rows);
+  for (long r = 0; r < rows; ++r) {
+    const long i = order ? long(order[start + r]) : start + r;
+    std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
+    if (data.labels) batch_labels_[r] = data.labels[i];
+    if (data.values) std::memcpy(batch_values_.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
+    if (data.sample_weight) batch_weights_[r] = data.sample_weight[i];
+  }
+}
+
+template <typename T>
+double Trainer<T>::batch_loss(const Dataset<T>& data, long rows, const T* out, bool want_grad, Totals& totals) {
+  const long cols = model_->out_features();
+  loss::Targets<T> targets;
+  if (data.labels) targets.labels = batch_labels_.data();
+  if (data.values) targets.values = batch_values_.data();
+  if (want_grad) grad_out_.resize(rows * cols);
+  const double value = loss_->forward_backward(out, rows, cols, targets, data.sample_weight ? batch_weights_.data() : nullptr,
+                                               want_grad ? grad_out_.data() : nullptr);
+  if (!std::isfinite(value)) return value;
+  // Reported losses are per-sample means, so batches of different sizes weigh by their size.
+  const double per_sample = loss_->reduction() == loss::Reduction::sum ? value / double(rows) : value;
+  totals.loss_sum += per_sample * double(rows);
+  totals.samples += rows;
+  totals.batches += 1;
+  totals.metric_sums.resize(metrics_.size());
+  for (std::size_t m = 0; m < metrics_.size(); ++m)
+    totals.metric_sums[m] += metric_sum(metrics_[m], out, rows, cols, targets);
+  return value;
+}
+
+template <typename T>
+Totals Trainer<T>::train_batches(long first, long last) {
+  Totals totals;
+  totals.metric_sums.assign(metrics_.size(), 0.0);
+  for (long b = first; b < last; ++b) {
+    const long start = b * batch_size_, rows = std::min(batch_size_, data_.rows - start);
+    gather(data_, order_.data(), start, rows);
+    const T* out = model_->forward(rows, true);
+    const double value = batch_loss(data_, rows, out, true, totals);
+    if (!std::isfinite(value)) {  // never step on a NaN/Inf gradient: stop and say where
+      totals.nonfinite = true;
+      totals.nonfinite_batch = b;
+      break;
+    }
+    model_->backward(grad_out_.data(), false);
+    optimizer_->step();
+  }
+  return totals;
+}
+
+template <typename T>
+std::vector<EpochResult> Trainer<T>::run_epochs(long count, bool shuffle, const Dataset<T>* validation) {
+  std::vector<EpochResult> results;
+  results.reserve(std::size_t(count));
+  for (long e = 0; e < count; ++e) {
+    new_epoch(shuffle);
+    EpochResult result;
+    result.train = train_batches(0, batches_per_epoch());
+    if (validation) {
+      result.validation = evaluate(*validation, batch_size_);
+      result.has_validation = true;
+    }
+    results.push_back(std::move(result));
+    if (results.back().train.nonfinite) break;
+  }
+  return results;
+}
+
+template <typename T>
+Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) {
+  Totals totals;
+  totals.metric_sums.assign(metrics_.size(), 0.0);
+  for (long start = 0; start < data.rows; start += batch_size) {
+    const long rows = std::min(batch_size, data.rows - start);
+    gather(data, nullptr, start, rows);
+    const T* out = model_->forward(rows, false);
+    if (!std::isfinite(batch_loss(data, rows, out, false, totals))) totals.nonfinite = true;
+  }
+  return totals;
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace bprop::train

@@ -1,0 +1,83 @@
+// The training loop in C++: a chunk of batches per call (the whole epoch when no callback listens to
+// batches), with the GIL released by the caller. Per batch: gather the rows named by `order` (the
+// shuffle is an index: the data are never copied per epoch) into the model's input buffer, forward,
+// loss and its gradient in one pass, backward, optimizer step, and running sums of loss and metrics.
+// Every buffer is grown once and reused: no allocation per step after the first.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/array.h"
+#include "core/random.h"
+#include "loss/loss.h"
+#include "nn/model.h"
+#include "optim/optimizer.h"
+#include "train/metrics.h"
+
+namespace bprop::train {
+
+// A dataset, borrowed for one call and validated by the caller (shapes, finiteness, label range).
+template <typename T>
+struct Dataset {
+  const T* x = nullptr;             // rows × features
+  long rows = 0, features = 0;
+  const int64_t* labels = nullptr;  // rows class indices, or
+  const T* values = nullptr;        // rows × target_cols values
+  long target_cols = 0;
+  const T* sample_weight = nullptr;  // rows weights, or null
+};
+
+struct Totals {
+  double loss_sum = 0;             // Σ over batches of batch loss × batch rows
+  long samples = 0;                // samples seen
+  long batches = 0;                // batches completed
+  std::vector<double> metric_sums; // one per metric, Σ per-sample scores
+  bool nonfinite = false;          // stopped at a batch whose loss was NaN or Inf
+  long nonfinite_batch = -1;       // its index within the epoch
+};
+
+// One epoch's totals on the training data and, when validation data were given, on those.
+struct EpochResult {
+  Totals train, validation;
+  bool has_validation = false;
+};
+
+template <typename T>
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<nn::Model<T>> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
+          std::vector<Metric> metrics);
+
+  // Begins a fit on `data` (borrowed until the next start), batch_size samples a step, shuffles drawn
+  // from `seed`. Every epoch path below uses the same shuffles, so a seed reproduces a run whether its
+  // epochs are driven one batch, one chunk or many epochs per call.
+  void start(const Dataset<T>& data, long batch_size, uint64_t seed);
+  long batches_per_epoch() const;
+  // The next epoch's sample order: a fresh permutation (Fisher–Yates) or 0..n-1.
+  void new_epoch(bool shuffle);
+  // Trains on batches [first, last) of the current epoch; stops early at a non-finite loss (before
+  // stepping on it).
+  Totals train_batches(long first, long last);
+  // `count` whole epochs in one call, each followed by an evaluation on `validation` when given;
+  // stops after an epoch that met a non-finite loss. What fit runs when no callback needs the epochs.
+  std::vector<EpochResult> run_epochs(long count, bool shuffle, const Dataset<T>* validation);
+  // Loss and metrics over a dataset in evaluation mode.
+  Totals evaluate(const Dataset<T>& data, long batch_size);
+
+ private:
+  // Copies a batch's rows, targets and weights into the batch buffers.
+  void gather(const Dataset<T>& data, const int64_t* order, long start, long rows);
+  double batch_loss(const Dataset<T>& data, long rows, const T* out, bool want_grad, Totals& totals);
+
+  std::shared_ptr<nn::Model<T>> model_;
+  loss::LossPtr<T> loss_;
+  optim::OptimizerPtr<T> optimizer_;
+  std::vector<Metric> metrics_;
+  Dataset<T> data_;
+  long batch_size_ = 1;
+  Generator rng_;
+  Array<int64_t> order_, batch_labels_;
+  Array<T> batch_values_, batch_weights_, grad_out_;
+};
+
+}  // namespace bprop::train

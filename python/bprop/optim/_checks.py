@@ -1,0 +1,50 @@
+"""Type checks for hyperparameters, with the messages bprop uses everywhere: ``[Adam] lr must be ...``.
+
+Ranges are checked in C++ (one set of rules for C++ and Python users); these only make sure a value has a
+type C++ can take, so a wrong type is a clear TypeError rather than a pybind11 overload error.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+
+def real(value, name, where):
+    """``value`` as a float; TypeError unless it is a real number (bool is not)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"[{where}] {name} must be a real number; got {type(value).__name__}")
+    return float(value)
+
+
+def reals(where, **values):
+    """Each keyword's value as a float (see ``real``), in the order given."""
+    return {name: real(value, name, where) for name, value in values.items()}
+
+
+def optional_real(value, name, where):
+    return None if value is None else real(value, name, where)
+
+
+def integer(value, name, where):
+    """``value`` as an int; TypeError unless it is an integer (bool is not)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"[{where}] {name} must be an integer; got bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}") from None
+
+
+def flag(value, name, where):
+    """``value`` as a bool; TypeError unless it is one (1 and "yes" are not)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"[{where}] {name} must be a bool; got {type(value).__name__}")
+    return bool(value)
+
+
+def real_pair(value, name, where):
+    """``value`` as a tuple of two floats; TypeError unless it is a pair of real numbers."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        shown = f"{type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list)) else type(value).__name__
+        raise TypeError(f"[{where}] {name} must be a pair of real numbers; got {shown}")
+    return tuple(real(v, f"{name}[{i}]", where) for i, v in enumerate(value))

@@ -1,0 +1,289 @@
+"""Trainer: the fit / evaluate loop around the C++ training loop.
+
+fit checks and converts the data once (x to the model's dtype, targets through the loss), then runs
+each epoch in as few C++ calls as the callbacks allow: one per epoch when no callback listens to
+batches, a handful when a progress bar shows, one per batch when a callback has batch hooks. The
+shuffle is an index: the data are never copied per epoch.
+"""
+import math
+import re
+import warnings
+
+import numpy as np
+
+from . import callbacks as callbacks_module
+from ._dtypes import core_class
+from .nn.losses import BinaryCrossEntropy, Loss
+from .optim import Optimizer
+from .random import resolve_seed
+
+__all__ = ["Trainer"]
+
+_PROGRESS_UPDATES_PER_EPOCH = 20
+
+
+def parse_metrics(metrics, loss):
+    """[(log name, C++ name, k, threshold)] for metric names; ValueError for unknown ones."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    parsed = []
+    threshold = 0.0 if isinstance(loss, BinaryCrossEntropy) else 0.5  # logits vs probabilities
+    for name in metrics:
+        if not isinstance(name, str):
+            raise TypeError(f"[compile] metrics are names (accuracy, top_k_accuracy, mse, mae); got {name!r}")
+        top_k = re.fullmatch(r"top_(\d+)_accuracy", name)
+        if name in ("accuracy", "mse", "mae"):
+            parsed.append((name, name, 1, threshold))
+        elif name == "top_k_accuracy":
+            parsed.append((name, name, 5, threshold))
+        elif top_k:
+            parsed.append((name, "top_k_accuracy", int(top_k.group(1)), threshold))
+        else:
+            raise ValueError(f"[compile] unknown metric {name!r}; expected accuracy, top_k_accuracy, "
+                             "top_<k>_accuracy, mse or mae")
+    return parsed
+
+
+def _check_positive_int(value, name, where, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+class _Data:
+    """A dataset checked and converted once: x, targets (labels or values) and sample weights."""
+
+    def __init__(self, trainer, x, y, sample_weight, class_weight, where):
+        model, loss = trainer.model, trainer.loss
+        self.x = model.as_batch(x, where)
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(self.x):
+            raise ValueError(f"[{where}] x has {len(self.x)} samples but y has "
+                             f"{len(y) if y.ndim else 'a scalar, not'} {'' if y.ndim else 'samples'}".rstrip())
+        targets = loss.prepare_targets(y, model.out_features, model.dtype)
+        self.labels_given = loss.targets_are_labels(y)
+        self.labels = targets if self.labels_given else None
+        self.values = None if self.labels_given else targets
+        self.sample_weight = self._weights(sample_weight, class_weight, model.dtype, where)
+        for _, core_name, k, _ in trainer.metrics:
+            if core_name in ("mse", "mae") and self.labels_given:
+                raise ValueError(f"[{where}] metric {core_name!r} needs value targets; these are class labels")
+            if core_name == "top_k_accuracy" and k > model.out_features:
+                raise ValueError(f"[{where}] top_{k}_accuracy needs at least {k} outputs; the model has "
+                                 f"{model.out_features}")
+
+    def __len__(self):
+        return len(self.x)
+
+    def _weights(self, sample_weight, class_weight, dtype, where):
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (len(self.x),):
+                raise ValueError(f"[{where}] sample_weight has shape {weights.shape}; expected ({len(self.x)},)")
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError(f"[{where}] sample_weight must be finite and >= 0")
+        if class_weight is not None:
+            classes = self._classes(where)
+            try:
+                per_class = np.array([float(class_weight.get(int(c), 1.0)) for c in range(int(classes.max()) + 1)])
+            except (AttributeError, TypeError, ValueError):
+                raise TypeError(f"[{where}] class_weight must be a dict {{class index: weight}}") from None
+            if not np.isfinite(per_class).all() or (per_class < 0).any():
+                raise ValueError(f"[{where}] class weights must be finite and >= 0")
+            from_classes = per_class[classes]
+            weights = from_classes if weights is None else weights * from_classes
+        return None if weights is None else np.ascontiguousarray(weights, dtype=dtype)
+
+    def _classes(self, where):
+        if self.labels is not None:
+            return self.labels
+        if self.values.shape[1] == 1:  # binary 0/1 targets
+            return (self.values[:, 0] > 0.5).astype(np.int64)
+        raise ValueError(f"[{where}] class_weight needs class labels or binary targets")
+
+    def split(self, fraction):
+        """(train, validation): the last `fraction` of the samples, before any shuffle (as Keras)."""
+        n_val = int(math.floor(len(self) * fraction))
+        if n_val == 0 or n_val == len(self):
+            raise ValueError(f"[fit] validation_split={fraction} leaves "
+                             f"{'no validation' if n_val == 0 else 'no training'} samples out of {len(self)}")
+        cut = len(self) - n_val
+        return self._slice(0, cut), self._slice(cut, len(self))
+
+    def _slice(self, start, stop):
+        part = object.__new__(_Data)
+        part.labels_given = self.labels_given
+        part.x = self.x[start:stop]
+        part.labels = None if self.labels is None else self.labels[start:stop]
+        part.values = None if self.values is None else self.values[start:stop]
+        part.sample_weight = None if self.sample_weight is None else self.sample_weight[start:stop]
+        return part
+
+    def arrays(self):
+        return self.x, self.labels, self.values, self.sample_weight
+
+
+class Trainer:
+    """Runs fit / evaluate for a model with an optimizer, a loss, metrics and callbacks."""
+
+    def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
+        from .model import Sequential
+
+        if not isinstance(model, Sequential):
+            raise TypeError(f"[Trainer] model must be a bprop Sequential; got {type(model).__name__}")
+        if not isinstance(loss, Loss):
+            raise TypeError(f"[Trainer] loss must be a bprop loss (bprop.nn.CrossEntropy(), ...); got {loss!r}")
+        if optimizer is not None and not isinstance(optimizer, Optimizer):
+            raise TypeError(f"[Trainer] optimizer must be a bprop optimizer (bprop.optim.Adam(), ...); got {optimizer!r}")
+        self.model, self.optimizer, self.loss = model, optimizer, loss
+        self.metrics = parse_metrics(metrics, loss)
+        self.callbacks = list(callbacks or [])
+        self.stop_training, self.stop_reason = False, None
+        self._core = None
+
+    def _core_trainer(self):
+        if self.model.in_features is None:
+            raise ValueError("[Trainer] the model's input width is unknown until it sees data")
+        if self._core is None:
+            if self.optimizer is not None and not self.optimizer.bound:
+                self.optimizer.bind(self.model.parameters())
+            optimizer_core = None if self.optimizer is None else self.optimizer.core
+            self._core = core_class("Trainer", self.model.dtype)(
+                self.model._model, self.loss.core(self.model.dtype), optimizer_core,
+                [(core_name, k, threshold) for _, core_name, k, threshold in self.metrics])
+        return self._core
+
+    def _logs(self, totals, prefix=""):
+        samples = max(totals["samples"], 1)
+        logs = {prefix + "loss": totals["loss_sum"] / samples}
+        for (name, *_), total in zip(self.metrics, totals["metric_sums"]):
+            logs[prefix + name] = total / samples
+        return logs
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None, shuffle=True,
+            seed=None, sample_weight=None, class_weight=None, verbose=1, callbacks=None, initial_epoch=0):
+        """Train; returns the History. Every argument and the whole dataset are checked before any
+        work, so a bad input leaves the model unchanged."""
+        if self.optimizer is None:
+            raise ValueError("[fit] needs an optimizer: call compile(optimizer=..., loss=...) first")
+        epochs = _check_positive_int(epochs, "epochs", "fit", minimum=0)
+        batch_size = _check_positive_int(batch_size, "batch_size", "fit")
+        initial_epoch = _check_positive_int(initial_epoch, "initial_epoch", "fit", minimum=0)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+                or not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"[fit] validation_split must be in [0, 1); got {validation_split!r}")
+        if validation_split and validation_data is not None:
+            raise ValueError("[fit] give validation_split or validation_data, not both")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"[fit] verbose must be 0, 1 or 2; got {verbose!r}")
+        seed = resolve_seed(seed, "fit")
+
+        data = _Data(self, x, y, sample_weight, class_weight, "fit")
+        validation = None
+        if validation_split:
+            data, validation = data.split(validation_split)
+        elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("[fit] validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
+            validation = _Data(self, validation_data[0], validation_data[1],
+                               validation_data[2] if len(validation_data) == 3 else None, None, "fit validation_data")
+
+        # History after the user's callbacks (it records what they add to the logs, like "lr"), the
+        # progress display last.
+        history = callbacks_module.History()
+        listeners = list(self.callbacks) + list(callbacks or []) + [history]
+        if verbose:
+            listeners.append(callbacks_module.ProgressBar(epochs, per_epoch_only=verbose == 2))
+        cbs = callbacks_module.CallbackList(listeners)
+        cbs.set_trainer(self)
+        core = self._core_trainer()
+        self.model._net.reseed(seed)  # dropout masks
+        self.stop_training, self.stop_reason = False, None
+        x_arr, labels, values, weights = data.arrays()
+        core.start(x_arr, labels, values, weights, batch_size, seed)
+        cbs.on_train_begin({})
+        if listeners == [history]:
+            # Nothing needs the epochs one by one: run them all in one C++ call.
+            logs = self._run_epochs_in_one_call(core, history, initial_epoch, epochs, shuffle, validation)
+        else:
+            logs = self._run_epochs_one_by_one(core, cbs, initial_epoch, epochs, shuffle, validation, batch_size,
+                                               verbose)
+        cbs.on_train_end(logs)
+        history.stopped_reason = self.stop_reason
+        return history
+
+    def _epoch_logs(self, train_totals, validation_totals):
+        logs = self._logs(train_totals)
+        if train_totals["nonfinite"]:
+            logs["loss"] = math.nan
+        if validation_totals is not None:
+            logs.update(self._logs(validation_totals, "val_"))
+        return logs
+
+    def _run_epochs_in_one_call(self, core, history, initial_epoch, epochs, shuffle, validation):
+        results = core.run_epochs(epochs - initial_epoch, bool(shuffle),
+                                  None if validation is None else validation.arrays())
+        logs = {}
+        for epoch, (train_totals, validation_totals) in zip(range(initial_epoch, epochs), results):
+            logs = self._epoch_logs(train_totals, validation_totals)
+            history.on_epoch_end(epoch, logs)
+            if train_totals["nonfinite"]:
+                self._stop_on_nonfinite(epoch, train_totals["nonfinite_batch"])
+        return logs
+
+    def _run_epochs_one_by_one(self, core, cbs, initial_epoch, epochs, shuffle, validation, batch_size, verbose):
+        n_batches = core.batches_per_epoch
+        if cbs.wants_batches:
+            chunk = 1
+        elif verbose == 1:
+            chunk = max(1, n_batches // _PROGRESS_UPDATES_PER_EPOCH)
+        else:
+            chunk = n_batches
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch, {})
+            core.new_epoch(bool(shuffle))
+            totals = {"loss_sum": 0.0, "samples": 0, "metric_sums": [0.0] * len(self.metrics), "nonfinite": False}
+            for first in range(0, n_batches, chunk):
+                last = min(first + chunk, n_batches)
+                if cbs.wants_batches:
+                    cbs.on_train_batch_begin(first, {})
+                part = core.train_batches(first, last)
+                totals["loss_sum"] += part["loss_sum"]
+                totals["samples"] += part["samples"]
+                totals["metric_sums"] = [a + b for a, b in zip(totals["metric_sums"], part["metric_sums"])]
+                if part["nonfinite"]:
+                    totals["nonfinite"] = True
+                    self._stop_on_nonfinite(epoch, part["nonfinite_batch"])
+                    break
+                if cbs.wants_batches:
+                    cbs.on_train_batch_end(first, self._logs(part))
+                cbs.on_progress(last, n_batches, self._logs(totals))
+                if self.stop_training:
+                    break
+            validation_totals = None
+            if validation is not None:
+                validation_totals = core.evaluate(*validation.arrays(), batch_size)
+            logs = self._epoch_logs(totals, validation_totals)
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        return logs
+
+    def _stop_on_nonfinite(self, epoch, batch):
+        self.stop_training = True
+        self.stop_reason = (f"non-finite loss: training stopped at epoch {epoch + 1}, batch {batch + 1}, where the "
+                            "loss became NaN or Inf (before any step on it); try a lower learning rate, "
+                            "gradient clipping (clipnorm=...) or checking the data")
+        warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=4)
+
+    def evaluate(self, x, y, batch_size=256, sample_weight=None):
+        """{"loss": ..., <metric>: ...} over (x, y) in evaluation mode."""
+        batch_size = _check_positive_int(batch_size, "batch_size", "evaluate")
+        data = _Data(self, x, y, sample_weight, None, "evaluate")
+        return self._logs(self._core_trainer().evaluate(*data.arrays(), batch_size))
