@@ -1,0 +1,671 @@
+"""Training with bprop against PyTorch, a NumPy reference and scikit-learn, in one run.
+
+What it measures
+    Each peer in its own child process, at the same thread count:
+      * bprop: Sequential.fit (one C++ call per epoch) and Sequential.predict, as users train;
+      * torch: a plain eager loop (zero_grad, loss.backward, optimizer.step) over shuffled index batches;
+      * numpy: a reference written here (forward, backward, Adam and SGD with momentum in float32 NumPy,
+        the same shuffled-index batching; OpenBLAS threads set by environment);
+      * sklearn: MLPClassifier(hidden_layer_sizes=(512, 256), solver="adam", batch_size=128, max_iter=1):
+        one fit call is one epoch (it re-initialises the weights first, a few ms). It runs the MLP
+        workloads only; the tiny net is "n/a" for it.
+    The workloads:
+      1. MLP 784-512-256-10, ReLU, softmax cross-entropy, Adam lr 1e-3, batch 128, one epoch over 60,000
+         synthetic samples (x standard normal float32, y the argmax of a fixed random linear map, so the
+         task is learnable; the same data for every peer): samples/s, and the child's peak RSS once it
+         has trained (ru_maxrss: the library's import, the 188 MB of data and its training, nothing else,
+         as this workload is set up first in its own process);
+      2. a tiny 2-8-1 sigmoid net, MSE, SGD lr 0.5 momentum 0.9, full batch of the 4 XOR patterns, 5,000
+         steps per call: steps/s;
+      3. predict with the trained MLP at batch 1 and at batch 1024: samples/s.
+    Below each table: bprop's achieved GFLOP/s in the MLP epoch (the forward and backward GEMM flops per
+    sample, counted in gemm_flops_per_sample, times samples/s) as a share of the float32 FMA peak that
+    bprop._core.fma_peak_gflops measures now (the peak bench_gemm.py reports).
+    Every peer's result is checked loosely: MLP training accuracy on the first 2,048 samples and how
+    many XOR patterns the tiny net gets right, so a peer that is fast because it is wrong shows.
+
+How it measures: in rounds, because the machine drifts (harness.py explains the design)
+    One persistent child per (peer, thread count) imports its library, builds the data, trains (setting
+    up the MLP first: two epochs, warm-up and calibration) and calibrates its loops once. In each of
+    --repeats rounds every child runs every workload once (one MLP epoch; a loop of ~0.25 s of tiny-net
+    fits or predict calls), one child at a time, in an order rotating by round. Rates are medians over
+    rounds; ratios are medians of the per-round ratios, paired within a round so drift cancels. Every
+    model keeps training from round to round: each timed epoch is one more epoch of the same model.
+
+How to run it
+    python benchmarks/bench_train.py                            # every peer at 2 threads, 3 rounds
+    python benchmarks/bench_train.py --threads 1,2              # both thread counts, one group after the other
+    python benchmarks/bench_train.py --quick                    # smoke run: 6,000 samples, 500 tiny steps
+    python benchmarks/bench_train.py --peers bprop,torch --json out.json
+
+It is a benchmark, never a timed test: it reports and never fails on a speed, and no test may assert on
+what it prints. Its figures mean something on a quiet machine only; the paired ratios hold up best.
+"""
+import argparse
+import functools
+import math
+import os
+import resource
+import statistics
+import sys
+import warnings
+
+# The harness sits next to this script: importable however the script is started, with no install.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+PEERS = ("bprop", "torch", "numpy", "sklearn")
+MLP_SIZES = (784, 512, 256, 10)
+TINY_SIZES = (2, 8, 1)
+MLP_BATCH = 128
+PREDICT_BATCHES = (1, 1024)
+SIZES = {"full": {"samples": 60_000, "steps": 5_000, "loop_seconds": 0.25},
+         "quick": {"samples": 6_000, "steps": 500, "loop_seconds": 0.03}}
+ADAM_LR, SGD_LR, SGD_MOMENTUM = 1e-3, 0.5, 0.9
+DATA_SEED = 0
+CHECK_SAMPLES = 2_048  # training accuracy is measured on this many of the training samples
+PEAK_SECONDS = 0.3
+PEAK_SAMPLES = 3
+MB = 1e6  # the issue's unit: 60,000 x 784 float32 is 188 MB
+RATIO_NOTE = """ratios: for rates, the median over rounds of (peer time / bprop time) within each round, paired so
+        drift cancels; for peak RSS, peer MB / bprop MB. Either way > 1 means bprop is better (faster,
+        smaller). Rates are medians over rounds. MB = 10^6 bytes; peak RSS = ru_maxrss once the MLP has
+        trained its two setup epochs (import + data + training)."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", default="2", help="comma list of thread counts (default 2, the issue's setting)")
+    parser.add_argument("--peers", default=",".join(PEERS), help=f"comma list from {','.join(PEERS)} (default all)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="rounds: timed runs of every workload per peer (default 3; an MLP epoch takes seconds)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 6,000 samples, 500 tiny-net steps per call, ~30 ms loops of the others")
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write machine info, medians, paired ratios, RSS and all round times here")
+    parser.add_argument("--child", choices=PEERS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    harness.resolve_common_options(parser, args, PEERS)
+    return args
+
+
+# ---------------------------------------------------------------------------------------------------
+# Workloads
+
+
+def workloads(quick):
+    """The harness's items, in the order every child sets them up: the MLP epoch first, so the peak RSS
+    read right after it is the MLP's; predict uses the model that epoch trained."""
+    size = SIZES["quick" if quick else "full"]
+    items = [{"label": "MLP epoch", "workload": "mlp", "samples": size["samples"], "batch": MLP_BATCH,
+              "work": size["samples"], "unit": "samples/s"},
+             {"label": "tiny net", "workload": "tiny", "steps": size["steps"], "work": size["steps"],
+              "unit": "steps/s"}]
+    items += [{"label": f"predict batch {batch}", "workload": "predict", "batch": batch, "work": batch,
+               "unit": "samples/s"} for batch in PREDICT_BATCHES]
+    return items
+
+
+def gemm_flops_per_sample():
+    """(forward, backward) GEMM flops per sample of the MLP. Forward: 2·in·out per layer. Backward: dW
+    (2·in·out) for every layer and dX (2·in·out) for every layer but the first, whose dX nobody needs
+    (bprop does not compute it, nor does the NumPy reference)."""
+    layers = [fan_in * fan_out for fan_in, fan_out in zip(MLP_SIZES, MLP_SIZES[1:])]
+    forward = 2 * sum(layers)
+    return forward, 2 * forward - 2 * layers[0]
+
+
+def train_benchmark(args):
+    return harness.Benchmark(
+        script=__file__, peers=PEER_LOADERS, items=workloads(args.quick), work=lambda item: item["work"],
+        reference="bprop", items_key="workloads", rate_key="per_second",
+        loop_seconds=SIZES["quick" if args.quick else "full"]["loop_seconds"],
+        child_arguments=["--quick"] if args.quick else [])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Children: data, shared by every peer
+
+
+def make_mlp_data(np, samples):
+    """x standard normal float32, y = argmax of a fixed random linear map (int64): learnable, same seed
+    for every peer."""
+    rng = np.random.default_rng(DATA_SEED)
+    x = rng.standard_normal((samples, MLP_SIZES[0]), dtype=np.float32)
+    teacher = rng.standard_normal((MLP_SIZES[0], MLP_SIZES[-1]), dtype=np.float32)
+    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
+
+
+def make_xor_data(np):
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    return x, np.array([[0], [1], [1], [0]], dtype=np.float32)
+
+
+def shuffled_batches(rng, samples, batch):
+    """One epoch's batches as index arrays: a fresh permutation cut in order (the last batch may be short)."""
+    order = rng.permutation(samples)
+    return [order[start:start + batch] for start in range(0, samples, batch)]
+
+
+def peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def blas_threads_seen():
+    """{"blas": [...], "threads_seen": N} from threadpoolctl, or nothing known without it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return {"blas": None, "threads_seen": None}
+    pools = [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
+             for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return {"blas": pools, "threads_seen": pools[0]["num_threads"] if pools else None}
+
+
+def dense_stack(linear, activation, sizes, output=None):
+    """[linear(784, 512), activation(), ..., linear(256, 10)] for consecutive sizes, then output() if given:
+    the same network in bprop.nn and torch.nn."""
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [linear(fan_in, fan_out), activation()]
+    return layers[:-1] + ([output()] if output else [])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Children: the peers. Each has details, mlp(x, y, batch) -> one epoch's call, predict(x) -> outputs of
+# that MLP, and tiny(x, y, steps) -> (the call of `steps` full-batch steps, its predict), or None.
+
+
+class BpropPeer:
+    def __init__(self, threads, np):
+        import bprop
+        from bprop import nn, optim
+
+        self.bprop, self.nn, self.optim = bprop, nn, optim
+        bprop.set_num_threads(threads)
+        bprop.manual_seed(0)
+        info = bprop.cpu_info()
+        peak = None
+        if info["isa"] != "reference":  # the portable kernels have no SIMD peak
+            peak = statistics.median(bprop._core.fma_peak_gflops(info["isa"], threads, PEAK_SECONDS)
+                                     for _ in range(PEAK_SAMPLES))
+        self.details = {"version": bprop.__version__, "cpu_info": info, "threads_seen": bprop.get_num_threads(),
+                        "fma_peak_gflops": peak}
+
+    def mlp(self, x, y, batch):
+        nn = self.nn
+        self.model = self.bprop.Sequential(dense_stack(nn.Linear, nn.ReLU, MLP_SIZES))
+        self.model.compile(optimizer=self.optim.Adam(lr=ADAM_LR), loss=nn.CrossEntropy())
+        return functools.partial(self.model.fit, x, y, epochs=1, batch_size=batch, shuffle=True, seed=0,
+                                 verbose=0)
+
+    def predict(self, x):
+        return self.model.predict(x, batch_size=len(x))
+
+    def tiny(self, x, y, steps):
+        nn = self.nn
+        tiny = self.bprop.Sequential(dense_stack(nn.Linear, nn.Sigmoid, TINY_SIZES, output=nn.Sigmoid))
+        tiny.compile(optimizer=self.optim.SGD(lr=SGD_LR, momentum=SGD_MOMENTUM), loss=nn.MSE())
+        call = functools.partial(tiny.fit, x, y, epochs=steps, batch_size=len(x), shuffle=False, verbose=0)
+        return call, lambda inputs: tiny.predict(inputs, batch_size=len(inputs))
+
+
+class TorchPeer:
+    """A plain eager PyTorch loop, as its tutorials write it."""
+
+    def __init__(self, threads, np):
+        import torch  # ImportError is the harness's "skip torch"
+
+        self.torch, self.np = torch, np
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.details = {"version": torch.__version__, "threads_seen": torch.get_num_threads()}
+
+    def mlp(self, x, y, batch):
+        torch = self.torch
+        nn = torch.nn
+        self.model = nn.Sequential(*dense_stack(nn.Linear, nn.ReLU, MLP_SIZES))
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=ADAM_LR)
+        loss_fn = nn.CrossEntropyLoss()
+        x_all, y_all = torch.from_numpy(x), torch.from_numpy(y)  # shares the arrays: no copy
+        rng = self.np.random.default_rng(DATA_SEED)
+
+        def epoch():
+            for index in shuffled_batches(rng, len(x), batch):
+                index = torch.from_numpy(index)
+                optimizer.zero_grad()
+                loss = loss_fn(self.model(x_all[index]), y_all[index])
+                loss.backward()
+                optimizer.step()
+
+        return epoch
+
+    def predict(self, x):
+        with self.torch.inference_mode():
+            return self.model(self.torch.from_numpy(x)).numpy()
+
+    def tiny(self, x, y, steps):
+        torch = self.torch
+        nn = torch.nn
+        tiny = nn.Sequential(*dense_stack(nn.Linear, nn.Sigmoid, TINY_SIZES, output=nn.Sigmoid))
+        optimizer = torch.optim.SGD(tiny.parameters(), lr=SGD_LR, momentum=SGD_MOMENTUM)
+        loss_fn = nn.MSELoss()
+        inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+
+        def run():
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = loss_fn(tiny(inputs), targets)
+                loss.backward()
+                optimizer.step()
+
+        def predict(batch):
+            with torch.inference_mode():
+                return tiny(torch.from_numpy(batch)).numpy()
+
+        return run, predict
+
+
+class NumpyNet:
+    """Dense layers in float32 with weights stored (in, out), initialised as PyTorch's Linear
+    (U(±1/sqrt(fan_in)) for weights and biases); an activation after every layer ("identity" for logits)."""
+
+    def __init__(self, np, sizes, hidden, output, rng):
+        self.np = np
+        self.params = []
+        for fan_in, fan_out in zip(sizes, sizes[1:]):
+            bound = 1.0 / math.sqrt(fan_in)
+            self.params += [rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32),
+                            rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+        self.activations = [hidden] * (len(sizes) - 2) + [output]
+
+    def forward(self, x):
+        """Every layer's output after its activation, x first (backward needs them all)."""
+        np = self.np
+        outputs = [x]
+        for layer, activation in enumerate(self.activations):
+            z = outputs[-1] @ self.params[2 * layer]
+            z += self.params[2 * layer + 1]
+            if activation == "relu":
+                np.maximum(z, 0, out=z)
+            elif activation == "sigmoid":
+                np.negative(z, out=z)
+                np.exp(z, out=z)
+                z += 1
+                np.reciprocal(z, out=z)
+            outputs.append(z)
+        return outputs
+
+    def backward(self, outputs, grad):
+        """Gradients in params order from grad = ∂loss/∂(last output); overwrites grad. The derivatives
+        come from the outputs: ReLU's is output > 0, the sigmoid's output·(1 - output). No dX for the first
+        layer."""
+        grads = [None] * len(self.params)
+        for layer in reversed(range(len(self.activations))):
+            out = outputs[layer + 1]
+            if self.activations[layer] == "relu":
+                grad *= out > 0
+            elif self.activations[layer] == "sigmoid":
+                grad *= out * (1 - out)
+            grads[2 * layer] = outputs[layer].T @ grad
+            grads[2 * layer + 1] = grad.sum(axis=0)
+            if layer:
+                grad = grad @ self.params[2 * layer].T
+        return grads
+
+
+def cross_entropy_grad(np, logits, labels):
+    """∂(mean softmax cross-entropy)/∂logits = (softmax - one-hot) / batch."""
+    grad = logits - logits.max(axis=1, keepdims=True)
+    np.exp(grad, out=grad)
+    grad /= grad.sum(axis=1, keepdims=True)
+    grad[np.arange(len(labels)), labels] -= 1
+    grad /= len(labels)
+    return grad
+
+
+class NumpyAdam:
+    """PyTorch's Adam (betas 0.9, 0.999, eps 1e-8), in place with one scratch array per parameter."""
+
+    def __init__(self, np, params, lr, betas=(0.9, 0.999), eps=1e-8):
+        self.np, self.params, self.lr, self.betas, self.eps = np, params, lr, betas, eps
+        self.m, self.v, self.scratch = ([np.zeros_like(p) for p in params] for _ in range(3))
+        self.t = 0
+
+    def step(self, grads):
+        np = self.np
+        beta1, beta2 = self.betas
+        self.t += 1
+        step = -self.lr / (1 - beta1 ** self.t)
+        root = 1 / math.sqrt(1 - beta2 ** self.t)
+        for p, g, m, v, s in zip(self.params, grads, self.m, self.v, self.scratch):
+            m *= beta1
+            np.multiply(g, 1 - beta1, out=s)
+            m += s
+            v *= beta2
+            np.multiply(g, g, out=s)
+            s *= 1 - beta2
+            v += s
+            np.sqrt(v, out=s)  # s = sqrt(v / (1 - beta2^t)) + eps
+            s *= root
+            s += self.eps
+            np.divide(m, s, out=s)
+            s *= step
+            p += s
+
+
+class NumpySGD:
+    """PyTorch's SGD with momentum (no dampening): buffer = momentum·buffer + g; p -= lr·buffer."""
+
+    def __init__(self, np, params, lr, momentum):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.buffers = [np.zeros_like(p) for p in params]
+
+    def step(self, grads):
+        for p, g, buffer in zip(self.params, grads, self.buffers):
+            buffer *= self.momentum
+            buffer += g
+            p -= self.lr * buffer
+
+
+class NumpyPeer:
+    """The reference: forward, backward and the optimizers written in NumPy (NumpyNet and friends)."""
+
+    def __init__(self, threads, np):
+        self.np = np
+        self.details = {"version": np.__version__, **blas_threads_seen()}
+
+    def mlp(self, x, y, batch):
+        np = self.np
+        self.net = NumpyNet(np, MLP_SIZES, "relu", "identity", np.random.default_rng(0))
+        optimizer = NumpyAdam(np, self.net.params, lr=ADAM_LR)
+        rng = np.random.default_rng(DATA_SEED)
+
+        def epoch():
+            for index in shuffled_batches(rng, len(x), batch):
+                outputs = self.net.forward(x[index])
+                optimizer.step(self.net.backward(outputs, cross_entropy_grad(np, outputs[-1], y[index])))
+
+        return epoch
+
+    def predict(self, x):
+        return self.net.forward(x)[-1]
+
+    def tiny(self, x, y, steps):
+        np = self.np
+        net = NumpyNet(np, TINY_SIZES, "sigmoid", "sigmoid", np.random.default_rng(0))
+        optimizer = NumpySGD(np, net.params, lr=SGD_LR, momentum=SGD_MOMENTUM)
+        scale = 2.0 / y.size  # ∂(mean squared error)/∂output = 2·(output - y) / elements
+
+        def run():
+            for _ in range(steps):
+                outputs = net.forward(x)
+                optimizer.step(net.backward(outputs, (outputs[-1] - y) * scale))
+
+        return run, lambda inputs: net.forward(inputs)[-1]
+
+
+class SklearnPeer:
+    """MLPClassifier as the issue configures it: one fit call (which re-initialises) is one epoch."""
+
+    def __init__(self, threads, np):
+        import sklearn
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)  # max_iter=1 always "fails to converge"
+        self.classifier = MLPClassifier(hidden_layer_sizes=(512, 256), activation="relu", solver="adam",
+                                        learning_rate_init=ADAM_LR, batch_size=MLP_BATCH, max_iter=1,
+                                        shuffle=True, random_state=0)
+        self.details = {"version": sklearn.__version__, "numpy": np.__version__, **blas_threads_seen()}
+
+    def mlp(self, x, y, batch):
+        return functools.partial(self.classifier.fit, x, y)
+
+    def predict(self, x):
+        return self.classifier.predict_proba(x)
+
+    def tiny(self, x, y, steps):
+        return None  # MLPClassifier has no MSE-trained sigmoid regressor with SGD momentum: n/a
+
+
+def training_peer(peer_class):
+    """A harness loader: the peer's library imported (ImportError skips it), then per item its call."""
+    def load(threads):
+        import numpy as np
+
+        peer = peer_class(threads, np)
+        details = {**peer.details, "peak_rss_after_import_bytes": peak_rss_bytes()}
+        data = {}
+
+        def prepare(item):
+            if item["workload"] == "mlp":
+                data["x"], data["y"] = x, y = make_mlp_data(np, item["samples"])
+                return peer.mlp(x, y, item["batch"]), lambda: mlp_check(np, peer, x, y)
+            if item["workload"] == "tiny":
+                x4, y4 = make_xor_data(np)
+                tiny = peer.tiny(x4, y4, item["steps"])
+                if tiny is None:  # timed as a no-op; the parent drops its figures
+                    return (lambda: None), lambda: {"not_applicable": True}
+                run, predict = tiny
+                return run, lambda: {"xor_correct": int(np.sum((np.asarray(predict(x4)) > 0.5) == (y4 > 0.5)))}
+            return functools.partial(peer.predict, data["x"][:item["batch"]]), dict
+
+        return prepare, details
+
+    return load
+
+
+def mlp_check(np, peer, x, y):
+    """Run once the setup epochs have: the peak RSS so far (imports, data, training: nothing else has run in
+    this process yet), then the training accuracy on the first CHECK_SAMPLES samples."""
+    rss = peak_rss_bytes()
+    outputs = np.asarray(peer.predict(x[:CHECK_SAMPLES]))
+    accuracy = float(np.mean(np.argmax(outputs, axis=1) == y[:CHECK_SAMPLES]))
+    return {"peak_rss_bytes": rss, "data_bytes": int(x.nbytes + y.nbytes), "train_accuracy": accuracy}
+
+
+PEER_LOADERS = {"bprop": training_peer(BpropPeer), "torch": training_peer(TorchPeer),
+                "numpy": training_peer(NumpyPeer), "sklearn": training_peer(SklearnPeer)}
+
+
+def child_main(args):
+    # bprop and torch use NumPy only to build data: one OpenBLAS thread, so no idle pool spins.
+    harness.set_thread_environment(args.child_threads, blas_threads=1 if args.child in ("bprop", "torch") else None)
+    channel = harness.reply_channel()
+    harness.serve_child(train_benchmark(args), channel, args.child, args.child_threads)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parent: the report
+
+
+def drop_not_applicable(records):
+    """A peer's no-op timings of a workload it does not run are no result: keep only the mark."""
+    for record in records:
+        if harness.succeeded(record):
+            for item in record["result"]["workloads"]:
+                if item.get("not_applicable"):
+                    for key in ("per_second", "median_seconds_per_call", "paired_ratio", "paired_ratio_per_round",
+                                "round_seconds_per_call"):
+                        item.pop(key, None)
+
+
+def peer_line(peer, record):
+    """What a peer ran with (its version, bprop's ISA and kernel, the BLAS NumPy loaded), or why it did not."""
+    if "failed" in record:
+        return f"{peer:<9} failed: {record['failed']}"
+    if "skipped" in record["result"]:
+        return f"{peer:<9} skipped: {record['result']['skipped']}"
+    details = record["result"]["details"]
+    parts = []
+    if "cpu_info" in details:
+        info = details["cpu_info"]
+        parts.append(f"ISA {info['isa']} (float32 kernel {info['gemm_kernels']['float32']}), "
+                     f"OpenMP {'yes' if info['openmp'] else 'no'}")
+    parts += [f"{pool['internal_api']} {pool['version']} ({pool['architecture']})"
+              for pool in details.get("blas") or []]
+    return f"{peer:<9} {details['version']}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def machine_header(args, records, load):
+    size = SIZES["quick" if args.quick else "full"]
+    lines = [f"bprop training benchmark: {args.repeats} rounds; MLP {'-'.join(map(str, MLP_SIZES))} on "
+             f"{size['samples']:,} samples (batch {MLP_BATCH}, Adam), tiny 2-8-1 net {size['steps']:,} XOR steps "
+             f"per call (SGD momentum), predict at batch {' and '.join(map(str, PREDICT_BATCHES))}"]
+    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
+    if reference:
+        info = reference["result"]["details"]["cpu_info"]
+        caches = " / ".join(f"{name} {harness.human_bytes(bytes_)}" for name, bytes_ in info["caches"].items())
+        lines.append(f"machine   {info['cpu']}: {info['cores']} cores, caches {caches}")
+    else:
+        lines.append("machine   unknown: bprop did not run (no machine info, FMA peak or ratios)")
+    for peer in args.peer_list:  # the first record says it all: a skipped library is skipped at every count
+        record = next((r for r in records if r["peer"] == peer), None)
+        if record:
+            lines.append(peer_line(peer, record))
+    lines.append(f"threads   {', '.join(map(str, args.thread_counts))}: the same count for every peer "
+                 f"(set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS)")
+    lines.append(harness.load_line(load))
+    return "\n".join(lines)
+
+
+def fma_peak(records, threads):
+    """(ISA, measured FMA peak GFLOP/s) of bprop's child at this thread count; (None, None) without it."""
+    record = harness.find_record(records, "bprop", threads)
+    if not record:
+        return None, None
+    details = record["result"]["details"]
+    return details["cpu_info"]["isa"], details["fma_peak_gflops"]
+
+
+def bprop_gflops(records, threads):
+    """bprop's achieved GEMM GFLOP/s in the MLP epoch and its share of the FMA peak (None if unknown)."""
+    epoch = harness.item_results(harness.find_record(records, "bprop", threads), "workloads").get("MLP epoch")
+    if not epoch:
+        return None, None
+    gflops = sum(gemm_flops_per_sample()) * epoch["per_second"] / 1e9
+    _, peak = fma_peak(records, threads)
+    return gflops, gflops / peak if peak else None
+
+
+def rate_cell(value):
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def thread_table(args, records, threads):
+    peers = [p for p in args.peer_list if harness.find_record(records, p, threads)]
+    results = {p: harness.item_results(harness.find_record(records, p, threads), "workloads") for p in peers}
+    others = [p for p in peers if p != "bprop"] if "bprop" in peers else []
+    columns = [("", "workload", "<")] + [("measured", p, ">") for p in peers]
+    columns += [("ratio, > 1 = bprop better", p, ">") for p in others]
+
+    def row(title, values, ratios):
+        return [title] + [values[p] for p in peers] + [ratios[p] for p in others]
+
+    rows = []
+    for item in workloads(args.quick):
+        label = item["label"]
+        found = {p: results[p].get(label) for p in peers}
+        values = {p: "n/a" if r and r.get("not_applicable") else rate_cell(r and r.get("per_second"))
+                  for p, r in found.items()}
+        ratios = {p: "n/a" if r and r.get("not_applicable") else
+                  ("-" if not r or r.get("paired_ratio") is None else f"{r['paired_ratio']:.2f}")
+                  for p, r in found.items()}
+        rows.append(row(f"{label} ({item['unit']})", values, ratios))
+        if item["workload"] == "mlp":
+            rss = {p: r["peak_rss_bytes"] / MB if r else None for p, r in found.items()}
+            ours = rss.get("bprop")
+            rows.append(row("MLP peak RSS (MB)", {p: "-" if v is None else f"{v:,.0f}" for p, v in rss.items()},
+                            {p: f"{rss[p] / ours:.2f}" if rss[p] and ours else "-" for p in others}))
+    text = f"{threads} thread{'s' if threads != 1 else ''}\n{harness.format_table(columns, rows)}"
+    return text + "".join(f"\n{line}" for line in table_notes(records, threads, peers, results))
+
+
+def table_notes(records, threads, peers, results):
+    forward, backward = gemm_flops_per_sample()
+    gflops, share = bprop_gflops(records, threads)
+    isa, peak = fma_peak(records, threads)
+    notes = []
+    if gflops is not None:
+        layers = " + ".join(f"{a}·{b}" for a, b in zip(MLP_SIZES, MLP_SIZES[1:]))
+        peak_text = (f" = {100 * share:.0f}% of the {isa} FMA peak at {threads}t ({peak:.1f} GFLOP/s, measured now)"
+                     if share is not None else " (no FMA peak measured for this ISA)")
+        notes.append(f"bprop MLP epoch: {gflops:.1f} GFLOP/s{peak_text}")
+        notes.append(f"  counting {forward + backward:,} GEMM flops/sample: forward {forward:,} = 2·({layers}),")
+        notes.append(f"  backward {backward:,} = dW of every layer + dX of all but the first "
+                     f"= 2 × forward - 2·{MLP_SIZES[0]}·{MLP_SIZES[1]}")
+    epochs = {p: results[p].get("MLP epoch") for p in peers}
+    if any(epochs.values()):
+        at_import = {p: harness.find_record(records, p, threads)["result"]["details"]["peak_rss_after_import_bytes"]
+                     for p in peers}
+        imports = ", ".join(f"{p} {rss / MB:,.0f}" for p, rss in at_import.items())
+        data = next(e["data_bytes"] for e in epochs.values() if e)
+        notes.append(f"peak RSS after import, before data (MB): {imports}; the training data: {data / MB:,.0f} MB")
+        accuracy = ", ".join(f"{p} {e['train_accuracy']:.2f}" for p, e in epochs.items() if e)
+        xor = ", ".join(f"{p} {t['xor_correct']}/4" for p in peers for t in [results[p].get("tiny net")]
+                        if t and "xor_correct" in t)
+        notes.append(f"checks: MLP training accuracy on {CHECK_SAMPLES:,} samples after setup ({accuracy}); "
+                     f"XOR patterns right ({xor or 'none'})")
+    return notes
+
+
+def print_train_report(args, records, load):
+    lines = ["", machine_header(args, records, load)]
+    lines += [f"!! {warning}" for warning in harness.thread_mismatches(records)]
+    lines.append(RATIO_NOTE)
+    for threads in args.thread_counts:
+        if any(harness.find_record(records, p, threads) for p in args.peer_list):
+            lines += ["", thread_table(args, records, threads)]
+    print("\n".join(lines))
+
+
+def write_json(path, args, records, load):
+    config = {"threads": args.thread_counts, "peers": args.peer_list, "repeats": args.repeats, "quick": args.quick,
+              **{key: SIZES["quick" if args.quick else "full"][key] for key in ("samples", "steps")}}
+    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
+    forward, backward = gemm_flops_per_sample()
+    achieved = {}
+    for threads in args.thread_counts:
+        gflops, share = bprop_gflops(records, threads)
+        if gflops is not None:
+            achieved[str(threads)] = {"gflops": gflops, "share_of_fma_peak": share,
+                                      "fma_peak_gflops": fma_peak(records, threads)[1]}
+    harness.write_json(
+        path, config, load, records,
+        cpu_info=reference["result"]["details"]["cpu_info"] if reference else None,
+        gemm_flops_per_sample={"forward": forward, "backward": backward, "total": forward + backward},
+        bprop_mlp_epoch_gflops=achieved,
+        method="per thread count, one child per peer; each round every child runs every workload once (one MLP "
+               "epoch, a calibrated loop of the others), in an order rotating by round; per_second from the median "
+               "over rounds; paired_ratio = median over rounds of peer time / bprop time in the same round "
+               "(> 1: bprop faster); peak_rss_bytes = ru_maxrss right after the MLP's setup epochs")
+
+
+def parent_main(args):
+    records, load = harness.measure_load(lambda: harness.run_interleaved(
+        train_benchmark(args), args.peer_list, args.thread_counts, args.repeats))
+    drop_not_applicable(records)
+    print_train_report(args, records, load)
+    if args.json:
+        write_json(args.json, args, records, load)
+    return harness.exit_status(records)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return child_main(args) if args.child else parent_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
