@@ -48,6 +48,7 @@ def shapes_for(isa, dtype):
         (mr, nr, kc - 1), (mr, nr, kc), (mr + 1, nr - 1, kc + 1), (3, 5, 2 * kc + 1),
         (mc - 1, nr + 3, 9), (mc + 1, 2 * nr + 1, kc - 1), (mc, nr, kc + 1),
         (mr + 2, nc - 1, 7), (mr + 2, nc + 1, kc + 1), (5, nc, 3),
+        (1, 517, 300), (2, 300, 517), (3, 65, 1000), (4, 129, 33), (5, 33, 129),  # the unpacked few-row path
         (3001, 3, 17), (2000, 7, 301),  # tall-skinny
         (3, 3001, 17), (5, 2500, 260),  # short-wide
     ]
@@ -81,6 +82,11 @@ def test_alpha_beta(isa, dtype, alpha, beta, nthreads, force_isa, threads, rng):
     threads(nthreads)
     cfg = _core.gemm_config(isa, np.dtype(dtype).name)
     m, n, k = cfg["mr"] * 3 + 1, cfg["nr"] * 2 + 3, cfg["kc"] + 7  # full and edge tiles, two K slices
+    alpha_beta_cases(m, n, k, alpha, beta, dtype, rng)
+    alpha_beta_cases(2, n, k, alpha, beta, dtype, rng)  # the unpacked few-row path
+
+
+def alpha_beta_cases(m, n, k, alpha, beta, dtype, rng):
     for transpose_a, transpose_b in TRANSPOSES:
         a, b = operands(rng, m, n, k, transpose_a, transpose_b, dtype)
         c_before = rng.standard_normal((m, n)).astype(dtype)

@@ -23,6 +23,7 @@ py::dict kernel_dict(const gemm::Kernel<T>& k) {
   d["kc"] = k.kc;
   d["mc"] = k.mc;
   d["nc"] = k.nc;
+  d["small_m"] = k.small_m;
   return d;
 }
 

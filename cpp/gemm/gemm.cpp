@@ -145,9 +145,14 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
     scale_c(m, n, beta, c, ldc);
     return;
   }
+  const Kernel<T>& kern = kernel_for<T>(active_isa());
+  if (m <= kern.small_m) {  // a few rows: packing B would cost more than the product
+    kern.gemm_small_m(op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int threads = flops < parallel_min_flops() ? 1 : num_threads();
-  gemm_threaded(kernel_for<T>(active_isa()), op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
+  gemm_threaded(kern, op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
                ldc, threads);
 }
 

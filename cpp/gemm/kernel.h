@@ -21,6 +21,12 @@ struct Kernel {
   // kc may be 0. Edge tiles are not its business: the driver runs them through a scratch tile.
   void (*ukernel)(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta);
 
+  // Up to small_m rows of op(A) go through gemm_small_m (small_m.h) instead: no packing, same contract
+  // as gemm() itself. Measured per kernel: the m where the packed path starts to win.
+  int small_m;
+  void (*gemm_small_m)(bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a, long lda,
+                       const T* b, long ldb, T beta, T* c, long ldc);
+
   // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A) into ceil(rows/mr) consecutive Ã
   // micro-panels of mr·kc values, the last zero padded. op(A) = A (row-major, row stride lda) or Aᵀ.
   void (*pack_a)(bool trans, const T* a, long lda, long row0, long rows, long col0, long kc, T* dst);

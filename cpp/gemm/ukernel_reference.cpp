@@ -2,11 +2,12 @@
 // against and the kernel of any CPU without one of its own.
 #include "gemm/kernels.h"
 #include "gemm/pack.h"
+#include "gemm/small_m.h"
 
 namespace bprop::gemm {
 namespace {
 
-constexpr int kMR = 4, kNR = 8;
+constexpr int kMR = 4, kNR = 8;  // small_m 2: 2 rows 122 vs 141 us, 3 rows 182 vs 141 (k 784, n 512)
 static_assert(kMR <= kMaxMR && kNR <= kMaxNR, "the driver's edge tile must hold the register tile");
 
 template <typename T>
@@ -24,7 +25,8 @@ void gemm_ukernel_4x8_reference(long kc, const T* a, const T* b, T* c, long ldc,
 
 template <typename T>
 Kernel<T> reference_kernel(const char* name) {
-  return {name, kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048, &gemm_ukernel_4x8_reference<T>,
+  return {name, kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048, &gemm_ukernel_4x8_reference<T>, /*small_m=*/2,
+          &gemm_small_m<T>,
           &pack_a<T, kMR>, &pack_b<T, kNR>};
 }
 

@@ -7,6 +7,15 @@ from .nn.layers import BatchNorm, LayerNorm, Linear, Residual, check_layers, com
 __all__ = ["Sequential"]
 
 
+_FINITE_CHECK_CHUNK = 1 << 20  # elements: the check's temporary stays ~1 MB, not the dataset's size
+
+
+def all_finite(x):
+    """True when x holds no NaN or Inf, checked in chunks so a large dataset needs no large temporary."""
+    flat = x.reshape(-1)
+    return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
+
+
 def _first_width(layers):
     """The input width the first layer fixes, or None when it takes any (an activation, Dropout)."""
     first = layers[0]
@@ -71,7 +80,7 @@ class Sequential:
             raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects "
                              f"{self._model.in_features}")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.isfinite(x).all():
+        if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
         return x
 
@@ -87,7 +96,7 @@ class Sequential:
         if self._model is None:
             raise ValueError("[Sequential.backward] call forward first")
         grad_out = np.ascontiguousarray(grad_out, dtype=self.dtype)
-        if not np.isfinite(grad_out).all():
+        if not all_finite(grad_out):
             raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
         self._model.backward(grad_out, bool(accumulate))
 
@@ -119,7 +128,7 @@ class Sequential:
             if w.shape != tuple(target.shape):
                 raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) has shape {w.shape}; "
                                  f"expected {tuple(target.shape)}")
-            if not np.isfinite(w).all():
+            if not all_finite(w):
                 raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) contains NaN or Inf")
             converted.append(w)
         for target, w in zip(targets, converted):
