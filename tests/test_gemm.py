@@ -305,3 +305,25 @@ def test_concurrent_python_threads_get_correct_results(rng):
         results = list(pool.map(lambda job: bprop.matmul(job[1], job[2], transpose_b=job[0]), jobs))
     for (transpose_b, a, b), c in zip(jobs, results):
         assert_gemm_close(c, a, b, False, transpose_b)
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("transpose_a,transpose_b", TRANSPOSES)
+def test_rows_get_the_same_bits_however_they_are_batched(isa, dtype, transpose_a, transpose_b, force_isa, rng):
+    # Every path (few-row, full tile, edge tile) rounds alike, so predictions do not depend on batching.
+    force_isa(isa)
+    cfg = _core.gemm_config(isa, np.dtype(dtype).name)
+    m, n, k = 2 * cfg["mr"] + 5, cfg["nr"] + 7, cfg["kc"] + 9  # edge tiles and two K slices
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b, dtype)
+    bias = rng.standard_normal((1, n)).astype(dtype)
+
+    def rows(start, stop):
+        part = a[:, start:stop] if transpose_a else a[start:stop]
+        out = np.repeat(bias, stop - start, axis=0)
+        return bprop.matmul(part, b, transpose_a=transpose_a, transpose_b=transpose_b, out=out, beta=1.0)
+
+    whole = rows(0, m)
+    for size in (1, 2, 3, cfg["small_m"] + 1, cfg["mr"] - 1, 7):
+        pieces = np.concatenate([rows(s, min(s + size, m)) for s in range(0, m, size)])
+        np.testing.assert_array_equal(pieces, whole, err_msg=f"batches of {size}")

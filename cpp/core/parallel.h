@@ -32,4 +32,14 @@ inline std::pair<long, long> split_range(long total, int index, int count) {
   return {total * index / count, total * (index + 1) / count};
 }
 
+// body(begin, end) over contiguous shares of [0, n): on all threads when n >= min_parallel, else on
+// the caller alone. Each item is handled by one thread, so results do not depend on the thread count.
+template <class Body>
+void parallel_for(long n, long min_parallel, Body&& body) {
+  run_parallel(n >= min_parallel ? num_threads() : 1, [&](int index, int count) {
+    const auto [begin, end] = split_range(n, index, count);
+    if (begin < end) body(begin, end);
+  });
+}
+
 }  // namespace bprop

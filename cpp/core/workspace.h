@@ -55,6 +55,7 @@ class AlignedBuffer {
 struct Workspace {
   AlignedBuffer gemm_pack_a;
   AlignedBuffer gemm_pack_b;
+  AlignedBuffer gemm_row;  // the few-row GEMM's accumulators
 };
 
 inline Workspace& thread_workspace() {

@@ -33,17 +33,18 @@ void scale_c(long m, long n, T beta, T* c, long ldc) {
     for (long j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
-// An edge tile: the kernel fills a full scratch tile, and only the part inside C is merged.
+// An edge tile: the kernel runs on a full scratch tile holding C's part (so it applies its own final
+// rounding, as for full tiles), and only that part is copied back. With beta == 0, C is not read.
 template <typename T>
 void edge_tile(const Kernel<T>& kern, long kc, const T* a, const T* b, long rows, long cols, T* c, long ldc,
                T alpha, T beta) {
   alignas(64) T tile[kMaxMR * kMaxNR];
-  kern.ukernel(kc, a, b, tile, kern.nr, T(1), T(0));
+  if (beta != T(0))
+    for (long i = 0; i < rows; ++i)
+      for (long j = 0; j < cols; ++j) tile[i * kern.nr + j] = c[i * ldc + j];
+  kern.ukernel(kc, a, b, tile, kern.nr, alpha, beta);
   for (long i = 0; i < rows; ++i)
-    for (long j = 0; j < cols; ++j) {
-      T& out = c[i * ldc + j];
-      out = beta == T(0) ? alpha * tile[i * kern.nr + j] : alpha * tile[i * kern.nr + j] + beta * out;
-    }
+    for (long j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * kern.nr + j];
 }
 
 // One thread's whole problem: the five loops with its own packing buffers.
@@ -146,8 +147,9 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
     return;
   }
   const Kernel<T>& kern = kernel_for<T>(active_isa());
-  if (m <= kern.small_m) {  // a few rows: packing B would cost more than the product
-    kern.gemm_small_m(op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m <= kern.small_m && op_b == Op::N) {  // a few rows: packing B would cost more than the product
+    T* acc = thread_workspace().gemm_row.reserve_elements<T>(std::size_t(n));
+    kern.gemm_small_m(op_a == Op::T, m, n, k, kern.kc, alpha, a, lda, b, ldb, beta, c, ldc, acc);
     return;
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);

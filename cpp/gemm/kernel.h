@@ -18,14 +18,18 @@ struct Kernel {
   // a: packed Ã micro-panel, a[p*mr + i] = op(A)(i, p); b: packed B̃ micro-panel, b[p*nr + j] = op(B)(p, j);
   // both 64-byte aligned and zero padded beyond the matrix edge. c: row-major, row stride ldc, any
   // alignment. beta == 0 writes C without reading it (NaN already in C is ignored, as in BLAS).
-  // kc may be 0. Edge tiles are not its business: the driver runs them through a scratch tile.
+  // Rounding, the same on every path (so results do not depend on tiling or batching): each sum is
+  // accumulated from zero with madd (madd.h) in p order, then C ← madd(beta, C, alpha·sum).
+  // Edge tiles are not its business: the driver runs them on a scratch tile holding C's values.
+  // kc may be 0.
   void (*ukernel)(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta);
 
-  // Up to small_m rows of op(A) go through gemm_small_m (small_m.h) instead: no packing, same contract
-  // as gemm() itself. Measured per kernel: the m where the packed path starts to win.
+  // Up to small_m rows of op(A), with op(B) = B, go through gemm_small_m (small_m.h) instead: no
+  // packing, same result bits. Measured per kernel: the m where the packed path starts to win.
+  // acc: scratch for n values.
   int small_m;
-  void (*gemm_small_m)(bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a, long lda,
-                       const T* b, long ldb, T beta, T* c, long ldc);
+  void (*gemm_small_m)(bool trans_a, long m, long n, long k, long kc, T alpha, const T* a, long lda, const T* b,
+                       long ldb, T beta, T* c, long ldc, T* acc);
 
   // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A) into ceil(rows/mr) consecutive Ã
   // micro-panels of mr·kc values, the last zero padded. op(A) = A (row-major, row stride lda) or Aᵀ.

@@ -2,40 +2,34 @@
 // inference and tiny nets, where packing B (and a 12-row register tile for one row) would cost more
 // than the product itself. Compiled inside each ISA's kernel file, like pack.h, so the loops
 // vectorise with that ISA; internal linkage for the same reason.
+//
+// It rounds exactly as the packed path does (kernel.h's contract): per kc-deep slice, products summed
+// from zero in k order with madd (madd.h), then C ← madd(beta_slice, C, alpha·sum). So a row of C has
+// the same bits whether it went through here, a full tile or an edge tile: predictions do not depend
+// on how samples are batched. Only op(B) = B (contiguous rows) comes here; a transposed B would be read
+// with a stride, slower than packing it (measured).
 #pragma once
+#include "gemm/madd.h"
 
 namespace bprop::gemm {
 namespace {
 
+// acc: scratch for n values (the caller's workspace).
 template <typename T>
-void gemm_small_m(bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b,
-                  long ldb, T beta, T* c, long ldc) {
+void gemm_small_m(bool trans_a, long m, long n, long k, long kc, T alpha, const T* a, long lda, const T* b, long ldb,
+                  T beta, T* c, long ldc, T* acc) {
   for (long i = 0; i < m; ++i) {
     T* ci = c + i * ldc;
-    const auto a_at = [&](long p) { return trans_a ? a[p * lda + i] : a[i * lda + p]; };
-    if (!trans_b) {  // rows of B are contiguous: C[i,:] = beta·C[i,:] + Σ_p alpha·A(i,p)·B[p,:]
-      for (long j = 0; j < n; ++j) ci[j] = beta == T(0) ? T(0) : beta * ci[j];
-      for (long p = 0; p < k; ++p) {
-        const T s = alpha * a_at(p);
-        const T* bp = b + p * ldb;
-        for (long j = 0; j < n; ++j) ci[j] += s * bp[j];
+    for (long pc = 0; pc < k; pc += kc) {
+      const long end = pc + kc < k ? pc + kc : k;
+      const T beta_slice = pc == 0 ? beta : T(1);
+      for (long j = 0; j < n; ++j) acc[j] = T(0);
+      for (long p = pc; p < end; ++p) {
+        const T av = trans_a ? a[p * lda + i] : a[i * lda + p];
+        const T* bp = b + p * ldb;  // a contiguous row of B: vectorises across j
+        for (long j = 0; j < n; ++j) acc[j] = madd(av, bp[j], acc[j]);
       }
-    } else {  // B is stored n×k: C[i,j] is a dot product of two contiguous rows
-      constexpr int kLanes = 16;  // independent partial sums: the loop vectorises without reassociation
-      for (long j = 0; j < n; ++j) {
-        const T* bj = b + j * ldb;
-        T lanes[kLanes] = {};
-        long p = 0;
-        if (!trans_a) {
-          const T* ai = a + i * lda;
-          for (; p + kLanes <= k; p += kLanes)
-            for (int l = 0; l < kLanes; ++l) lanes[l] += ai[p + l] * bj[p + l];
-        }
-        T dot = 0;
-        for (int l = 0; l < kLanes; ++l) dot += lanes[l];
-        for (; p < k; ++p) dot += a_at(p) * bj[p];
-        ci[j] = beta == T(0) ? alpha * dot : alpha * dot + beta * ci[j];
-      }
+      for (long j = 0; j < n; ++j) ci[j] = beta_slice == T(0) ? alpha * acc[j] : madd(beta_slice, ci[j], alpha * acc[j]);
     }
   }
 }

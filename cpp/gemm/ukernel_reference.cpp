@@ -1,6 +1,7 @@
 // The portable reference kernel: plain loops, no intrinsics, the oracle the SIMD kernels are tested
 // against and the kernel of any CPU without one of its own.
 #include "gemm/kernels.h"
+#include "gemm/madd.h"
 #include "gemm/pack.h"
 #include "gemm/small_m.h"
 
@@ -15,11 +16,11 @@ void gemm_ukernel_4x8_reference(long kc, const T* a, const T* b, T* c, long ldc,
   T acc[kMR][kNR] = {};
   for (long p = 0; p < kc; ++p)
     for (int i = 0; i < kMR; ++i)
-      for (int j = 0; j < kNR; ++j) acc[i][j] += a[p * kMR + i] * b[p * kNR + j];
+      for (int j = 0; j < kNR; ++j) acc[i][j] = madd(a[p * kMR + i], b[p * kNR + j], acc[i][j]);
   for (int i = 0; i < kMR; ++i)
     for (int j = 0; j < kNR; ++j) {
       T& out = c[i * ldc + j];
-      out = beta == T(0) ? alpha * acc[i][j] : alpha * acc[i][j] + beta * out;
+      out = beta == T(0) ? alpha * acc[i][j] : madd(beta, out, alpha * acc[i][j]);
     }
 }
 

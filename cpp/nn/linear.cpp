@@ -1,10 +1,17 @@
 #include "nn/linear.h"
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "gemm/gemm.h"
 #include "nn/init.h"
 
 namespace bprop::nn {
+namespace {
+
+// Below this many dy values the bias gradient stays on one thread.
+constexpr long kParallelMinValues = 1L << 15;
+
+}  // namespace
 
 template <typename T>
 Linear<T>::Linear(long in_features, long out_features, bool bias, const std::string& init, double init_limit,
@@ -45,12 +52,15 @@ void Linear<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bo
   const long in = this->in_features_, out = this->out_features_;
   const T keep = accumulate ? T(1) : T(0);
   gemm::gemm<T>(gemm::Op::T, gemm::Op::N, in, out, rows, T(1), x, in, dy, out, keep, weight_->grad.data(), out);
-  if (bias_) {
+  if (bias_) {  // db = column sums of dy; threads take columns, each summed in row order
     T* db = bias_->grad.data();
-    if (!accumulate)
-      for (long j = 0; j < out; ++j) db[j] = T(0);
-    for (long r = 0; r < rows; ++r)
-      for (long j = 0; j < out; ++j) db[j] += dy[r * out + j];
+    run_parallel(rows * out >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
+      const auto [j0, j1] = split_range(out, index, count);
+      if (!accumulate)
+        for (long j = j0; j < j1; ++j) db[j] = T(0);
+      for (long r = 0; r < rows; ++r)
+        for (long j = j0; j < j1; ++j) db[j] += dy[r * out + j];
+    });
   }
   if (dx) gemm::gemm<T>(gemm::Op::N, gemm::Op::T, rows, in, out, T(1), dy, out, weight_->value.data(), out, T(0), dx, in);
 }
