@@ -56,6 +56,7 @@ def test_two_spirals_main_job_model_learns():
 
 
 def trained_weights(threads, seed=0):
+    original = bprop.get_num_threads()
     bprop.set_num_threads(threads)
     try:
         x, y = digits()
@@ -64,7 +65,7 @@ def trained_weights(threads, seed=0):
         model.fit(x[:600], y[:600], epochs=3, batch_size=64, seed=seed, verbose=0)
         return model.get_weights()
     finally:
-        bprop.set_num_threads(bprop.cpu_info()["cores"])
+        bprop.set_num_threads(original)
 
 
 def test_a_seed_reproduces_a_run_exactly_and_threads_agree():

@@ -21,8 +21,7 @@ inline int update_threads(long elements) { return elements >= kParallelMinElemen
 // update depends on that element alone, so the result is the same whatever the split.
 template <class Body>
 void for_each_element(long n, Body&& body) {
-  run_parallel(update_threads(n), [&](int index, int count) {
-    const auto [begin, end] = split_range(n, index, count);
+  parallel_for(n, kParallelMinElements, [&](long begin, long end) {
     for (long i = begin; i < end; ++i) body(i);
   });
 }
