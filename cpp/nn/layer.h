@@ -44,6 +44,14 @@ class Layer {
   virtual void reseed(uint64_t seed) {}
 
  protected:
+  // build() of the layers made for one input width (Linear, BatchNorm, LayerNorm).
+  long expect_width(long in_features) {
+    if (in_features != in_features_)
+      throw ValueError("[" + name() + "] expects " + std::to_string(in_features_) + " input features; got " +
+                       std::to_string(in_features));
+    return out_features_;
+  }
+
   // build() of the layers that keep the width they are given.
   long keep_width(long in_features) {
     if (in_features < 1)

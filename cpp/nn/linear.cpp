@@ -29,10 +29,7 @@ Linear<T>::Linear(long in_features, long out_features, bool bias, const std::str
 
 template <typename T>
 long Linear<T>::build(long in_features) {
-  if (in_features != this->in_features_)
-    throw ValueError("[Linear] expects " + std::to_string(this->in_features_) + " input features; got " +
-                     std::to_string(in_features));
-  return this->out_features_;
+  return this->expect_width(in_features);
 }
 
 template <typename T>

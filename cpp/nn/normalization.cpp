@@ -53,10 +53,7 @@ BatchNorm<T>::BatchNorm(long features, double eps, double momentum) : eps_(T(eps
 
 template <typename T>
 long BatchNorm<T>::build(long in_features) {
-  if (in_features != this->in_features_)
-    throw ValueError("[BatchNorm] was made for " + std::to_string(this->in_features_) + " features; got " +
-                     std::to_string(in_features));
-  return this->out_features_;
+  return this->expect_width(in_features);
 }
 
 template <typename T>
@@ -109,10 +106,7 @@ LayerNorm<T>::LayerNorm(long features, double eps) : eps_(T(eps)) {
 
 template <typename T>
 long LayerNorm<T>::build(long in_features) {
-  if (in_features != this->in_features_)
-    throw ValueError("[LayerNorm] was made for " + std::to_string(this->in_features_) + " features; got " +
-                     std::to_string(in_features));
-  return this->out_features_;
+  return this->expect_width(in_features);
 }
 
 template <typename T>

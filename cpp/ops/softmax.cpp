@@ -5,11 +5,18 @@
 namespace bprop::ops {
 namespace {
 
+// The row's maximum m and Σ exp(x − m); writes the exps into `exps` when it is not null.
 template <typename T>
-T row_max(const T* x, long cols) {
-  T m = x[0];
+T shifted_exp_sum(const T* x, long cols, T& m, T* exps) {
+  m = cols ? x[0] : T(0);
   for (long j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
-  return m;
+  T sum = 0;
+  for (long j = 0; j < cols; ++j) {
+    const T e = std::exp(x[j] - m);
+    if (exps) exps[j] = e;
+    sum += e;
+  }
+  return sum;
 }
 
 }  // namespace
@@ -17,12 +24,9 @@ T row_max(const T* x, long cols) {
 template <typename T>
 void softmax_rows(const T* x, long rows, long cols, T* y) {
   for (long r = 0; r < rows; ++r) {
-    const T* xr = x + r * cols;
     T* yr = y + r * cols;
-    const T m = cols ? row_max(xr, cols) : T(0);
-    T sum = 0;
-    for (long j = 0; j < cols; ++j) sum += (yr[j] = std::exp(xr[j] - m));
-    const T inv = T(1) / sum;
+    T m;
+    const T inv = T(1) / shifted_exp_sum(x + r * cols, cols, m, yr);
     for (long j = 0; j < cols; ++j) yr[j] *= inv;
   }
 }
@@ -31,12 +35,9 @@ template <typename T>
 void log_softmax_rows(const T* x, long rows, long cols, T* y) {
   for (long r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
-    T* yr = y + r * cols;
-    const T m = cols ? row_max(xr, cols) : T(0);
-    T sum = 0;
-    for (long j = 0; j < cols; ++j) sum += std::exp(xr[j] - m);
-    const T log_norm = m + std::log(sum);
-    for (long j = 0; j < cols; ++j) yr[j] = xr[j] - log_norm;
+    T m;
+    const T log_norm = std::log(shifted_exp_sum(xr, cols, m, static_cast<T*>(nullptr))) + m;
+    for (long j = 0; j < cols; ++j) y[r * cols + j] = xr[j] - log_norm;
   }
 }
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from . import callbacks as callbacks_module
+from ._checks import integer
 from ._dtypes import core_class
 from .nn.losses import BinaryCrossEntropy, Loss
 from .optim import Optimizer
@@ -44,14 +45,6 @@ def parse_metrics(metrics, loss):
             raise ValueError(f"[compile] unknown metric {name!r}; expected accuracy, top_k_accuracy, "
                              "top_<k>_accuracy, mse or mae")
     return parsed
-
-
-def _check_positive_int(value, name, where, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
-    return int(value)
 
 
 class _Data:
@@ -171,9 +164,9 @@ class Trainer:
         work, so a bad input leaves the model unchanged."""
         if self.optimizer is None:
             raise ValueError("[fit] needs an optimizer: call compile(optimizer=..., loss=...) first")
-        epochs = _check_positive_int(epochs, "epochs", "fit", minimum=0)
-        batch_size = _check_positive_int(batch_size, "batch_size", "fit")
-        initial_epoch = _check_positive_int(initial_epoch, "initial_epoch", "fit", minimum=0)
+        epochs = integer(epochs, "epochs", "fit", minimum=0)
+        batch_size = integer(batch_size, "batch_size", "fit", minimum=1)
+        initial_epoch = integer(initial_epoch, "initial_epoch", "fit", minimum=0)
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
                 or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"[fit] validation_split must be in [0, 1); got {validation_split!r}")
@@ -284,6 +277,6 @@ class Trainer:
 
     def evaluate(self, x, y, batch_size=256, sample_weight=None):
         """{"loss": ..., <metric>: ...} over (x, y) in evaluation mode."""
-        batch_size = _check_positive_int(batch_size, "batch_size", "evaluate")
+        batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1)
         data = _Data(self, x, y, sample_weight, None, "evaluate")
         return self._logs(self._core_trainer().evaluate(*data.arrays(), batch_size))

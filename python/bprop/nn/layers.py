@@ -7,6 +7,7 @@ arrays; models run whole stacks in one call.
 """
 import numpy as np
 
+from .._checks import integer, real
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
 
@@ -15,20 +16,6 @@ __all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Ta
 
 _INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
                  "uniform", "zeros", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
-
-
-def _check_int(value, name, where, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
-    return int(value)
-
-
-def _check_real(value, name, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"[{where}] {name} must be a real number; got {type(value).__name__}")
-    return float(value)
 
 
 class Layer:
@@ -107,8 +94,8 @@ class Linear(Layer):
     def __init__(self, in_features, out_features, bias=True, init="glorot_uniform", init_limit=None, seed=None,
                  dtype="float32"):
         super().__init__()
-        self.in_features = _check_int(in_features, "in_features", "Linear")
-        self.out_features = _check_int(out_features, "out_features", "Linear")
+        self.in_features = integer(in_features, "in_features", "Linear", minimum=1)
+        self.out_features = integer(out_features, "out_features", "Linear", minimum=1)
         if init not in _INITIALIZERS:
             raise ValueError(f"[Linear] unknown init {init!r}; expected one of {', '.join(_INITIALIZERS)}")
         if (init == "uniform") != (init_limit is not None):
@@ -120,7 +107,7 @@ class Linear(Layer):
         self.core()
 
     def _make_core(self, dtype):
-        limit = 0.0 if self.init_limit is None else _check_real(self.init_limit, "init_limit", "Linear")
+        limit = 0.0 if self.init_limit is None else real(self.init_limit, "init_limit", "Linear")
         return core_class("Linear", dtype)(self.in_features, self.out_features, self.bias, self.init, limit,
                                            self.seed)
 
@@ -161,7 +148,7 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = self._param = _check_real(negative_slope, "negative_slope", "LeakyReLU")
+        self.negative_slope = self._param = real(negative_slope, "negative_slope", "LeakyReLU")
 
     def get_config(self):
         return {"negative_slope": self.negative_slope}
@@ -172,7 +159,7 @@ class ELU(_Activation):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = self._param = _check_real(alpha, "alpha", "ELU")
+        self.alpha = self._param = real(alpha, "alpha", "ELU")
         if not self.alpha > 0:
             raise ValueError(f"[ELU] alpha must be > 0; got {self.alpha}")
 
@@ -206,7 +193,7 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5, seed=None):
         super().__init__()
-        self.p = _check_real(p, "p", "Dropout")
+        self.p = real(p, "p", "Dropout")
         if not 0.0 <= self.p <= 1.0:
             raise ValueError(f"[Dropout] p must be in [0, 1]; got {self.p}")
         self.seed = resolve_seed(seed, "Dropout")
@@ -223,9 +210,9 @@ class BatchNorm(Layer):
 
     def __init__(self, features, eps=1e-5, momentum=0.1, dtype="float32"):
         super().__init__()
-        self.features = _check_int(features, "features", "BatchNorm")
-        self.eps = _check_real(eps, "eps", "BatchNorm")
-        self.momentum = _check_real(momentum, "momentum", "BatchNorm")
+        self.features = integer(features, "features", "BatchNorm", minimum=1)
+        self.eps = real(eps, "eps", "BatchNorm")
+        self.momentum = real(momentum, "momentum", "BatchNorm")
         self._fixed_dtype = resolve_dtype(dtype, "BatchNorm")
         self.core()
 
@@ -242,8 +229,8 @@ class LayerNorm(Layer):
 
     def __init__(self, features, eps=1e-5, dtype="float32"):
         super().__init__()
-        self.features = _check_int(features, "features", "LayerNorm")
-        self.eps = _check_real(eps, "eps", "LayerNorm")
+        self.features = integer(features, "features", "LayerNorm", minimum=1)
+        self.eps = real(eps, "eps", "LayerNorm")
         self._fixed_dtype = resolve_dtype(dtype, "LayerNorm")
         self.core()
 

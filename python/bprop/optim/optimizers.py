@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from .. import _core
 from .._dtypes import core_class
 from . import schedules as _schedules
-from ._checks import flag, integer, optional_real, real, real_pair, reals
+from .._checks import flag, integer, optional_real, real, real_pair, reals
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "deserialize"]
 

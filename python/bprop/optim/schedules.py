@@ -17,7 +17,7 @@ step, and each schedule is the closed form of the matching PyTorch scheduler:
 ``lr`` is the optimizer's base rate (its ``lr`` property), so changing it rescales the whole schedule.
 """
 from .. import _core
-from ._checks import integer, real
+from .._checks import integer, real
 
 __all__ = ["Schedule", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup", "serialize", "deserialize"]
 

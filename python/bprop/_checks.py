@@ -1,7 +1,8 @@
-"""Type checks for hyperparameters, with the messages bprop uses everywhere: ``[Adam] lr must be ...``.
+"""Argument checks with the messages bprop uses everywhere: ``[Adam] lr must be ...``.
 
-Ranges are checked in C++ (one set of rules for C++ and Python users); these only make sure a value has a
-type C++ can take, so a wrong type is a clear TypeError rather than a pybind11 overload error.
+A wrong type is a TypeError; a value out of range a ValueError. Ranges that C++ also needs are checked
+there (one set of rules for C++ and Python users); Python checks the types C++ cannot take, and the
+simple ranges of Python-only arguments (epochs, batch_size, layer sizes).
 """
 import numbers
 import operator
@@ -25,14 +26,17 @@ def optional_real(value, name, where):
     return None if value is None else real(value, name, where)
 
 
-def integer(value, name, where):
-    """``value`` as an int; TypeError unless it is an integer (bool is not)."""
+def integer(value, name, where, minimum=None):
+    """``value`` as an int; TypeError unless it is an integer (bool is not), ValueError below minimum."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"[{where}] {name} must be an integer; got bool")
     try:
-        return operator.index(value)
+        value = operator.index(value)
     except TypeError:
         raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}") from None
+    if minimum is not None and value < minimum:
+        raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
+    return value
 
 
 def flag(value, name, where):
