@@ -327,3 +327,22 @@ def test_rows_get_the_same_bits_however_they_are_batched(isa, dtype, transpose_a
     for size in (1, 2, 3, cfg["small_m"] + 1, cfg["mr"] - 1, 7):
         pieces = np.concatenate([rows(s, min(s + size, m)) for s in range(0, m, size)])
         np.testing.assert_array_equal(pieces, whole, err_msg=f"batches of {size}")
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_few_rows_split_across_threads_match(isa, dtype, force_isa, threads, rng):
+    # A B of over 256 KiB: the few-row path gives each thread a column range; same bits at 1 and 2.
+    force_isa(isa)
+    small_m = _core.gemm_config(isa, np.dtype(dtype).name)["small_m"]
+    for m in range(1, small_m + 1):
+        for transpose_a in (False, True):
+            a, b = operands(rng, m, 1003, 300, transpose_a, False, dtype)
+            c_before = rng.standard_normal((m, 1003)).astype(dtype)
+            results = []
+            for n_threads in (1, 2):
+                threads(n_threads)
+                out = c_before.copy()
+                results.append(bprop.matmul(a, b, transpose_a=transpose_a, out=out, alpha=0.5, beta=2.0))
+            assert_gemm_close(results[0], a, b, transpose_a, False, 0.5, 2.0, c_before)
+            np.testing.assert_array_equal(results[0], results[1])

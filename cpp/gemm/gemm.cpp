@@ -27,6 +27,9 @@ std::atomic<double>& parallel_min_flops_setting() {
 
 long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
+// The few-row path splits columns across threads when B is at least this large (measured below).
+constexpr double kFewRowsParallelMinBytes = 256.0 * 1024;
+
 template <typename T>
 void scale_c(long m, long n, T beta, T* c, long ldc) {
   for (long i = 0; i < m; ++i)
@@ -118,6 +121,23 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
   });
 }
 
+// A few rows of C through the unpacked path. Threads take column ranges (multiples of 16, so vectors
+// stay aligned): each streams only its part of B, which for a layer of a few MB then stays in its
+// core's L2 from one call to the next (batch-1 inference). Columns are computed alike on any split.
+template <typename T>
+void gemm_few_rows(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
+                   const T* b, long ldb, T beta, T* c, long ldc) {
+  T* acc = thread_workspace().gemm_row.reserve_elements<T>(std::size_t(n));
+  const bool large = double(n) * double(k) * sizeof(T) >= kFewRowsParallelMinBytes;
+  const long blocks = ceil_div(n, 16);
+  run_parallel(large ? int(std::min<long>(num_threads(), blocks)) : 1, [&](int index, int count) {
+    const auto [q0, q1] = split_range(blocks, index, count);
+    const long j0 = q0 * 16, j1 = std::min(q1 * 16, n);
+    if (j1 > j0)
+      kern.gemm_small_m(trans_a, m, j1 - j0, k, kern.kc, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc, acc + j0);
+  });
+}
+
 void check_sizes(long m, long n, long k, long lda, long ldb, long ldc, Op op_a, Op op_b) {
   auto fail = [](const std::string& what) { throw ValueError("[gemm] " + what); };
   if (m < 0 || n < 0 || k < 0)
@@ -148,8 +168,7 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
   }
   const Kernel<T>& kern = kernel_for<T>(active_isa());
   if (m <= kern.small_m && op_b == Op::N) {  // a few rows: packing B would cost more than the product
-    T* acc = thread_workspace().gemm_row.reserve_elements<T>(std::size_t(n));
-    kern.gemm_small_m(op_a == Op::T, m, n, k, kern.kc, alpha, a, lda, b, ldb, beta, c, ldc, acc);
+    gemm_few_rows(kern, op_a == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);
