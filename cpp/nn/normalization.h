@@ -10,38 +10,48 @@
 
 namespace bprop::nn {
 
+// What both layers share: a fixed width, the learnt scale and shift, and the normalised values
+// (xhat) and inverse standard deviations of the last forward, which backward needs.
 template <typename T>
-class BatchNorm : public Layer<T> {
+class AffineNorm : public Layer<T> {
  public:
-  BatchNorm(long features, double eps, double momentum);  // ValueError for features < 1, eps <= 0, momentum ∉ [0,1]
+  long build(long in_features) override { return this->expect_width(in_features); }
+  std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
+
+ protected:
+  AffineNorm(const char* layer, long features, double eps);  // ValueError for features < 1, eps <= 0
+  // y = γ·xhat + β over rows × width, from xhat_.
+  void scale_and_shift(long rows, T* y) const;
+  // dγ = Σ dy·xhat and dβ = Σ dy over the batch: written, or added when accumulate.
+  void affine_grads(const T* dy, long rows, bool accumulate);
+
+  T eps_;
+  ParameterPtr<T> weight_, bias_;
+  Array<T> xhat_, inv_std_;
+};
+
+template <typename T>
+class BatchNorm : public AffineNorm<T> {
+ public:
+  BatchNorm(long features, double eps, double momentum);  // also ValueError for momentum outside [0, 1]
   std::string name() const override { return "BatchNorm"; }
-  long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
-  std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
   std::vector<ParameterPtr<T>> buffers() override { return {running_mean_, running_var_}; }
 
  private:
-  T eps_, momentum_;
-  ParameterPtr<T> weight_, bias_, running_mean_, running_var_;
-  Array<T> xhat_, inv_std_;  // of the last forward
+  T momentum_;
+  ParameterPtr<T> running_mean_, running_var_;
   bool training_stats_ = false;  // whether the last forward normalised with batch statistics
 };
 
 template <typename T>
-class LayerNorm : public Layer<T> {
+class LayerNorm : public AffineNorm<T> {
  public:
-  LayerNorm(long features, double eps);  // ValueError for features < 1, eps <= 0
+  LayerNorm(long features, double eps) : AffineNorm<T>("LayerNorm", features, eps) {}
   std::string name() const override { return "LayerNorm"; }
-  long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
-  std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
-
- private:
-  T eps_;
-  ParameterPtr<T> weight_, bias_;
-  Array<T> xhat_, inv_std_;
 };
 
 }  // namespace bprop::nn
