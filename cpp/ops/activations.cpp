@@ -88,14 +88,25 @@ void backward_span(Activation kind, T param, const T* x, const T* y, const T* dy
     case Activation::identity:
       for (long i = 0; i < n; ++i) dx[i] = dy[i];
       break;
+    // The piecewise cases load every operand before choosing: a load under the condition is a branch
+    // the compiler keeps (mispredicted half the time on ReLU masks); loaded first, the loop vectorises.
     case Activation::relu:  // the derivative at 0 is taken as 0, as PyTorch does
-      for (long i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+      for (long i = 0; i < n; ++i) {
+        const T g = dy[i];
+        dx[i] = x[i] > T(0) ? g : T(0);
+      }
       break;
     case Activation::leaky_relu:
-      for (long i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : param * dy[i];
+      for (long i = 0; i < n; ++i) {
+        const T g = dy[i];
+        dx[i] = x[i] > T(0) ? g : param * g;
+      }
       break;
     case Activation::elu:  // below 0, f' = alpha·e^x = y + alpha
-      for (long i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : dy[i] * (y[i] + param);
+      for (long i = 0; i < n; ++i) {
+        const T g = dy[i], below = g * (y[i] + param);
+        dx[i] = x[i] > T(0) ? g : below;
+      }
       break;
     case Activation::gelu:  // Φ(x) + x·φ(x)
       for (long i = 0; i < n; ++i) {
