@@ -97,7 +97,12 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def(py::init<long, double>(), py::arg("features"), py::arg("eps"));
   py::class_<nn::Sequential<T>, Layer, std::shared_ptr<nn::Sequential<T>>>(m, ("Sequential" + suffix).c_str())
       .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"))
-      .def_property_readonly("layers", &nn::Sequential<T>::layers);
+      .def_property_readonly("layers", &nn::Sequential<T>::layers)
+      .def_property_readonly("step_names", [](const nn::Sequential<T>& net) {
+        std::vector<std::string> names;  // "Linear+ReLU" for a fused pair: what tests and summaries can show
+        for (const auto& step : net.steps()) names.push_back(step->name());
+        return names;
+      });
   py::class_<nn::Residual<T>, Layer, std::shared_ptr<nn::Residual<T>>>(m, ("Residual" + suffix).c_str())
       .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"));
 

@@ -36,6 +36,14 @@ void scale_c(long m, long n, T beta, T* c, long ldc) {
     for (long j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
+// The epilogue over a finished block of C whose first column is column col0 of the epilogue's bias.
+template <typename T>
+void apply_epilogue(const Epilogue<T>& epilogue, long col0, T* c, long rows, long cols, long ldc) {
+  if (!epilogue.empty())
+    ops::bias_activation_block(epilogue.activation, epilogue.param, epilogue.bias ? epilogue.bias + col0 : nullptr, c,
+                               rows, cols, ldc);
+}
+
 // An edge tile: the kernel runs on a full scratch tile holding C's part (so it applies its own final
 // rounding, as for full tiles), and only that part is copied back. With beta == 0, C is not read.
 template <typename T>
@@ -50,16 +58,19 @@ void edge_tile(const Kernel<T>& kern, long kc, const T* a, const T* b, long rows
     for (long j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * kern.nr + j];
 }
 
-// One thread's whole problem: the five loops with its own packing buffers.
+// One thread's whole problem: the five loops with its own packing buffers. The last kc slice applies
+// the epilogue to each tile as soon as the kernel has written it.
 template <typename T>
 void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
-                 long lda, const T* b, long ldb, T beta, T* c, long ldc, T* packed_a, T* packed_b) {
+                 long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, T* packed_a,
+                 T* packed_b) {
   const long mr = kern.mr, nr = kern.nr;
   for (long jc = 0; jc < n; jc += kern.nc) {
     const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
     for (long pc = 0; pc < k; pc += kern.kc) {
       const long kb = std::min<long>(kern.kc, k - pc);
       const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
+      const bool last_slice = pc + kb >= k;
       kern.pack_b(trans_b, b, ldb, pc, kb, jc, nb, packed_b);
       for (long ic = 0; ic < m; ic += kern.mc) {
         const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
@@ -76,6 +87,7 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
               kern.ukernel(kb, pa, pb, tile, ldc, alpha, beta_slice);
             else
               edge_tile(kern, kb, pa, pb, rows, cols, tile, ldc, alpha, beta_slice);
+            if (last_slice) apply_epilogue(epilogue, jc + jp * nr, tile, rows, cols, ldc);
           }
         }
       }
@@ -89,7 +101,7 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
 // summed in the same order whatever the thread count.
 template <typename T>
 void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
-                   long lda, const T* b, long ldb, T beta, T* c, long ldc, int threads) {
+                   long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, int threads) {
   const long m_panels = ceil_div(m, kern.mr), n_panels = ceil_div(n, kern.nr);
   const bool split_n = n_panels >= threads && (m <= n || m_panels < threads);
   threads = int(std::min<long>(threads, split_n ? n_panels : m_panels));
@@ -109,14 +121,17 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
       const T* b_part = trans_b ? b + j0 * ldb : b + j0;
-      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, own_a, own_b);
+      Epilogue<T> part = epilogue;
+      if (part.bias) part.bias += j0;
+      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, part, own_a,
+                  own_b);
     } else {
       const auto [p0, p1] = split_range(m_panels, tid, nthreads);
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
-      gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, own_a,
-                  own_b);
+      gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, epilogue,
+                  own_a, own_b);
     }
   });
 }
@@ -126,15 +141,16 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
 // core's L2 from one call to the next (batch-1 inference). Columns are computed alike on any split.
 template <typename T>
 void gemm_few_rows(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
-                   const T* b, long ldb, T beta, T* c, long ldc) {
+                   const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue) {
   T* acc = thread_workspace().gemm_row.reserve_elements<T>(std::size_t(n));
   const bool large = double(n) * double(k) * sizeof(T) >= kFewRowsParallelMinBytes;
   const long blocks = ceil_div(n, 16);
   run_parallel(large ? int(std::min<long>(num_threads(), blocks)) : 1, [&](int index, int count) {
     const auto [q0, q1] = split_range(blocks, index, count);
     const long j0 = q0 * 16, j1 = std::min(q1 * 16, n);
-    if (j1 > j0)
-      kern.gemm_small_m(trans_a, m, j1 - j0, k, kern.kc, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc, acc + j0);
+    if (j1 <= j0) return;
+    kern.gemm_small_m(trans_a, m, j1 - j0, k, kern.kc, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc, acc + j0);
+    apply_epilogue(epilogue, j0, c + j0, m, j1 - j0, ldc);
   });
 }
 
@@ -159,27 +175,28 @@ void set_parallel_min_flops(double flops) {
 
 template <typename T>
 void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb, T beta,
-          T* c, long ldc) {
+          T* c, long ldc, const Epilogue<T>& epilogue) {
   check_sizes(m, n, k, lda, ldb, ldc, op_a, op_b);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) {
     scale_c(m, n, beta, c, ldc);
+    apply_epilogue(epilogue, 0, c, m, n, ldc);
     return;
   }
   const Kernel<T>& kern = kernel_for<T>(active_isa());
   if (m <= kern.small_m && op_b == Op::N) {  // a few rows: packing B would cost more than the product
-    gemm_few_rows(kern, op_a == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_few_rows(kern, op_a == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
     return;
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int threads = flops < parallel_min_flops() ? 1 : num_threads();
-  gemm_threaded(kern, op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c,
-               ldc, threads);
+  gemm_threaded(kern, op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
+                threads);
 }
 
 template void gemm<float>(Op, Op, long, long, long, float, const float*, long, const float*, long, float, float*,
-                          long);
+                          long, const Epilogue<float>&);
 template void gemm<double>(Op, Op, long, long, long, double, const double*, long, const double*, long, double,
-                           double*, long);
+                           double*, long, const Epilogue<double>&);
 
 }  // namespace bprop::gemm

@@ -18,6 +18,9 @@ class ActivationLayer : public Layer<T> {
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
 
+  ops::Activation kind() const { return kind_; }
+  T param() const { return param_; }
+
  private:
   ops::Activation kind_;
   T param_;

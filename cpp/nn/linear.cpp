@@ -34,14 +34,15 @@ long Linear<T>::build(long in_features) {
 
 template <typename T>
 void Linear<T>::forward(const T* x, long rows, T* y, bool) {
+  forward_activated(x, rows, y, ops::Activation::identity, T(0));
+}
+
+template <typename T>
+void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) {
   const long in = this->in_features_, out = this->out_features_;
-  if (bias_) {
-    const T* b = bias_->value.data();
-    for (long r = 0; r < rows; ++r)
-      for (long j = 0; j < out; ++j) y[r * out + j] = b[j];
-  }
-  gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out,
-                bias_ ? T(1) : T(0), y, out);
+  const gemm::Epilogue<T> epilogue{bias_ ? bias_->value.data() : nullptr, activation, param};
+  gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out, T(0), y, out,
+                epilogue);
 }
 
 template <typename T>

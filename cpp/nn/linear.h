@@ -1,11 +1,13 @@
 // Linear: y = x·W + b, W of shape (in_features, out_features) as Keras stores it (PyTorch stores Wᵀ).
-// Forward is one GEMM onto rows pre-filled with b; backward is two GEMMs, dW = xᵀ·dy and dx = dy·Wᵀ,
-// and db the column sums of dy. Parameters: "weight", then "bias" when it has one.
+// Forward is one GEMM that adds b to each block of y as it finishes (and, for a fused activation, applies
+// it there too); backward is two GEMMs, dW = xᵀ·dy and dx = dy·Wᵀ, and db the column sums of dy.
+// Parameters: "weight", then "bias" when it has one.
 #pragma once
 #include <cstdint>
 #include <string>
 
 #include "nn/layer.h"
+#include "ops/activations.h"
 
 namespace bprop::nn {
 
@@ -18,6 +20,8 @@ class Linear : public Layer<T> {
   std::string name() const override { return "Linear"; }
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
+  // y = f(x·W + b) in one pass over y: the forward of a Linear fused with the activation after it.
+  void forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param);
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   std::vector<ParameterPtr<T>> parameters() override;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "nn/linear_activation.h"
 
 namespace bprop::nn {
 
@@ -11,7 +12,8 @@ Sequential<T>::Sequential(std::vector<LayerPtr<T>> layers) : layers_(std::move(l
   if (layers_.empty()) throw ValueError("[Sequential] needs at least one layer");
   for (const auto& layer : layers_)
     if (!layer) throw ValueError("[Sequential] got a null layer");
-  outputs_.resize(layers_.size());
+  steps_ = layers_;
+  outputs_.resize(steps_.size());
 }
 
 template <typename T>
@@ -25,33 +27,40 @@ long Sequential<T>::build(long in_features) {
       throw ValueError("[Sequential] layer " + std::to_string(i) + " (" + layers_[i]->name() + "): " + e.what());
     }
   }
+  steps_.clear();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    LayerPtr<T> fused = i + 1 < layers_.size() ? LinearActivation<T>::fuse(layers_[i], layers_[i + 1]) : nullptr;
+    steps_.push_back(fused ? fused : layers_[i]);
+    if (fused) ++i;
+  }
+  outputs_.resize(steps_.size());
   return this->out_features_ = width;
 }
 
 template <typename T>
 void Sequential<T>::forward(const T* x, long rows, T* y, bool training) {
-  const std::size_t last = layers_.size() - 1;
+  const std::size_t last = steps_.size() - 1;
   const T* in = x;
   for (std::size_t i = 0; i < last; ++i) {
-    outputs_[i].resize(rows * layers_[i]->out_features());
-    layers_[i]->forward(in, rows, outputs_[i].data(), training);
+    outputs_[i].resize(rows * steps_[i]->out_features());
+    steps_[i]->forward(in, rows, outputs_[i].data(), training);
     in = outputs_[i].data();
   }
-  layers_[last]->forward(in, rows, y, training);
+  steps_[last]->forward(in, rows, y, training);
 }
 
 template <typename T>
 void Sequential<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) {
   long widest = 0;
-  for (const auto& layer : layers_) widest = std::max(widest, layer->in_features());
+  for (const auto& step : steps_) widest = std::max(widest, step->in_features());
   grad_a_.resize(rows * widest);
   grad_b_.resize(rows * widest);
-  const T* upstream = dy;  // ∂L/∂(output of layer i)
-  for (std::size_t i = layers_.size(); i-- > 0;) {
+  const T* upstream = dy;  // ∂L/∂(output of step i)
+  for (std::size_t i = steps_.size(); i-- > 0;) {
     const T* xi = i == 0 ? x : outputs_[i - 1].data();
-    const T* yi = i == layers_.size() - 1 ? y : outputs_[i].data();
+    const T* yi = i == steps_.size() - 1 ? y : outputs_[i].data();
     T* downstream = i == 0 ? dx : (upstream == grad_a_.data() ? grad_b_.data() : grad_a_.data());
-    layers_[i]->backward(xi, yi, upstream, rows, downstream, accumulate);
+    steps_[i]->backward(xi, yi, upstream, rows, downstream, accumulate);
     upstream = downstream;
   }
 }

@@ -1,6 +1,8 @@
-// Sequential: layers applied in order; itself a layer, so a Residual can wrap one. It keeps the output
-// of every inner layer from the last forward (grown with the batch, reused) because each layer's
-// backward needs its own x and y; two gradient buffers take turns on the way back.
+// Sequential: layers applied in order; itself a layer, so a Residual can wrap one. build() turns the
+// layers into steps: each Linear followed by an activation that fuses becomes one LinearActivation step
+// (linear_activation.h), every other layer is a step of its own. It keeps the output of every step from
+// the last forward (grown with the batch, reused) because each step's backward needs its own x and y;
+// two gradient buffers take turns on the way back.
 #pragma once
 #include <vector>
 
@@ -22,10 +24,12 @@ class Sequential : public Layer<T> {
   void reseed(uint64_t seed) override;
 
   const std::vector<LayerPtr<T>>& layers() const { return layers_; }
+  const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as run, after build()
 
  private:
   std::vector<LayerPtr<T>> layers_;
-  std::vector<Array<T>> outputs_;  // outputs_[i]: layer i's output, for i < last
+  std::vector<LayerPtr<T>> steps_;  // what forward and backward run: layers_, fused pairs as one
+  std::vector<Array<T>> outputs_;   // outputs_[i]: step i's output, for i < last
   Array<T> grad_a_, grad_b_;
 };
 

@@ -145,8 +145,34 @@ void activation_backward(Activation kind, T param, const T* x, const T* y, const
                [&](long b, long e) { backward_span(kind, param, x + b, y + b, dy + b, dx + b, e - b); });
 }
 
+template <typename T>
+void bias_activation_block(Activation kind, T param, const T* bias, T* y, long rows, long cols, long ld) {
+  for (long r = 0; r < rows; ++r) {
+    T* row = y + r * ld;
+    if (bias)
+      for (long j = 0; j < cols; ++j) row[j] += bias[j];
+    if (kind != Activation::identity) forward_span(kind, param, row, row, cols);
+  }
+}
+
+bool derivative_from_output(Activation kind, double param) {
+  switch (kind) {
+    case Activation::gelu:
+    case Activation::gelu_tanh:
+      return false;
+    case Activation::leaky_relu:
+      return param >= 0;
+    case Activation::elu:
+      return param > 0;
+    default:
+      return true;
+  }
+}
+
 template void activation_forward<float>(Activation, float, const float*, float*, long);
 template void activation_forward<double>(Activation, double, const double*, double*, long);
+template void bias_activation_block<float>(Activation, float, const float*, float*, long, long, long);
+template void bias_activation_block<double>(Activation, double, const double*, double*, long, long, long);
 template void activation_backward<float>(Activation, float, const float*, const float*, const float*, float*, long);
 template void activation_backward<double>(Activation, double, const double*, const double*, const double*, double*,
                                           long);

@@ -19,4 +19,15 @@ void activation_forward(Activation kind, T param, const T* x, T* y, long n);
 template <typename T>
 void activation_backward(Activation kind, T param, const T* x, const T* y, const T* dy, T* dx, long n);
 
+// y ← f(y + bias) in place over a rows×cols block with row stride ld, bias holding cols values (or null),
+// on the calling thread: what a GEMM applies to each finished block of a Linear layer's output, while the
+// block is still in cache. Elementwise, so the values are those of activation_forward after the addition.
+template <typename T>
+void bias_activation_block(Activation kind, T param, const T* bias, T* y, long rows, long cols, long ld);
+
+// True when f'(x) can be read from y = f(x) alone (activation_backward then takes y for x too): what
+// lets a Linear layer apply the activation in place and keep no pre-activation values. ReLU, ELU,
+// Sigmoid, Tanh, Identity, and LeakyReLU with a slope >= 0 (so that y > 0 exactly when x > 0); not GELU.
+bool derivative_from_output(Activation kind, double param);
+
 }  // namespace bprop::ops
