@@ -10,5 +10,6 @@ void init_nn(pybind11::module_& m);            // layers and Sequential
 void init_loss(pybind11::module_& m);          // losses
 void init_optim(pybind11::module_& m);         // optimizers and schedules
 void init_train(pybind11::module_& m);         // the training loop
+void init_autograd(pybind11::module_& m);      // Tensor and its differentiable operations
 
 }  // namespace bprop::bindings

@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   bprop::bindings::init_loss(m);
   bprop::bindings::init_optim(m);
   bprop::bindings::init_train(m);
+  bprop::bindings::init_autograd(m);
 }

@@ -9,6 +9,10 @@ from . import callbacks, nn, optim
 from .model import Sequential
 from .random import manual_seed
 from .trainer import Trainer
+from .tensor import (Tensor, tensor, no_grad, enable_grad, is_grad_enabled, maximum, where, clip, concatenate,
+                     stack)
+from .autograd import grad, gradcheck
 
 __all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul", "nn", "optim",
-           "Sequential", "manual_seed", "Trainer", "callbacks"]
+           "Sequential", "manual_seed", "Trainer", "callbacks", "Tensor", "tensor", "no_grad", "enable_grad",
+           "is_grad_enabled", "maximum", "where", "clip", "concatenate", "stack", "grad", "gradcheck"]

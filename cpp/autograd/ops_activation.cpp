@@ -1,0 +1,131 @@
+// Activations and softmax on tensors: forwards run the kernels of ops/activations and ops/softmax (the
+// same ones the layers use); vjps are written with tensor operations where that keeps them twice
+// differentiable, and call the kernel where it does not (GELU).
+#include "autograd/kernels.h"
+#include "autograd/node.h"
+#include "core/error.h"
+#include "ops/activations.h"
+#include "ops/softmax.h"
+
+namespace bprop::autograd {
+namespace {
+
+template <class Vjp>
+struct FnNode : Node {
+  FnNode(const char* op, Vjp vjp) : op_(op), vjp_(std::move(vjp)) {}
+  const char* name() const override { return op_; }
+  std::vector<Tensor> apply(const Tensor& g) override { return {vjp_(*this, g)}; }
+  const char* op_;
+  Vjp vjp_;
+};
+
+template <class Vjp>
+void record_fn(const Tensor& out, const char* op, const Tensor& x, Vjp vjp, std::vector<std::pair<Tensor, bool>> saved) {
+  auto node = std::make_shared<FnNode<Vjp>>(op, std::move(vjp));
+  if (!record(out, node, {x})) return;
+  for (auto& [tensor, is_output] : saved) node->saved.emplace_back(tensor, is_output);
+}
+
+// The gradient a kernel-only vjp produced, when create_graph asked for a graph: differentiating it
+// again says which op has no second derivative rather than giving a silently wrong zero.
+struct NoSecondDerivative : Node {
+  explicit NoSecondDerivative(const char* op) : op_(op) {}
+  const char* name() const override { return "NoSecondDerivative"; }
+  std::vector<Tensor> apply(const Tensor&) override {
+    throw ValueError(std::string("[backward] ") + op_ + " has no second derivative in bprop; create_graph=True "
+                     "works through arithmetic, exp, log, sqrt, abs, relu, sigmoid, tanh, softmax, sums and matmul");
+  }
+  const char* op_;
+};
+
+Tensor activation(const Tensor& x, ops::Activation kind) {
+  Tensor out = make_tensor(x->dtype(), x->shape());
+  dispatch(x->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    ops::activation_forward<T>(kind, T(0), x->data<T>(), out->data<T>(), x->numel());
+  });
+  return out;
+}
+
+long last_axis(const Tensor& x, long axis, const char* op) {
+  if (x->dim() < 1) throw ValueError(std::string("[") + op + "] needs at least one dimension");
+  if (axis < 0) axis += x->dim();
+  if (axis != x->dim() - 1)
+    throw ValueError(std::string("[") + op + "] works over the last axis (axis=-1); got axis " + std::to_string(axis) +
+                     " of " + std::to_string(x->dim()) + "; transpose first");
+  return x->size(axis);
+}
+
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  Tensor out = activation(x, ops::Activation::relu);
+  record_fn(out, "relu", x,
+            [](Node& n, const Tensor& g) { return mul(g, compare(n.saved_tensor(0), full_like(g, 0), Compare::gt)); },
+            {{x, false}});
+  return out;
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = activation(x, ops::Activation::sigmoid);
+  record_fn(out, "sigmoid", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return mul(g, mul(y, sub(scalar_tensor(y->dtype(), 1), y)));
+  }, {{out, true}});
+  return out;
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor out = activation(x, ops::Activation::tanh);
+  record_fn(out, "tanh", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return mul(g, sub(scalar_tensor(y->dtype(), 1), mul(y, y)));
+  }, {{out, true}});
+  return out;
+}
+
+Tensor gelu(const Tensor& x, bool approximate_tanh) {
+  const auto kind = approximate_tanh ? ops::Activation::gelu_tanh : ops::Activation::gelu;
+  Tensor out = activation(x, kind);
+  record_fn(out, "gelu", x, [kind](Node& n, const Tensor& g) {
+    const Tensor x = n.saved_tensor(0), g_values = to_dtype(detach(g), x->dtype());
+    Tensor dx = make_tensor(x->dtype(), x->shape());
+    dispatch(x->dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      ops::activation_backward<T>(kind, T(0), x->data<T>(), nullptr, g_values->data<T>(), dx->data<T>(), x->numel());
+    });
+    record(dx, std::make_shared<NoSecondDerivative>("gelu"), {g, x});
+    return dx;
+  }, {{x, false}});
+  return out;
+}
+
+Tensor softmax(const Tensor& x, long axis) {
+  const long cols = last_axis(x, axis, "softmax");
+  Tensor out = make_tensor(x->dtype(), x->shape());
+  dispatch(x->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    if (cols > 0) ops::softmax_rows<T>(x->data<T>(), x->numel() / cols, cols, out->data<T>());
+  });
+  record_fn(out, "softmax", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return mul(y, sub(g, sum(mul(g, y), {-1}, true)));
+  }, {{out, true}});
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, long axis) {
+  const long cols = last_axis(x, axis, "log_softmax");
+  Tensor out = make_tensor(x->dtype(), x->shape());
+  dispatch(x->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    if (cols > 0) ops::log_softmax_rows<T>(x->data<T>(), x->numel() / cols, cols, out->data<T>());
+  });
+  record_fn(out, "log_softmax", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return sub(g, mul(exp(y), sum(g, {-1}, true)));
+  }, {{out, true}});
+  return out;
+}
+
+}  // namespace bprop::autograd

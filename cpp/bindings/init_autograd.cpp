@@ -1,0 +1,203 @@
+// bprop._core.Tensor and the differentiable operations: the C++ tensor is the Python one (no wrapper
+// object per op), so an op costs one pybind11 call. Python adds indexing, to_dot and gradcheck on top
+// (bprop/autograd/).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#include "autograd/engine.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "bindings/init.h"
+#include "core/error.h"
+
+namespace py = pybind11;
+
+namespace bprop::bindings {
+namespace {
+
+using autograd::DType;
+using autograd::Tensor;
+
+// A copy of a float32/float64 C-contiguous array (the Python front converts other dtypes first).
+Tensor from_numpy(const py::array& array, bool requires_grad) {
+  DType dtype;
+  if (py::isinstance<py::array_t<float>>(array))
+    dtype = DType::float32;
+  else if (py::isinstance<py::array_t<double>>(array))
+    dtype = DType::float64;
+  else
+    throw TypeError("[tensor] expects float32 or float64 data; got " + std::string(py::str(array.dtype())));
+  autograd::Shape shape(array.shape(), array.shape() + array.ndim());
+  Tensor t = autograd::make_tensor(dtype, shape);
+  py::array contiguous = py::array::ensure(array, py::array::c_style);
+  std::memcpy(t->raw(), contiguous.data(), std::size_t(t->numel()) * autograd::dtype_size(dtype));
+  t->set_requires_grad(requires_grad);
+  return t;
+}
+
+// A read-only NumPy view of t's buffer, keeping the buffer alive: writes go through in-place
+// operations, which count versions.
+py::array to_numpy(const Tensor& t) {
+  auto keep = new std::shared_ptr<autograd::Buffer>(t->buffer());
+  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<autograd::Buffer>*>(p); });
+  py::dtype dtype = t->dtype() == DType::float32 ? py::dtype::of<float>() : py::dtype::of<double>();
+  std::vector<py::ssize_t> shape(t->shape().begin(), t->shape().end());
+  py::array out(dtype, shape, {}, t->raw(), owner);
+  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return out;
+}
+
+Tensor scalar_like(const Tensor& t, double value) { return autograd::scalar_tensor(t->dtype(), value); }
+
+}  // namespace
+
+void init_autograd(py::module_& m) {
+  namespace ag = autograd;
+  py::class_<ag::TensorImpl, Tensor> tensor(m, "Tensor", "A float32/float64 array that records the operations "
+                                                         "applied to it for backward(). Make one with bprop.tensor().");
+  tensor.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t->shape())); })
+      .def_property_readonly("ndim", [](const Tensor& t) { return t->dim(); })
+      .def_property_readonly("size", [](const Tensor& t) { return t->numel(); })
+      .def_property_readonly("dtype", [](const Tensor& t) { return ag::dtype_name(t->dtype()); })
+      .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
+                    [](const Tensor& t, bool value) { t->set_requires_grad(value); })
+      .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); })
+      .def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
+        if (!t->grad_fn()) return py::none();
+        return py::str(t->grad_fn()->name());
+      })
+      .def_property("grad", [](const Tensor& t) -> py::object {
+        if (!t->grad) return py::none();
+        return to_numpy(ag::copy(t->grad));
+      }, [](const Tensor& t, py::object value) {
+        if (!value.is_none()) throw ValueError("[Tensor.grad] can only be set to None (use zero_grad)");
+        t->grad.reset();
+      })
+      .def_property_readonly("grad_tensor", [](const Tensor& t) { return t->grad; },
+                             "The gradient as a Tensor (with its graph after backward(create_graph=True)).")
+      .def_readwrite("name", &ag::TensorImpl::name)
+      .def_property_readonly("version", [](const Tensor& t) { return t->version(); })
+      .def("numpy", &to_numpy, "A read-only view of the values (copy it to write).")
+      .def("detach", &ag::detach)
+      .def("backward", [](const Tensor& t, const std::optional<Tensor>& gradient, bool retain_graph, bool create_graph) {
+        py::gil_scoped_release release;
+        ag::backward({t}, {gradient.value_or(nullptr)}, retain_graph, create_graph);
+      }, py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)
+      .def("_add_", [](const Tensor& t, const Tensor& other) {
+        // In place: only on tensors no recorded operation needs to differentiate through.
+        if (ag::grad_enabled() && t->requires_grad())
+          throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
+        Tensor sum = ag::add(ag::detach(t), ag::detach(other));
+        if (sum->shape() != t->shape())
+          throw ValueError("[Tensor] in-place result of shape " + ag::shape_string(sum->shape()) + " for a tensor of shape " +
+                           ag::shape_string(t->shape()));
+        Tensor cast = ag::to_dtype(sum, t->dtype());
+        std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * ag::dtype_size(t->dtype()));
+        t->bump_version();
+        return t;
+      })
+      .def("_assign_", [](const Tensor& t, const py::array& values) {
+        if (ag::grad_enabled() && t->requires_grad())
+          throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
+        Tensor source = from_numpy(values, false);
+        if (source->shape() != t->shape())
+          throw ValueError("[Tensor] cannot assign shape " + ag::shape_string(source->shape()) + " to a tensor of shape " +
+                           ag::shape_string(t->shape()));
+        Tensor cast = ag::to_dtype(source, t->dtype());
+        std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * ag::dtype_size(t->dtype()));
+        t->bump_version();
+      });
+
+  // Binary operators with a tensor or a Python number (taken in the tensor's dtype).
+#define BPROP_BINARY(pyname, rpyname, fn)                                                                      \
+  tensor.def(pyname, [](const Tensor& a, const Tensor& b) { return fn(a, b); }, py::is_operator())             \
+      .def(pyname, [](const Tensor& a, double b) { return fn(a, scalar_like(a, b)); }, py::is_operator())      \
+      .def(rpyname, [](const Tensor& a, double b) { return fn(scalar_like(a, b), a); }, py::is_operator());
+  BPROP_BINARY("__add__", "__radd__", ag::add)
+  BPROP_BINARY("__sub__", "__rsub__", ag::sub)
+  BPROP_BINARY("__mul__", "__rmul__", ag::mul)
+  BPROP_BINARY("__truediv__", "__rtruediv__", ag::div)
+#undef BPROP_BINARY
+  tensor.def("__pow__", [](const Tensor& a, const Tensor& b) { return ag::pow(a, b); }, py::is_operator())
+      .def("__pow__", [](const Tensor& a, double p) { return ag::pow_scalar(a, p); }, py::is_operator())
+      .def("__rpow__", [](const Tensor& a, double b) { return ag::pow(scalar_like(a, b), a); }, py::is_operator())
+      .def("__matmul__", &ag::matmul, py::is_operator())
+      .def("__neg__", &ag::neg)
+      .def("__abs__", &ag::abs)
+      .def("exp", &ag::exp)
+      .def("log", &ag::log)
+      .def("sqrt", &ag::sqrt)
+      .def("abs", &ag::abs)
+      .def("relu", &ag::relu)
+      .def("sigmoid", &ag::sigmoid)
+      .def("tanh", &ag::tanh);
+
+  m.def("ag_tensor", &from_numpy, py::arg("data"), py::arg("requires_grad") = false);
+  m.def("ag_matmul", &ag::matmul);
+  m.def("ag_maximum", &ag::maximum);
+  m.def("ag_where", &ag::where);
+  m.def("ag_clip", &ag::clip);
+  m.def("ag_exp", &ag::exp);
+  m.def("ag_log", &ag::log);
+  m.def("ag_sqrt", &ag::sqrt);
+  m.def("ag_abs", &ag::abs);
+  m.def("ag_relu", &ag::relu);
+  m.def("ag_sigmoid", &ag::sigmoid);
+  m.def("ag_tanh", &ag::tanh);
+  m.def("ag_gelu", &ag::gelu);
+  m.def("ag_softmax", &ag::softmax);
+  m.def("ag_log_softmax", &ag::log_softmax);
+  m.def("ag_sum", &ag::sum);
+  m.def("ag_mean", &ag::mean);
+  m.def("ag_max", &ag::max);
+  m.def("ag_reshape", &ag::reshape);
+  m.def("ag_transpose", &ag::transpose);
+  m.def("ag_expand", &ag::expand);
+  m.def("ag_compare", [](const Tensor& a, const Tensor& b, int op) { return ag::compare(a, b, ag::Compare(op)); });
+  m.def("ag_gather", [](const Tensor& x, const std::vector<long>& index, const ag::Shape& shape) {
+    return ag::gather(x, std::make_shared<const std::vector<long>>(index), shape);
+  });
+  m.def("ag_scatter_add", [](const Tensor& x, const std::vector<long>& index, const ag::Shape& shape) {
+    return ag::scatter_add(x, std::make_shared<const std::vector<long>>(index), shape);
+  });
+  m.def("ag_to_dtype", [](const Tensor& x, const std::string& dtype) {
+    return ag::to_dtype(x, dtype == "float64" ? DType::float64 : DType::float32);
+  });
+  m.def("ag_grad", [](const std::vector<Tensor>& outputs, const std::vector<std::optional<Tensor>>& grads,
+                      const std::vector<Tensor>& inputs, bool retain_graph, bool create_graph) {
+    std::vector<Tensor> seeds;
+    for (const auto& g : grads) seeds.push_back(g.value_or(nullptr));
+    py::gil_scoped_release release;
+    return ag::grad(outputs, seeds, inputs, retain_graph, create_graph);
+  });
+  m.def("ag_grad_enabled", &ag::grad_enabled);
+  m.def("ag_set_grad_enabled", &ag::set_grad_enabled);
+  m.def("ag_graph", [](const Tensor& root) {
+    // (id, name, [child ids]) for every node reachable from root, for to_dot; iterative.
+    std::vector<std::tuple<std::uintptr_t, std::string, std::vector<std::uintptr_t>>> out;
+    std::vector<ag::Node*> stack;
+    std::unordered_map<ag::Node*, bool> seen;
+    if (root->grad_fn()) stack.push_back(root->grad_fn().get());
+    while (!stack.empty()) {
+      ag::Node* node = stack.back();
+      stack.pop_back();
+      if (seen[node]) continue;
+      seen[node] = true;
+      std::vector<std::uintptr_t> children;
+      for (const auto& child : node->next)
+        if (child) {
+          children.push_back(reinterpret_cast<std::uintptr_t>(child.get()));
+          stack.push_back(child.get());
+        }
+      out.emplace_back(reinterpret_cast<std::uintptr_t>(node), node->name(), children);
+    }
+    return out;
+  });
+}
+
+}  // namespace bprop::bindings

@@ -1,0 +1,225 @@
+"""bprop.Tensor: arrays that record the operations applied to them, for reverse-mode differentiation.
+
+The tensor and its operations live in C++ (cpp/autograd/); this module adds the Python conveniences
+on top of the bound class: construction from anything NumPy accepts, methods named as in NumPy and
+PyTorch, indexing, and printing. Only float32 and float64 are supported: integer and boolean data become
+float32, float64 stays float64; mixing float32 and float64 in one operation gives float64 (NumPy's rule).
+"""
+import numpy as np
+
+from . import _core
+
+Tensor = _core.Tensor
+
+__all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "maximum", "where", "clip",
+           "concatenate", "stack", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "gelu", "softmax",
+           "log_softmax"]
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """A new tensor holding a copy of data (array-like). dtype: "float32" or "float64" (default: float64
+    data stays float64, anything else becomes float32)."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    array = np.asarray(data)
+    if dtype is None:
+        dtype = np.float64 if array.dtype == np.float64 else np.float32
+    elif np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"[tensor] dtype must be float32 or float64; got {dtype}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"[tensor] expects numbers; got an array of {array.dtype}")
+    return _core.ag_tensor(np.ascontiguousarray(array, dtype=dtype), bool(requires_grad))
+
+
+def _as_tensor(value, like):
+    if isinstance(value, Tensor):
+        return value
+    return tensor(value, dtype=like.dtype)
+
+
+class no_grad:
+    """Context manager (and decorator) under which operations are not recorded, e.g. for updates."""
+
+    def __enter__(self):
+        self._previous = _core.ag_grad_enabled()
+        _core.ag_set_grad_enabled(False)
+
+    def __exit__(self, *exc):
+        _core.ag_set_grad_enabled(self._previous)
+        return False
+
+    def __call__(self, function):
+        def wrapped(*args, **kwargs):
+            with self.__class__():
+                return function(*args, **kwargs)
+        return wrapped
+
+
+class enable_grad(no_grad):
+    def __enter__(self):
+        self._previous = _core.ag_grad_enabled()
+        _core.ag_set_grad_enabled(True)
+
+
+def is_grad_enabled():
+    return _core.ag_grad_enabled()
+
+
+def _axes(axis):
+    if axis is None:
+        return []
+    return [int(a) for a in axis] if isinstance(axis, (tuple, list)) else [int(axis)]
+
+
+def maximum(a, b):
+    a = a if isinstance(a, Tensor) else _as_tensor(a, b)
+    return _core.ag_maximum(a, _as_tensor(b, a))
+
+
+def where(condition, a, b):
+    a = a if isinstance(a, Tensor) else _as_tensor(a, b)
+    b = _as_tensor(b, a)
+    return _core.ag_where(_as_tensor(condition, a), a, b)
+
+
+def clip(x, low, high):
+    return _core.ag_clip(x, float(low), float(high))
+
+
+def concatenate(tensors, axis=0):
+    """Joins tensors along an existing axis; each piece's gradient is its slice of the result's."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("[concatenate] needs at least one tensor")
+    first = tensors[0]
+    rank = first.ndim
+    if rank == 0:
+        raise ValueError("[concatenate] zero-dimensional tensors cannot be concatenated; use stack")
+    axis = int(axis) + rank if int(axis) < 0 else int(axis)
+    if not 0 <= axis < rank:
+        raise ValueError(f"[concatenate] axis {axis} is out of range for {rank} dimensions")
+    for t in tensors[1:]:
+        if t.ndim != rank or any(t.shape[d] != first.shape[d] for d in range(rank) if d != axis):
+            raise ValueError(f"[concatenate] shapes {first.shape} and {t.shape} differ off axis {axis}")
+    shape = list(first.shape)
+    shape[axis] = sum(t.shape[axis] for t in tensors)
+    positions = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    result, start = None, 0
+    for t in tensors:
+        size = t.shape[axis]
+        index = [slice(None)] * rank
+        index[axis] = slice(start, start + size)
+        start += size
+        piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel().tolist(), shape)
+        result = piece if result is None else result + piece
+    return result
+
+
+def stack(tensors, axis=0):
+    """Joins same-shaped tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("[stack] needs at least one tensor")
+    rank = tensors[0].ndim + 1
+    axis = int(axis) + rank if int(axis) < 0 else int(axis)
+    if not 0 <= axis < rank:
+        raise ValueError(f"[stack] axis {axis} is out of range for {rank} dimensions")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"[stack] shapes {tensors[0].shape} and {t.shape} differ")
+    expanded = [t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
+    return concatenate(expanded, axis)
+
+
+exp, log, sqrt, abs = _core.ag_exp, _core.ag_log, _core.ag_sqrt, _core.ag_abs
+relu, sigmoid, tanh = _core.ag_relu, _core.ag_sigmoid, _core.ag_tanh
+
+
+def gelu(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"[gelu] approximate must be 'none' or 'tanh'; got {approximate!r}")
+    return _core.ag_gelu(x, approximate == "tanh")
+
+
+def softmax(x, axis=-1):
+    return _core.ag_softmax(x, int(axis))
+
+
+def log_softmax(x, axis=-1):
+    return _core.ag_log_softmax(x, int(axis))
+
+
+# -- methods of the bound class ------------------------------------------------------------------------
+def _getitem(self, index):
+    """NumPy indexing (basic and advanced), differentiable: the selected positions are gathered."""
+    if isinstance(index, Tensor):
+        index = index.numpy().astype(np.int64)
+    elif isinstance(index, tuple):
+        index = tuple(i.numpy().astype(np.int64) if isinstance(i, Tensor) else i for i in index)
+    try:
+        positions = np.arange(self.size, dtype=np.int64).reshape(self.shape)[index]
+    except IndexError as error:
+        raise ValueError(f"[Tensor] index {index!r} is out of range for shape {self.shape}: {error}") from None
+    positions = np.asarray(positions)
+    return _core.ag_gather(self, positions.ravel().tolist(), list(positions.shape))
+
+
+def _compare(op):
+    def method(self, other):
+        return _core.ag_compare(self, _as_tensor(other, self), op)
+    return method
+
+
+def _repr(self):
+    body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+    extra = f", dtype={self.dtype}" if self.dtype != "float32" else ""
+    if self.grad_fn is not None:
+        extra += f", grad_fn={self.grad_fn}"
+    elif self.requires_grad:
+        extra += ", requires_grad=True"
+    return f"tensor({body}{extra})"
+
+
+def _item(self):
+    if self.size != 1:
+        raise ValueError(f"[Tensor.item] needs exactly one element; the tensor has shape {self.shape}")
+    return float(self.numpy().reshape(()))
+
+
+def _zero_grad(self):
+    self.grad = None
+
+
+def _reshape(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return _core.ag_reshape(self, [int(s) for s in shape])
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = axes[0]
+    return _core.ag_transpose(self, [int(a) for a in axes])
+
+
+_METHODS = {
+    "__getitem__": _getitem,
+    "__repr__": _repr,
+    "__array__": lambda self, dtype=None, copy=None: np.asarray(self.numpy(), dtype=dtype),
+    "__len__": lambda self: self.shape[0] if self.ndim else (_ for _ in ()).throw(TypeError("len() of a 0-d tensor")),
+    "__gt__": _compare(0), "__ge__": _compare(1), "__lt__": _compare(2), "__le__": _compare(3),
+    "item": _item,
+    "zero_grad": _zero_grad,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "T": property(lambda self: _core.ag_transpose(self, [])),
+    "sum": lambda self, axis=None, keepdims=False: _core.ag_sum(self, _axes(axis), bool(keepdims)),
+    "mean": lambda self, axis=None, keepdims=False: _core.ag_mean(self, _axes(axis), bool(keepdims)),
+    "max": lambda self, axis=None, keepdims=False: _core.ag_max(self, _axes(axis), bool(keepdims)),
+    "gelu": gelu, "softmax": softmax, "log_softmax": log_softmax,
+    "clip": clip,
+    "astype": lambda self, dtype: _core.ag_to_dtype(self, str(np.dtype(dtype))),
+}
+for _name, _method in _METHODS.items():
+    setattr(Tensor, _name, _method)
+Tensor.__hash__ = object.__hash__  # tensors are graph nodes, compared by identity

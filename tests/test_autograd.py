@@ -1,0 +1,201 @@
+"""bprop.Tensor and the reverse-mode engine (cpp/autograd/): every op against float64 central
+differences, the issue's example against torch.autograd, double backward, and the errors."""
+import numpy as np
+import pytest
+
+import bprop
+from bprop import tensor
+
+torch = pytest.importorskip("torch")
+
+
+def leaf(rng, *shape, positive=False):
+    values = rng.standard_normal(shape)
+    if positive:
+        values = np.abs(values) + 0.5
+    return tensor(values, requires_grad=True, dtype="float64")
+
+
+# name -> (fn, input shapes, positive inputs)
+OPS = {
+    "add": (lambda a, b: a + b, [(3, 4), (4,)], False),
+    "sub": (lambda a, b: a - b, [(3, 1), (1, 4)], False),
+    "mul": (lambda a, b: a * b, [(2, 3, 4), (3, 1)], False),
+    "div": (lambda a, b: a / b, [(3, 4), (3, 4)], True),
+    "pow": (lambda a, b: a ** b, [(3, 4), (4,)], True),
+    "pow_scalar": (lambda a: a ** 3, [(5,)], False),
+    "rsub_scalar": (lambda a: 2.0 - a * 3.0, [(2, 2)], False),
+    "matmul": (lambda a, b: a @ b, [(3, 4), (4, 5)], False),
+    "matmul_vector": (lambda a, b: a @ b, [(4,), (4, 2)], False),
+    "matmul_vectors": (lambda a, b: a @ b, [(4,), (4,)], False),
+    "exp": (lambda a: a.exp(), [(3, 4)], False),
+    "log": (lambda a: a.log(), [(3, 4)], True),
+    "sqrt": (lambda a: a.sqrt(), [(3, 4)], True),
+    "abs": (lambda a: abs(a), [(3, 4)], False),
+    "relu": (lambda a: a.relu(), [(3, 4)], False),
+    "sigmoid": (lambda a: a.sigmoid(), [(3, 4)], False),
+    "tanh": (lambda a: a.tanh(), [(3, 4)], False),
+    "gelu": (lambda a: a.gelu(), [(3, 4)], False),
+    "gelu_tanh": (lambda a: a.gelu("tanh"), [(3, 4)], False),
+    "softmax": (lambda a: a.softmax(), [(3, 5)], False),
+    "log_softmax": (lambda a: a.log_softmax(-1), [(3, 5)], False),
+    "sum_all": (lambda a: a.sum(), [(3, 4)], False),
+    "sum_axis": (lambda a: a.sum(axis=1, keepdims=True), [(3, 4, 2)], False),
+    "mean_axes": (lambda a: a.mean(axis=(0, 2)), [(3, 4, 2)], False),
+    "max_axis": (lambda a: a.max(axis=0), [(3, 4)], False),
+    "reshape": (lambda a: a.reshape(4, -1) * 2.0, [(2, 6)], False),
+    "transpose": (lambda a: a.transpose(2, 0, 1), [(2, 3, 4)], False),
+    "T": (lambda a: a.T @ a, [(3, 2)], False),
+    "index": (lambda a: a[1:, ::2] * a[0, 1], [(3, 4)], False),
+    "fancy_index": (lambda a: a[[0, 2, 0], [1, 1, 3]], [(3, 4)], False),
+    "concatenate": (lambda a, b: bprop.concatenate([a, b], axis=1), [(2, 3), (2, 2)], False),
+    "stack": (lambda a, b: bprop.stack([a, b], axis=1), [(2, 3), (2, 3)], False),
+    "where": (lambda a, b: bprop.where(a > 0, a * 2.0, b), [(3, 4), (4,)], False),
+    "maximum": (lambda a, b: bprop.maximum(a, b), [(3, 4), (3, 4)], False),
+    "clip": (lambda a: bprop.clip(a, -0.5, 0.5), [(3, 4)], False),
+    "neg": (lambda a: -a, [(3,)], False),
+}
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_backward_matches_central_differences(rng, name):
+    fn, shapes, positive = OPS[name]
+    inputs = [leaf(rng, *shape, positive=positive) for shape in shapes]
+    assert bprop.gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
+
+
+def test_gradcheck_reports_a_wrong_gradient(rng):
+    a = leaf(rng, 3)
+    # A gradient the engine computes correctly for a different function: detach hides a dependency.
+    with pytest.raises(ValueError, match="gradcheck.*input 0"):
+        bprop.gradcheck(lambda a: a * a.detach(), [a])
+
+
+def test_issue_example_matches_torch(rng):
+    x0, w0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    x, w = tensor(x0, requires_grad=True), tensor(w0, requires_grad=True)
+    loss = ((x @ w).tanh() ** 2).mean()
+    loss.backward()
+    tx, tw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    tloss = ((tx @ tw).tanh() ** 2).mean()
+    tloss.backward()
+    assert abs(loss.item() - tloss.item()) <= 1e-12
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_fan_out_accumulates_and_backward_twice_adds(rng):
+    a = leaf(rng, 3)
+    y = (a * a + a.exp()).sum()
+    y.backward(retain_graph=True)
+    expected = 2 * a.numpy() + np.exp(a.numpy())
+    np.testing.assert_allclose(a.grad, expected, rtol=1e-12)
+    y.backward()
+    np.testing.assert_allclose(a.grad, 2 * expected, rtol=1e-12)
+
+
+def test_chain_of_100000_ops_needs_no_recursion():
+    x = tensor(np.array([1.0]), requires_grad=True, dtype="float64")
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0 + 0.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0])
+    del y  # tearing the chain down must not recurse either
+
+
+def test_double_backward_of_elementwise_sums_and_matmul(rng):
+    x0, w0 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    x, w = tensor(x0, requires_grad=True), tensor(w0, requires_grad=True)
+    out = ((x @ w).tanh() * (x @ w).exp()).sum()
+    (gx,) = [bprop.grad(out, x, create_graph=True)]
+    penalty = (gx ** 2).sum()
+    penalty.backward()
+
+    tx, tw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    tout = ((tx @ tw).tanh() * (tx @ tw).exp()).sum()
+    (tgx,) = torch.autograd.grad(tout, tx, create_graph=True)
+    (tgx ** 2).sum().backward()
+    np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_hessian_vector_product(rng):
+    x0, v0 = rng.standard_normal(5), rng.standard_normal(5)
+    x = tensor(x0, requires_grad=True)
+    f = (x ** 3).sum() + (x.sigmoid() * x).sum()
+    g = bprop.grad(f, x, create_graph=True)
+    (g * tensor(v0)).sum().backward()
+    tx = torch.tensor(x0, requires_grad=True)
+    tf = (tx ** 3).sum() + (tx.sigmoid() * tx).sum()
+    _, hvp = torch.autograd.functional.hvp(lambda t: (t ** 3).sum() + (t.sigmoid() * t).sum(), tx,
+                                           torch.tensor(v0))
+    np.testing.assert_allclose(x.grad, hvp.numpy(), rtol=1e-10, atol=1e-12)
+    assert tf.item() == pytest.approx(f.item(), rel=1e-12)
+
+
+def test_second_derivative_of_gelu_says_it_is_missing(rng):
+    x = leaf(rng, 3)
+    g = bprop.grad(x.gelu().sum(), x, create_graph=True)
+    with pytest.raises(ValueError, match="gelu has no second derivative"):
+        g.sum().backward()
+
+
+def test_float32_and_float64_promote_to_float64(rng):
+    a = tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    b = tensor(rng.standard_normal(3), requires_grad=True)
+    out = a * b
+    assert out.dtype == "float64"
+    out.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad, b.numpy(), rtol=1e-6)
+
+
+def test_no_grad_records_nothing(rng):
+    a = leaf(rng, 3)
+    with bprop.no_grad():
+        b = a * 2.0
+    assert b.grad_fn is None and not b.requires_grad
+    assert bprop.is_grad_enabled()
+
+
+def test_errors_name_the_problem(rng):
+    a, b = leaf(rng, 3, 4), leaf(rng, 5)
+    with pytest.raises(ValueError, match=r"\(3, 4\) and \(5,\) do not broadcast"):
+        a + b
+    with pytest.raises(ValueError, match=r"non-scalar output of shape \(3, 4\)"):
+        (a * 2.0).backward()
+    with pytest.raises(ValueError, match="matmul.*do not match"):
+        a @ leaf(rng, 3, 2)
+    with pytest.raises(ValueError, match="does not require grad"):
+        tensor(np.ones(2)).sum().backward()
+    with pytest.raises(ValueError, match="out of range"):
+        a[7]
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tensor(np.ones(2), dtype="int32")
+
+
+def test_backward_through_a_freed_graph_says_so(rng):
+    a = leaf(rng, 3)
+    y = (a.exp() * a).sum()
+    y.backward()
+    with pytest.raises(ValueError, match="freed.*retain_graph=True"):
+        y.backward()
+
+
+def test_in_place_change_of_a_saved_tensor_is_detected(rng):
+    a = leaf(rng, 3)
+    h = a * 2.0
+    h.name = "h"
+    y = (h * h).sum()
+    with bprop.no_grad():
+        h._add_(tensor(np.ones(3)))
+    with pytest.raises(ValueError, match="tensor 'h'.*modified in place"):
+        y.backward()
+
+
+def test_numpy_view_is_read_only(rng):
+    a = leaf(rng, 3)
+    with pytest.raises(ValueError):
+        a.numpy()[0] = 1.0
