@@ -2,6 +2,10 @@
 // broadcasting binary map, and the dtype promotion rule. The math of activations, softmax and GEMM is
 // not here: those ops call ops/ and gemm/.
 #pragma once
+#include <type_traits>
+#include <utility>
+
+#include "autograd/node.h"
 #include "autograd/ops.h"
 #include "ops/strided.h"
 
@@ -50,6 +54,32 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
     }
   });
   return out;
+}
+
+// A node whose vjp is a callable (node, g) returning one Tensor (one input) or one per input.
+template <class Vjp>
+struct FnNode : Node {
+  FnNode(const char* op, Vjp vjp) : op_(op), vjp_(std::move(vjp)) {}
+  const char* name() const override { return op_; }
+  std::vector<Tensor> apply(const Tensor& g) override {
+    if constexpr (std::is_same_v<decltype(vjp_(*this, g)), Tensor>)
+      return {vjp_(*this, g)};
+    else
+      return vjp_(*this, g);
+  }
+  const char* op_;
+  Vjp vjp_;
+};
+
+// Records an FnNode for out (see record()) with the given saved tensors; returns it, or null when
+// nothing was recorded.
+template <class Vjp>
+std::shared_ptr<Node> record_fn(const Tensor& out, const char* op, const std::vector<Tensor>& inputs, Vjp vjp,
+                                std::vector<std::pair<Tensor, bool>> saved = {}) {
+  auto node = std::make_shared<FnNode<Vjp>>(op, std::move(vjp));
+  if (!record(out, node, inputs)) return nullptr;
+  for (auto& [tensor, is_output] : saved) node->saved.emplace_back(tensor, is_output);
+  return node;
 }
 
 }  // namespace bprop::autograd::detail

@@ -10,20 +10,10 @@
 namespace bprop::autograd {
 namespace {
 
-template <class Vjp>
-struct FnNode : Node {
-  FnNode(const char* op, Vjp vjp) : op_(op), vjp_(std::move(vjp)) {}
-  const char* name() const override { return op_; }
-  std::vector<Tensor> apply(const Tensor& g) override { return {vjp_(*this, g)}; }
-  const char* op_;
-  Vjp vjp_;
-};
-
+// One input each: record_fn(out, op, {x}, vjp, saved).
 template <class Vjp>
 void record_fn(const Tensor& out, const char* op, const Tensor& x, Vjp vjp, std::vector<std::pair<Tensor, bool>> saved) {
-  auto node = std::make_shared<FnNode<Vjp>>(op, std::move(vjp));
-  if (!record(out, node, {x})) return;
-  for (auto& [tensor, is_output] : saved) node->saved.emplace_back(tensor, is_output);
+  detail::record_fn(out, op, {x}, std::move(vjp), std::move(saved));
 }
 
 // The gradient a kernel-only vjp produced, when create_graph asked for a graph: differentiating it

@@ -43,19 +43,8 @@ void record_binary(const Tensor& out, const char* op, const Tensor& a, const Ten
 }
 
 template <class Vjp>
-struct UnaryNode : Node {
-  UnaryNode(const char* op, Vjp vjp) : op_(op), vjp_(std::move(vjp)) {}
-  const char* name() const override { return op_; }
-  std::vector<Tensor> apply(const Tensor& g) override { return {vjp_(*this, g)}; }
-  const char* op_;
-  Vjp vjp_;
-};
-
-template <class Vjp>
 void record_unary(const Tensor& out, const char* op, const Tensor& x, Vjp vjp, std::vector<std::pair<Tensor, bool>> saved) {
-  auto node = std::make_shared<UnaryNode<Vjp>>(op, std::move(vjp));
-  if (!record(out, node, {x})) return;
-  for (auto& [tensor, is_output] : saved) node->saved.emplace_back(tensor, is_output);
+  detail::record_fn(out, op, {x}, std::move(vjp), std::move(saved));
 }
 
 }  // namespace

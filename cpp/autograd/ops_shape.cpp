@@ -10,21 +10,7 @@
 namespace bprop::autograd {
 namespace {
 
-// A node whose vjp is a function of (node, g); saved tensors are set by the caller.
-template <class Vjp>
-struct FnNode : Node {
-  FnNode(const char* op, Vjp vjp) : op_(op), vjp_(std::move(vjp)) {}
-  const char* name() const override { return op_; }
-  std::vector<Tensor> apply(const Tensor& g) override { return vjp_(*this, g); }
-  const char* op_;
-  Vjp vjp_;
-};
-
-template <class Vjp>
-std::shared_ptr<Node> record_fn(const Tensor& out, const char* op, const std::vector<Tensor>& inputs, Vjp vjp) {
-  auto node = std::make_shared<FnNode<Vjp>>(op, std::move(vjp));
-  return record(out, node, inputs) ? node : nullptr;
-}
+using detail::record_fn;
 
 // Axes as sorted non-negative positions, each once; ValueError naming the op when out of range.
 std::vector<long> normalise_axes(std::vector<long> axes, long rank, const char* op) {
