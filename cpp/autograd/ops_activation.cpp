@@ -37,13 +37,21 @@ Tensor activation(const Tensor& x, ops::Activation kind) {
   return out;
 }
 
-long last_axis(const Tensor& x, long axis, const char* op) {
+// out = kernel(x) over the rows of the last axis (the only axis softmax and log_softmax take here).
+template <class Kernel>
+Tensor rowwise(const Tensor& x, long axis, const char* op, Kernel&& kernel) {
   if (x->dim() < 1) throw ValueError(std::string("[") + op + "] needs at least one dimension");
   if (axis < 0) axis += x->dim();
   if (axis != x->dim() - 1)
     throw ValueError(std::string("[") + op + "] works over the last axis (axis=-1); got axis " + std::to_string(axis) +
                      " of " + std::to_string(x->dim()) + "; transpose first");
-  return x->size(axis);
+  const long cols = x->size(axis);
+  Tensor out = make_tensor(x->dtype(), x->shape());
+  dispatch(x->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    if (cols > 0) kernel(x->data<T>(), x->numel() / cols, cols, out->data<T>());
+  });
+  return out;
 }
 
 }  // namespace
@@ -91,12 +99,7 @@ Tensor gelu(const Tensor& x, bool approximate_tanh) {
 }
 
 Tensor softmax(const Tensor& x, long axis) {
-  const long cols = last_axis(x, axis, "softmax");
-  Tensor out = make_tensor(x->dtype(), x->shape());
-  dispatch(x->dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    if (cols > 0) ops::softmax_rows<T>(x->data<T>(), x->numel() / cols, cols, out->data<T>());
-  });
+  Tensor out = rowwise(x, axis, "softmax", [](const auto* in, long rows, long cols, auto* o) { ops::softmax_rows(in, rows, cols, o); });
   record_fn(out, "softmax", x, [](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
     return mul(y, sub(g, sum(mul(g, y), {-1}, true)));
@@ -105,12 +108,8 @@ Tensor softmax(const Tensor& x, long axis) {
 }
 
 Tensor log_softmax(const Tensor& x, long axis) {
-  const long cols = last_axis(x, axis, "log_softmax");
-  Tensor out = make_tensor(x->dtype(), x->shape());
-  dispatch(x->dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    if (cols > 0) ops::log_softmax_rows<T>(x->data<T>(), x->numel() / cols, cols, out->data<T>());
-  });
+  Tensor out = rowwise(x, axis, "log_softmax",
+                       [](const auto* in, long rows, long cols, auto* o) { ops::log_softmax_rows(in, rows, cols, o); });
   record_fn(out, "log_softmax", x, [](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
     return sub(g, mul(exp(y), sum(g, {-1}, true)));

@@ -65,20 +65,28 @@ void Sequential<T>::backward(const T* x, const T* y, const T* dy, long rows, T* 
   }
 }
 
+namespace {
+
+// Every layer's parameters() or buffers(), in layer order.
+template <typename T>
+std::vector<ParameterPtr<T>> collect(const std::vector<LayerPtr<T>>& layers,
+                                     std::vector<ParameterPtr<T>> (Layer<T>::*list)()) {
+  std::vector<ParameterPtr<T>> all;
+  for (const auto& layer : layers)
+    for (auto& p : ((*layer).*list)()) all.push_back(p);
+  return all;
+}
+
+}  // namespace
+
 template <typename T>
 std::vector<ParameterPtr<T>> Sequential<T>::parameters() {
-  std::vector<ParameterPtr<T>> all;
-  for (const auto& layer : layers_)
-    for (auto& p : layer->parameters()) all.push_back(p);
-  return all;
+  return collect(layers_, &Layer<T>::parameters);
 }
 
 template <typename T>
 std::vector<ParameterPtr<T>> Sequential<T>::buffers() {
-  std::vector<ParameterPtr<T>> all;
-  for (const auto& layer : layers_)
-    for (auto& p : layer->buffers()) all.push_back(p);
-  return all;
+  return collect(layers_, &Layer<T>::buffers);
 }
 
 template <typename T>
