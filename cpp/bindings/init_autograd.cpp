@@ -54,6 +54,19 @@ py::array to_numpy(const Tensor& t) {
 
 Tensor scalar_like(const Tensor& t, double value) { return autograd::scalar_tensor(t->dtype(), value); }
 
+// t's values ← source's (cast to t's dtype), counted as an in-place write so saved copies notice. Only
+// on tensors no recorded operation differentiates through.
+void write_in_place(const Tensor& t, const Tensor& source) {
+  if (autograd::grad_enabled() && t->requires_grad())
+    throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
+  if (source->shape() != t->shape())
+    throw ValueError("[Tensor] in-place write of shape " + autograd::shape_string(source->shape()) +
+                     " into a tensor of shape " + autograd::shape_string(t->shape()));
+  Tensor cast = autograd::to_dtype(source, t->dtype());
+  std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * autograd::dtype_size(t->dtype()));
+  t->bump_version();
+}
+
 }  // namespace
 
 void init_autograd(py::module_& m) {
@@ -89,29 +102,10 @@ void init_autograd(py::module_& m) {
         ag::backward({t}, {gradient.value_or(nullptr)}, retain_graph, create_graph);
       }, py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)
       .def("_add_", [](const Tensor& t, const Tensor& other) {
-        // In place: only on tensors no recorded operation needs to differentiate through.
-        if (ag::grad_enabled() && t->requires_grad())
-          throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
-        Tensor sum = ag::add(ag::detach(t), ag::detach(other));
-        if (sum->shape() != t->shape())
-          throw ValueError("[Tensor] in-place result of shape " + ag::shape_string(sum->shape()) + " for a tensor of shape " +
-                           ag::shape_string(t->shape()));
-        Tensor cast = ag::to_dtype(sum, t->dtype());
-        std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * ag::dtype_size(t->dtype()));
-        t->bump_version();
+        write_in_place(t, ag::add(ag::detach(t), ag::detach(other)));
         return t;
       })
-      .def("_assign_", [](const Tensor& t, const py::array& values) {
-        if (ag::grad_enabled() && t->requires_grad())
-          throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
-        Tensor source = from_numpy(values, false);
-        if (source->shape() != t->shape())
-          throw ValueError("[Tensor] cannot assign shape " + ag::shape_string(source->shape()) + " to a tensor of shape " +
-                           ag::shape_string(t->shape()));
-        Tensor cast = ag::to_dtype(source, t->dtype());
-        std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * ag::dtype_size(t->dtype()));
-        t->bump_version();
-      });
+      .def("_assign_", [](const Tensor& t, const py::array& values) { write_in_place(t, from_numpy(values, false)); });
 
   // Binary operators with a tensor or a Python number (taken in the tensor's dtype).
 #define BPROP_BINARY(pyname, rpyname, fn)                                                                      \
