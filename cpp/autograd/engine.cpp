@@ -35,6 +35,8 @@ std::vector<std::pair<std::shared_ptr<Node>, Tensor>> seeds(const std::vector<Te
   return out;
 }
 
+thread_local bool into_leaves = false;
+
 // Runs the graph from the seeds. capture: nodes whose incoming gradient is wanted (autograd.grad);
 // when given, leaves' accumulators do not run.
 void run(const std::vector<std::pair<std::shared_ptr<Node>, Tensor>>& start, bool retain_graph, bool create_graph,
@@ -57,6 +59,12 @@ void run(const std::vector<std::pair<std::shared_ptr<Node>, Tensor>>& start, boo
 
   std::unordered_map<Node*, Tensor> pending;  // gradient summed so far for each node
   GradMode mode(create_graph);
+  const bool outer_into_leaves = into_leaves;  // restored on exit: a vjp may run a nested grad()
+  into_leaves = capture == nullptr;
+  struct Restore {
+    bool value;
+    ~Restore() { into_leaves = value; }
+  } restore{outer_into_leaves};
   auto deliver = [&](Node* node, const Tensor& g) {
     auto [it, fresh] = pending.emplace(node, g);
     if (!fresh) it->second = add(it->second, g);
@@ -100,6 +108,8 @@ void run(const std::vector<std::pair<std::shared_ptr<Node>, Tensor>>& start, boo
 }
 
 }  // namespace
+
+bool accumulating_into_leaves() { return into_leaves; }
 
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, bool retain_graph, bool create_graph) {
   run(seeds(roots, grads), retain_graph, create_graph, nullptr, nullptr);

@@ -17,4 +17,8 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
 std::vector<Tensor> grad(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads,
                          const std::vector<Tensor>& inputs, bool retain_graph, bool create_graph);
 
+// True inside backward() (gradients end in the leaves' `grad`), false inside grad() (they are returned):
+// a layer node may then write its parameter gradients straight into the parameters.
+bool accumulating_into_leaves();
+
 }  // namespace bprop::autograd

@@ -69,6 +69,7 @@ void Node::release() {
 }
 
 AccumulateGrad::AccumulateGrad(const Tensor& leaf_tensor) : leaf(leaf_tensor) {
+  if (leaf_tensor->grad_pinned) pinned_leaf = leaf_tensor;
   dtype = leaf_tensor->dtype();
   shape = leaf_tensor->shape();
 }
@@ -76,11 +77,20 @@ AccumulateGrad::AccumulateGrad(const Tensor& leaf_tensor) : leaf(leaf_tensor) {
 std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_output) {
   Tensor target = leaf.lock();
   if (!target) return {};
+  if (target->grad_pinned) {
+    add_in_place(target->grad, grad_output);
+    return {};
+  }
   if (!target->grad)
     target->grad = grad_enabled() ? grad_output : copy(grad_output);  // never alias another gradient
   else
     target->grad = add(target->grad, grad_output);
   return {};
+}
+
+std::vector<Tensor> NoSecondDerivative::apply(const Tensor&) {
+  throw ValueError("[backward] " + op_ + " has no second derivative in bprop; create_graph=True works through "
+                   "arithmetic, exp, log, sqrt, abs, relu, sigmoid, tanh, softmax, sums and matmul");
 }
 
 std::shared_ptr<Node> gradient_edge(const Tensor& tensor) {

@@ -61,6 +61,18 @@ struct AccumulateGrad : Node {
   const char* name() const override { return "AccumulateGrad"; }
   std::vector<Tensor> apply(const Tensor& grad_output) override;
   std::weak_ptr<TensorImpl> leaf;
+  // A parameter's view is held: its gradient must land even when nothing else keeps the view alive
+  // (no cycle: the view holds its accumulator weakly).
+  Tensor pinned_leaf;
+};
+
+// The gradient a kernel-only vjp produced (GELU, layers, losses), when create_graph asked for a graph:
+// differentiating it again says which op has no second derivative rather than giving a silent zero.
+struct NoSecondDerivative : Node {
+  explicit NoSecondDerivative(std::string op) : op_(std::move(op)) {}
+  const char* name() const override { return "NoSecondDerivative"; }
+  std::vector<Tensor> apply(const Tensor&) override;
+  std::string op_;
 };
 
 // Records `node` as the maker of `output` when grad mode is on and some input requires grad; returns

@@ -57,6 +57,7 @@ Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D and 2-D operands, as nu
 // -- helpers ------------------------------------------------------------------------------------------
 Tensor copy(const Tensor& x);    // a new buffer, no graph
 Tensor detach(const Tensor& x);  // the same buffer, no graph
+void add_in_place(const Tensor& target, const Tensor& source);  // same shape; no graph; bumps the version
 Tensor to_dtype(const Tensor& x, DType dtype);  // differentiable cast (the identity when equal)
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);  // ValueError naming both
 

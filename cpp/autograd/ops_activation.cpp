@@ -16,18 +16,6 @@ void record_fn(const Tensor& out, const char* op, const Tensor& x, Vjp vjp, std:
   detail::record_fn(out, op, {x}, std::move(vjp), std::move(saved));
 }
 
-// The gradient a kernel-only vjp produced, when create_graph asked for a graph: differentiating it
-// again says which op has no second derivative rather than giving a silently wrong zero.
-struct NoSecondDerivative : Node {
-  explicit NoSecondDerivative(const char* op) : op_(op) {}
-  const char* name() const override { return "NoSecondDerivative"; }
-  std::vector<Tensor> apply(const Tensor&) override {
-    throw ValueError(std::string("[backward] ") + op_ + " has no second derivative in bprop; create_graph=True "
-                     "works through arithmetic, exp, log, sqrt, abs, relu, sigmoid, tanh, softmax, sums and matmul");
-  }
-  const char* op_;
-};
-
 Tensor activation(const Tensor& x, ops::Activation kind) {
   Tensor out = make_tensor(x->dtype(), x->shape());
   dispatch(x->dtype(), [&](auto zero) {

@@ -273,6 +273,20 @@ Tensor copy(const Tensor& x) {
   return out;
 }
 
+void add_in_place(const Tensor& target, const Tensor& source) {
+  if (source->shape() != target->shape())
+    throw ValueError("[backward] gradient of shape " + shape_string(source->shape()) + " for a tensor of shape " +
+                     shape_string(target->shape()));
+  const Tensor cast = to_dtype(source, target->dtype());
+  dispatch(target->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    T* out = target->data<T>();
+    const T* in = cast->data<T>();
+    for (long i = 0; i < target->numel(); ++i) out[i] += in[i];
+  });
+  target->bump_version();
+}
+
 Tensor detach(const Tensor& x) {
   auto out = std::make_shared<TensorImpl>(x->dtype(), x->shape(), x->buffer());
   out->name = x->name;

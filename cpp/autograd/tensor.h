@@ -23,7 +23,8 @@ std::string shape_string(const Shape& shape);  // "(4, 3)"
 
 struct Buffer {
   AlignedBuffer memory;
-  void* data = nullptr;
+  void* data = nullptr;                // memory's, or storage kept alive by `owner`
+  std::shared_ptr<void> owner;         // a Parameter whose arrays this buffer views
   uint64_t version = 0;  // bumped by every in-place write
 };
 
@@ -62,6 +63,9 @@ class TensorImpl {
   }
   // A leaf's gradient, accumulated by backward (null until then).
   Tensor grad;
+  // Set when `grad` views storage someone else reads (a Parameter's gradient, which optimizers step
+  // from): backward adds into it in place and never replaces it.
+  bool grad_pinned = false;
   // The node that adds into `grad`: one per leaf, made on first use.
   std::shared_ptr<Node> grad_accumulator(const Tensor& self);
 

@@ -89,7 +89,10 @@ void init_autograd(py::module_& m) {
         return to_numpy(ag::copy(t->grad));
       }, [](const Tensor& t, py::object value) {
         if (!value.is_none()) throw ValueError("[Tensor.grad] can only be set to None (use zero_grad)");
-        t->grad.reset();
+        if (t->grad_pinned)  // a parameter's gradient: the optimizer keeps reading this storage
+          std::memset(t->grad->raw(), 0, std::size_t(t->grad->numel()) * ag::dtype_size(t->grad->dtype()));
+        else
+          t->grad.reset();
       })
       .def_property_readonly("grad_tensor", [](const Tensor& t) { return t->grad; },
                              "The gradient as a Tensor (with its graph after backward(create_graph=True)).")

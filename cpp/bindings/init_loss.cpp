@@ -13,6 +13,7 @@
 #include "bindings/numpy_util.h"
 #include "loss/cross_entropy.h"
 #include "loss/elementwise.h"
+#include "autograd/nn_ops.h"
 
 namespace py = pybind11;
 
@@ -45,6 +46,25 @@ const int64_t* borrow_labels(const py::array& y, long rows, long classes, const 
   return labels;
 }
 
+// The targets and weights of a batch of `rows` × `cols` outputs, borrowed and checked.
+template <typename T>
+loss::Targets<T> borrow_targets(const loss::Loss<T>& l, const py::array& targets, long rows, long cols,
+                                const std::string& where) {
+  loss::Targets<T> t;
+  if (l.takes_labels() && targets.ndim() == 1)
+    t.labels = borrow_labels(targets, rows, cols, where);
+  else
+    t.values = borrow_shaped<T>(targets, {rows, cols}, where + " targets");
+  return t;
+}
+
+template <typename T>
+const T* borrow_weights(const py::object& sample_weight, long rows, const std::string& where) {
+  if (sample_weight.is_none()) return nullptr;
+  if (!py::isinstance<py::array>(sample_weight)) throw TypeError(where + " sample_weight must be a numpy.ndarray or None");
+  return borrow_shaped<T>(py::reinterpret_borrow<py::array>(sample_weight), {rows}, where + " sample_weight");
+}
+
 template <typename T>
 py::tuple forward_backward(const loss::Loss<T>& l, const py::array& out, const py::array& targets,
                            const py::object& sample_weight, bool want_grad) {
@@ -53,19 +73,8 @@ py::tuple forward_backward(const loss::Loss<T>& l, const py::array& out, const p
   const T* x = borrow<T>(out, where + " out");
   const long rows = long(out.shape(0)), cols = long(out.shape(1));
   if (rows == 0 || cols == 0) throw ValueError(where + " out is empty; got shape " + shape_text(shape_of(out)));
-
-  loss::Targets<T> t;
-  if (l.takes_labels() && targets.ndim() == 1)
-    t.labels = borrow_labels(targets, rows, cols, where);
-  else
-    t.values = borrow_shaped<T>(targets, {rows, cols}, where + " targets");
-
-  const T* weights = nullptr;
-  if (!sample_weight.is_none()) {
-    if (!py::isinstance<py::array>(sample_weight))
-      throw TypeError(where + " sample_weight must be a numpy.ndarray or None");
-    weights = borrow_shaped<T>(py::reinterpret_borrow<py::array>(sample_weight), {rows}, where + " sample_weight");
-  }
+  const loss::Targets<T> t = borrow_targets(l, targets, rows, cols, where);
+  const T* weights = borrow_weights<T>(sample_weight, rows, where);
 
   py::object grad = py::none();
   T* g = nullptr;
@@ -80,6 +89,20 @@ py::tuple forward_backward(const loss::Loss<T>& l, const py::array& out, const p
     value = l.forward_backward(x, rows, cols, t, weights, g);
   }
   return py::make_tuple(value, grad);
+}
+
+// The loss as a graph node on a 2-D output tensor (nn.functional): a scalar tensor.
+template <typename T>
+autograd::Tensor graph_forward(const loss::LossPtr<T>& l, const autograd::Tensor& out, const py::array& targets,
+                               const py::object& sample_weight) {
+  const std::string where = "[" + l->name() + "]";
+  if (out->dim() != 2 || out->numel() == 0)
+    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + autograd::shape_string(out->shape()));
+  const long rows = out->size(0), cols = out->size(1);
+  const loss::Targets<T> t = borrow_targets(*l, targets, rows, cols, where);
+  const T* weights = borrow_weights<T>(sample_weight, rows, where);
+  py::gil_scoped_release release;
+  return autograd::apply_loss(l, out, t, weights);
 }
 
 // A loss class bound as a subclass of Loss_<dtype>.
@@ -104,6 +127,8 @@ void bind_losses(py::module_& m) {
       .def_property_readonly("reduction", [](const Base& l) { return reduction_text(l.reduction()); })
       .def_property_readonly("takes_labels", &Base::takes_labels)
       .def_property_readonly("dtype", [](const Base&) { return std::string(dtype_name<T>()); })
+      .def("graph_forward", &graph_forward<T>, py::arg("out"), py::arg("targets").noconvert(),
+           py::arg("sample_weight") = py::none(), "The loss of a 2-D output Tensor as a differentiable scalar Tensor.")
       .def("forward_backward", &forward_backward<T>, py::arg("out").noconvert(), py::arg("targets").noconvert(),
            py::arg("sample_weight") = py::none(), py::arg("want_grad") = true,
            "(loss, ∂loss/∂out or None) for a C-contiguous 2-D out of this dtype; targets are int64 class "

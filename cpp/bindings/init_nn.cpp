@@ -10,6 +10,7 @@
 
 #include "bindings/init.h"
 #include "bindings/numpy_util.h"
+#include "autograd/nn_ops.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"
 #include "nn/linear.h"
@@ -50,6 +51,13 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def("parameters", &Layer::parameters)
       .def("buffers", &Layer::buffers)
       .def("reseed", &Layer::reseed, py::arg("seed"))
+      .def(
+          "graph_forward",
+          [](const LayerPtr& layer, const autograd::Tensor& x, bool training) {
+            py::gil_scoped_release release;
+            return autograd::apply_layer(layer, x, training);
+          },
+          py::arg("x"), py::arg("training"), "This layer on a Tensor (..., in_features), as one graph node.")
       .def(
           "forward",
           [](Layer& layer, const py::array& x, bool training) {

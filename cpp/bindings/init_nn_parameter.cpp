@@ -5,6 +5,7 @@
 
 #include "bindings/init.h"
 #include "bindings/numpy_util.h"
+#include "autograd/nn_ops.h"
 #include "nn/parameter.h"
 
 namespace py = pybind11;
@@ -39,6 +40,12 @@ void bind_parameter(py::module_& m, const char* class_name) {
              std::memcpy(p.grad.data(), src, sizeof(T) * std::size_t(p.size()));
            })
       .def("zero_grad", [](P& p) { p.grad.fill(T(0)); })
+      .def_property_readonly(
+          "tensor", [](const nn::ParameterPtr<T>& p) { return autograd::parameter_tensor(p); },
+          "The parameter as a leaf Tensor sharing its storage; backward adds into its gradient.")
+      // Handles made at different times for one parameter compare equal (Module.parameters() dedups).
+      .def("__eq__", [](const P& a, const P& b) { return &a == &b; }, py::is_operator())
+      .def("__hash__", [](const P& p) { return std::hash<const void*>{}(&p); })
       .def("__repr__", [](const P& p) {
         return "Parameter(" + p.name + ", shape=" + shape_text(p.shape) + ", dtype=" + dtype_name<T>() + ")";
       });

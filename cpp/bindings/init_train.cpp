@@ -153,11 +153,39 @@ void bind_trainer(py::module_& m, const std::string& suffix) {
           py::arg("x"), py::arg("labels"), py::arg("values"), py::arg("sample_weight"), py::arg("batch_size"));
 }
 
+// One metric summed over a batch of outputs, for training loops run from Python (Module.fit).
+template <typename T>
+double metric_sum(const std::string& name, int k, double threshold, const py::array& out, const py::object& labels,
+                  const py::object& values) {
+  const std::string where = "[metric_sum]";
+  if (out.ndim() != 2 || out.shape(0) < 1 || out.shape(1) < 1)
+    throw ValueError(where + " out must be a non-empty 2-D array; got shape " + shape_text(shape_of(out)));
+  const long rows = long(out.shape(0)), cols = long(out.shape(1));
+  const T* o = borrow<T>(out, where + " out");
+  train::Metric metric = train::metric_from_name(name, k);
+  metric.threshold = threshold;
+  loss::Targets<T> targets;
+  if (!labels.is_none()) {
+    targets.labels = borrow_shaped<int64_t>(labels.cast<py::array>(), {rows}, where + " labels");
+    for (long i = 0; i < rows; ++i)
+      if (targets.labels[i] < 0 || targets.labels[i] >= cols) throw ValueError(where + " label out of range");
+  } else if (!values.is_none()) {
+    targets.values = borrow_shaped<T>(values.cast<py::array>(), {rows, cols}, where + " targets");
+  } else {
+    throw ValueError(where + " needs targets (labels or values)");
+  }
+  return train::metric_sum(metric, o, rows, cols, targets);
+}
+
 }  // namespace
 
 void init_train(py::module_& m) {
   bind_trainer<float>(m, "_float32");
   bind_trainer<double>(m, "_float64");
+  m.def("metric_sum_float32", &metric_sum<float>, py::arg("name"), py::arg("k"), py::arg("threshold"),
+        py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
+  m.def("metric_sum_float64", &metric_sum<double>, py::arg("name"), py::arg("k"), py::arg("threshold"),
+        py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
 }
 
 }  // namespace bprop::bindings

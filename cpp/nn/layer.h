@@ -43,6 +43,12 @@ class Layer {
   // Layers that draw random numbers (Dropout) restart their generator from `seed`.
   virtual void reseed(uint64_t seed) {}
 
+  // Whether backward reads state the last forward cached beyond x and y (a dropout mask, batch
+  // statistics, inner outputs): such a layer can back-propagate only its latest forward. The autograd
+  // engine counts the forwards it runs (`graph_forwards`) to refuse a stale backward.
+  virtual bool caches_forward() const { return false; }
+  uint64_t graph_forwards = 0;
+
  protected:
   // build() of the layers made for one input width (Linear, BatchNorm, LayerNorm).
   long expect_width(long in_features) {

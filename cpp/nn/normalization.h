@@ -17,6 +17,7 @@ class AffineNorm : public Layer<T> {
  public:
   long build(long in_features) override { return this->expect_width(in_features); }
   std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
+  bool caches_forward() const override { return true; }  // xhat and the inverse deviations
 
  protected:
   AffineNorm(const char* layer, long features, double eps);  // ValueError for features < 1, eps <= 0

@@ -22,6 +22,9 @@ struct Parameter {
   std::vector<long> shape;  // Linear weight: {in_features, out_features}
   Array<T> value;
   Array<T> grad;
+  // The autograd leaf viewing value and grad (autograd/parameter_tensor.h), made once and shared, so
+  // every use of the parameter in a graph adds into this `grad`. Weak: the view owns the parameter.
+  std::weak_ptr<void> tensor_view;
 };
 
 // Shared: the layer that owns it, an optimizer and a Python handle may all hold one.

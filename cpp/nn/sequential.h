@@ -22,6 +22,7 @@ class Sequential : public Layer<T> {
   std::vector<ParameterPtr<T>> parameters() override;
   std::vector<ParameterPtr<T>> buffers() override;
   void reseed(uint64_t seed) override;
+  bool caches_forward() const override { return true; }  // the inner outputs
 
   const std::vector<LayerPtr<T>>& layers() const { return layers_; }
   const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as run, after build()
@@ -46,6 +47,7 @@ class Residual : public Layer<T> {
   std::vector<ParameterPtr<T>> parameters() override { return body_.parameters(); }
   std::vector<ParameterPtr<T>> buffers() override { return body_.buffers(); }
   void reseed(uint64_t seed) override { body_.reseed(seed); }
+  bool caches_forward() const override { return true; }
   const Sequential<T>& body() const { return body_; }
 
  private:

@@ -2,7 +2,8 @@
 import numpy as np
 
 from ._dtypes import core_class, resolve_dtype
-from .nn.layers import BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype
+from .nn.layers import BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype, indexed_names
+from .trainable import Trainable
 
 __all__ = ["Sequential"]
 
@@ -30,7 +31,7 @@ def _first_width(layers):
     return None
 
 
-class Sequential:
+class Sequential(Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
     dtype: float32 (default) or float64; by default the dtype the layers with parameters were made with.
@@ -43,6 +44,7 @@ class Sequential:
                                                                                                 "Sequential")
         self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
         self._model = None
+        self.training = True  # what calling the model on a tensor uses; fit/predict choose their own
         width = _first_width(self.layers)
         if width is not None:
             self.build(width)
@@ -102,6 +104,25 @@ class Sequential:
             raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
         self._model.backward(grad_out, bool(accumulate))
 
+    # -- on tensors (autograd) ------------------------------------------------------------------------
+    def __call__(self, x):
+        """The whole stack on a tensor (..., features) as one graph node (inside a Module, say); its
+        backward is the stack's own."""
+        from .tensor import as_tensor
+
+        return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def reseed(self, seed):
+        """Restart the random layers (Dropout) from seeds derived from `seed`."""
+        self._net.reseed(seed)
+
     def zero_grad(self):
         for p in self.parameters():
             p.zero_grad()
@@ -113,6 +134,13 @@ class Sequential:
 
     def buffers(self):
         return [b for layer in self.layers for b in layer.buffers()]
+
+    def named_parameters(self):
+        """(f"{layer index}.{name}", Parameter) pairs, e.g. "0.weight"."""
+        return indexed_names(self.layers, "named_parameters")
+
+    def named_buffers(self):
+        return indexed_names(self.layers, "named_buffers")
 
     def get_weights(self):
         """Copies of every parameter, then every buffer (BatchNorm statistics), as numpy arrays."""
@@ -156,34 +184,7 @@ class Sequential:
                           f"Total params: {self.count_params():,}"])
         print_fn(text)
 
-    # -- training ---------------------------------------------------------------------------------
-    def compile(self, optimizer=None, loss=None, metrics=None):
-        """Choose the optimizer (bound to this model's parameters if it is not bound yet), the loss and
-        the metrics for fit and evaluate."""
-        from .trainer import Trainer
-
-        if loss is None:
-            raise ValueError("[compile] needs a loss, e.g. loss=bprop.nn.CrossEntropy()")
-        self._trainer = Trainer(self, optimizer, loss, metrics)
-        return self
-
-    def _compiled(self, where):
-        trainer = getattr(self, "_trainer", None)
-        if trainer is None:
-            raise ValueError(f"[{where}] call compile(optimizer=..., loss=..., metrics=...) first")
-        return trainer
-
-    def fit(self, x, y, **kwargs):
-        """Train on (x, y); see Trainer.fit for the options. Returns a History."""
-        trainer = self._compiled("fit")
-        if self._model is None:
-            self.as_batch(x, "fit")
-        return trainer.fit(x, y, **kwargs)
-
-    def evaluate(self, x, y, batch_size=256, sample_weight=None):
-        """{"loss": ..., <metric>: ...} over (x, y), in evaluation mode."""
-        return self._compiled("evaluate").evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight)
-
+    # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

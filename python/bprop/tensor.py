@@ -8,6 +8,7 @@ float32, float64 stays float64; mixing float32 and float64 in one operation give
 import numpy as np
 
 from . import _core
+from .parameter import is_parameter
 
 Tensor = _core.Tensor
 
@@ -34,7 +35,19 @@ def tensor(data, requires_grad=False, dtype=None):
 def _as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
+    if is_parameter(value):
+        return value.tensor
     return tensor(value, dtype=like.dtype)
+
+
+def as_tensor(value, dtype=None):
+    """value as a Tensor: tensors as they are, parameters as their leaf tensor, anything else copied
+    (in `dtype` when given)."""
+    if isinstance(value, Tensor):
+        return value
+    if is_parameter(value):
+        return value.tensor
+    return tensor(value, dtype=dtype)
 
 
 class no_grad:

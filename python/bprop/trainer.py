@@ -126,9 +126,10 @@ class Trainer:
 
     def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
         from .model import Sequential
+        from .module import Module
 
-        if not isinstance(model, Sequential):
-            raise TypeError(f"[Trainer] model must be a bprop Sequential; got {type(model).__name__}")
+        if not isinstance(model, (Sequential, Module)):
+            raise TypeError(f"[Trainer] model must be a bprop Sequential or Module; got {type(model).__name__}")
         if not isinstance(loss, Loss):
             raise TypeError(f"[Trainer] loss must be a bprop loss (bprop.nn.CrossEntropy(), ...); got {loss!r}")
         if optimizer is not None and not isinstance(optimizer, Optimizer):
@@ -140,15 +141,21 @@ class Trainer:
         self._core = None
 
     def _core_trainer(self):
+        from .module import Module
+        from .module_loop import ModuleLoop
+
         if self.model.in_features is None:
             raise ValueError("[Trainer] the model's input width is unknown until it sees data")
         if self._core is None:
             if self.optimizer is not None and not self.optimizer.bound:
                 self.optimizer.bind(self.model.parameters())
-            optimizer_core = None if self.optimizer is None else self.optimizer.core
-            self._core = core_class("Trainer", self.model.dtype)(
-                self.model._model, self.loss.core(self.model.dtype), optimizer_core,
-                [(core_name, k, threshold) for _, core_name, k, threshold in self.metrics])
+            metrics = [(core_name, k, threshold) for _, core_name, k, threshold in self.metrics]
+            if isinstance(self.model, Module):
+                self._core = ModuleLoop(self.model, self.loss, self.optimizer, metrics)
+            else:
+                optimizer_core = None if self.optimizer is None else self.optimizer.core
+                self._core = core_class("Trainer", self.model.dtype)(
+                    self.model._model, self.loss.core(self.model.dtype), optimizer_core, metrics)
         return self._core
 
     def _logs(self, totals, prefix=""):
@@ -195,7 +202,7 @@ class Trainer:
         cbs = callbacks_module.CallbackList(listeners)
         cbs.set_trainer(self)
         core = self._core_trainer()
-        self.model._net.reseed(seed)  # dropout masks
+        self.model.reseed(seed)  # dropout masks
         self.stop_training, self.stop_reason = False, None
         x_arr, labels, values, weights = data.arrays()
         core.start(x_arr, labels, values, weights, batch_size, seed)

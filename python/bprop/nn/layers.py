@@ -25,6 +25,25 @@ class Layer:
 
     def __init__(self):
         self._cores = {}
+        self.training = True  # what calling the layer on a tensor uses (PyTorch's default); see eval()
+
+    # -- on tensors (autograd) ------------------------------------------------------------------------
+    def __call__(self, x):
+        """This layer on a tensor of shape (..., features), recorded as one graph node whose backward is
+        the layer's own (it writes the parameter gradients). Arrays are taken as constant tensors."""
+        from ..tensor import as_tensor
+
+        x = as_tensor(x, dtype=self._fixed_dtype)
+        return self.core(self._fixed_dtype or x.dtype).graph_forward(x, self.training)
+
+    def train(self, mode=True):
+        """Training behaviour (dropout active, batch statistics) when called on tensors; returns self."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation behaviour when called on tensors (dropout off, running statistics); returns self."""
+        return self.train(False)
 
     @property
     def name(self):
@@ -55,6 +74,13 @@ class Layer:
     def buffers(self):
         """Saved but untrained state (BatchNorm's running statistics)."""
         return list(self.core().buffers()) if self._fixed_dtype is not None else []
+
+    def named_parameters(self):
+        """(name, Parameter) pairs: "weight", "bias", ... (Residual prefixes the inner layer's index)."""
+        return [(p.name, p) for p in self.parameters()]
+
+    def named_buffers(self):
+        return [(b.name, b) for b in self.buffers()]
 
     def _core_for_batch(self, x, where):
         if not isinstance(x, np.ndarray) or x.ndim != 2:
@@ -100,7 +126,7 @@ class Linear(Layer):
             raise ValueError(f"[Linear] unknown init {init!r}; expected one of {', '.join(_INITIALIZERS)}")
         if (init == "uniform") != (init_limit is not None):
             raise ValueError("[Linear] init_limit goes with init='uniform' (and only with it)")
-        self.bias = bool(bias)
+        self.use_bias = bool(bias)
         self.init, self.init_limit = init, init_limit
         self.seed = resolve_seed(seed, "Linear")
         self._fixed_dtype = resolve_dtype(dtype, "Linear")
@@ -108,11 +134,21 @@ class Linear(Layer):
 
     def _make_core(self, dtype):
         limit = 0.0 if self.init_limit is None else real(self.init_limit, "init_limit", "Linear")
-        return core_class("Linear", dtype)(self.in_features, self.out_features, self.bias, self.init, limit,
+        return core_class("Linear", dtype)(self.in_features, self.out_features, self.use_bias, self.init, limit,
                                            self.seed)
 
+    @property
+    def weight(self):
+        """The (in_features, out_features) weight Parameter."""
+        return self.parameters()[0]
+
+    @property
+    def bias(self):
+        """The bias Parameter, or None for a layer made with bias=False."""
+        return self.parameters()[1] if self.use_bias else None
+
     def get_config(self):
-        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias,
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.use_bias,
                 "init": self.init, "init_limit": self.init_limit, "seed": self.seed,
                 "dtype": self._fixed_dtype.name}
 
@@ -249,6 +285,11 @@ def common_dtype(layers, where):
     return fixed.pop() if fixed else np.dtype(np.float32)
 
 
+def indexed_names(layers, kind):
+    """(f"{i}.{name}", tensor) over the layers' named parameters or buffers, i the layer's index."""
+    return [(f"{i}.{name}", p) for i, layer in enumerate(layers) for name, p in getattr(layer, kind)()]
+
+
 def check_layers(layers, where):
     if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
         raise TypeError(f"[{where}] expects a list of layers")
@@ -279,6 +320,12 @@ class Residual(Layer):
 
     def buffers(self):
         return [b for layer in self.layers for b in layer.buffers()]
+
+    def named_parameters(self):
+        return indexed_names(self.layers, "named_parameters")
+
+    def named_buffers(self):
+        return indexed_names(self.layers, "named_buffers")
 
     def get_config(self):
         return {"layers": [{"class": layer.name, "config": layer.get_config()} for layer in self.layers]}

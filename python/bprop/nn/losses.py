@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .. import _core
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
@@ -109,8 +110,28 @@ class Loss:
         return self._evaluate(out, y, sample_weight, want_grad=True)
 
     def __call__(self, out, y, sample_weight=None):
-        """The loss alone (no gradient is computed)."""
+        """The loss alone (no gradient is computed) for an array ``out``; for a Tensor ``out``, a scalar
+        tensor recorded in its graph (see ``on_tensor``)."""
+        if isinstance(out, _core.Tensor):
+            return self.on_tensor(out, y, sample_weight)
         return self._evaluate(out, y, sample_weight, want_grad=False)[0]
+
+    def on_tensor(self, out, y, sample_weight=None):
+        """The loss of a Tensor ``out`` (rows, n_outputs), or (rows,) for one output, as a scalar tensor
+        whose backward is this loss's gradient. Targets are checked as for arrays and never differentiated."""
+        if out.ndim == 1:
+            out = out.reshape(-1, 1)
+        if out.ndim != 2 or out.size == 0:
+            raise ValueError(f"[{self.name}] out must be a non-empty (rows, outputs) or (rows,) tensor; got shape "
+                             f"{out.shape}")
+        if isinstance(y, _core.Tensor):
+            y = y.numpy()
+        rows, n_outputs = out.shape
+        y = self.prepare_targets(y, n_outputs, out.dtype)
+        if len(y) != rows:
+            raise ValueError(f"[{self.name}] targets have {len(y)} rows; expected {rows} like out of shape {out.shape}")
+        weights = self._prepare_sample_weight(sample_weight, rows, out.dtype)
+        return self.core(out.dtype).graph_forward(out, y, weights)
 
     # ---- validation shared by every loss -------------------------------------------------------
 

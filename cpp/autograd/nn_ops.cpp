@@ -1,0 +1,191 @@
+#include "autograd/nn_ops.h"
+
+#include <cstring>
+#include <utility>
+
+#include "autograd/engine.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace bprop::autograd {
+namespace {
+
+// A tensor viewing `storage` (a parameter's value or gradient), keeping the parameter alive.
+template <typename T>
+Tensor view_of(const nn::ParameterPtr<T>& parameter, Array<T>& storage) {
+  auto buffer = std::make_shared<Buffer>();
+  buffer->data = storage.data();
+  buffer->owner = parameter;
+  return std::make_shared<TensorImpl>(dtype_of<T>(), Shape(parameter->shape), std::move(buffer));
+}
+
+template <typename T>
+Tensor copy_of(const Array<T>& values, const Shape& shape) {
+  Tensor out = make_tensor(dtype_of<T>(), shape);
+  std::memcpy(out->raw(), values.data(), sizeof(T) * std::size_t(values.size()));
+  return out;
+}
+
+// Whether edge `i` ends in a parameter's own accumulator, so the layer may add into the parameter's
+// gradient directly instead of handing the engine a gradient to add there.
+bool ends_in_pinned_leaf(const Node& node, std::size_t i) {
+  const auto* accumulate = dynamic_cast<const AccumulateGrad*>(node.next[i].get());
+  if (!accumulate) return false;
+  const Tensor leaf = accumulate->leaf.lock();
+  return leaf && leaf->grad_pinned;
+}
+
+// Marks kernel-made gradients under create_graph so that differentiating them again raises.
+void refuse_second_derivative(const std::vector<Tensor>& grads, const std::string& op, const Tensor& g,
+                              const Tensor& input) {
+  if (!grad_enabled()) return;
+  for (const auto& grad : grads)
+    if (grad) record(grad, std::make_shared<NoSecondDerivative>(op), {g, input});
+}
+
+template <typename T>
+struct LayerNode : Node {
+  LayerNode(nn::LayerPtr<T> layer, uint64_t forward) : layer_(std::move(layer)), forward_(forward) {
+    name_ = layer_->name();
+    parameters_ = layer_->parameters();
+  }
+  const char* name() const override { return name_.c_str(); }
+
+  std::vector<Tensor> apply(const Tensor& grad_output) override {
+    if (layer_->caches_forward() && layer_->graph_forwards != forward_)
+      throw ValueError("[backward] " + name_ + " ran another forward since this graph used it, and its backward "
+                       "needs that forward's cache; call backward() before applying it again, or use one " +
+                       name_ + " per use");
+    const Tensor x = saved_tensor(0), y = saved_tensor(1);
+    const Tensor dy = to_dtype(grad_output, dtype_of<T>());
+    const long rows = x->numel() / layer_->in_features();
+    std::vector<Tensor> grads(1 + parameters_.size());
+    if (needs_grad(0)) grads[0] = make_tensor(dtype_of<T>(), x->shape());
+    T* dx = grads[0] ? grads[0]->template data<T>() : nullptr;
+
+    bool direct = accumulating_into_leaves() && !grad_enabled();
+    for (std::size_t i = 0; i < parameters_.size(); ++i) direct = direct && ends_in_pinned_leaf(*this, 1 + i);
+    if (direct) {
+      // The common case, loss.backward() on trainable parameters: no temporary per parameter.
+      layer_->backward(x->template data<T>(), y->template data<T>(), dy->template data<T>(), rows, dx, true);
+      for (const auto& parameter : parameters_)
+        if (auto view = std::static_pointer_cast<TensorImpl>(parameter->tensor_view.lock())) view->grad->bump_version();
+    } else {
+      // grad(), frozen parameters or create_graph: the layer writes fresh gradients, which the engine
+      // routes; the parameters' own gradients are swapped out meanwhile and come back untouched.
+      std::vector<Array<T>> fresh(parameters_.size());
+      for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        fresh[i].resize(parameters_[i]->size());
+        std::swap(fresh[i], parameters_[i]->grad);
+      }
+      layer_->backward(x->template data<T>(), y->template data<T>(), dy->template data<T>(), rows, dx, false);
+      for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        std::swap(fresh[i], parameters_[i]->grad);
+        if (needs_grad(1 + i)) grads[1 + i] = copy_of(fresh[i], Shape(parameters_[i]->shape));
+      }
+    }
+    refuse_second_derivative(grads, name_, grad_output, x);
+    return grads;
+  }
+
+ private:
+  nn::LayerPtr<T> layer_;
+  uint64_t forward_;
+  std::string name_;
+  std::vector<nn::ParameterPtr<T>> parameters_;
+};
+
+template <typename T>
+struct LossNode : Node {
+  explicit LossNode(std::string name) : name_(std::move(name)) {}
+  const char* name() const override { return name_.c_str(); }
+  std::vector<Tensor> apply(const Tensor& grad_output) override {
+    const Tensor out = saved_tensor(0), gradient = saved_tensor(1);
+    Tensor dout;
+    {
+      GradMode off(false);
+      dout = mul(to_dtype(grad_output, dtype_of<T>()), gradient);
+    }
+    refuse_second_derivative({dout}, name_, grad_output, out);
+    return {dout};
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+template <typename T>
+Tensor parameter_tensor(const nn::ParameterPtr<T>& parameter) {
+  if (auto existing = parameter->tensor_view.lock()) return std::static_pointer_cast<TensorImpl>(existing);
+  Tensor view = view_of(parameter, parameter->value);
+  view->name = parameter->name;
+  view->set_requires_grad(true);
+  view->grad = view_of(parameter, parameter->grad);
+  view->grad_pinned = true;
+  parameter->tensor_view = view;
+  return view;
+}
+
+template <typename T>
+Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training) {
+  const std::string where = "[" + layer->name() + "]";
+  if (x->dtype() != dtype_of<T>())
+    throw TypeError(where + " computes in " + dtype_name(dtype_of<T>()) + "; got a " + dtype_name(x->dtype()) +
+                    " tensor (convert it with astype, or make the layer with dtype='" + dtype_name(x->dtype()) + "')");
+  if (x->dim() < 1) throw ValueError(where + " needs a tensor of shape (..., features); got a scalar");
+  const long width = x->shape().back();
+  if (layer->in_features() != width) layer->build(width);  // ValueError when the layer is made for another width
+  const long rows = x->numel() / std::max(width, 1L);
+  if (rows < 1) throw ValueError(where + " got an empty batch of shape " + shape_string(x->shape()));
+
+  Shape shape = x->shape();
+  shape.back() = layer->out_features();
+  Tensor y = make_tensor(dtype_of<T>(), shape);
+  const uint64_t forward = ++layer->graph_forwards;
+  layer->forward(x->template data<T>(), rows, y->template data<T>(), training);
+
+  std::vector<Tensor> inputs{x};
+  for (const auto& parameter : layer->parameters()) inputs.push_back(parameter_tensor(parameter));
+  auto node = std::make_shared<LayerNode<T>>(layer, forward);
+  if (record(y, node, inputs)) {
+    node->saved.emplace_back(x, false);
+    node->saved.emplace_back(y, true);
+  }
+  return y;
+}
+
+template <typename T>
+Tensor apply_loss(const loss::LossPtr<T>& loss, const Tensor& out, const loss::Targets<T>& targets,
+                  const T* sample_weight) {
+  const std::string where = "[" + loss->name() + "]";
+  if (out->dtype() != dtype_of<T>())
+    throw TypeError(where + " computes in " + std::string(dtype_name(dtype_of<T>())) + "; got a " +
+                    dtype_name(out->dtype()) + " tensor");
+  if (out->dim() != 2 || out->numel() == 0)
+    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + shape_string(out->shape()));
+  const bool wants_grad = grad_enabled() && out->requires_grad();
+  Tensor gradient = wants_grad ? make_tensor(dtype_of<T>(), out->shape()) : nullptr;
+  const double value = loss->forward_backward(out->template data<T>(), out->size(0), out->size(1), targets,
+                                              sample_weight, wants_grad ? gradient->template data<T>() : nullptr);
+  Tensor result = scalar_tensor(dtype_of<T>(), value);
+  auto node = std::make_shared<LossNode<T>>(loss->name());
+  if (wants_grad && record(result, node, {out})) {
+    node->saved.emplace_back(out, false);
+    node->saved.emplace_back(gradient, false);
+  }
+  return result;
+}
+
+template Tensor parameter_tensor<float>(const nn::ParameterPtr<float>&);
+template Tensor parameter_tensor<double>(const nn::ParameterPtr<double>&);
+template Tensor apply_layer<float>(const nn::LayerPtr<float>&, const Tensor&, bool);
+template Tensor apply_layer<double>(const nn::LayerPtr<double>&, const Tensor&, bool);
+template Tensor apply_loss<float>(const loss::LossPtr<float>&, const Tensor&, const loss::Targets<float>&,
+                                  const float*);
+template Tensor apply_loss<double>(const loss::LossPtr<double>&, const Tensor&, const loss::Targets<double>&,
+                                   const double*);
+
+}  // namespace bprop::autograd

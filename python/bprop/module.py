@@ -1,0 +1,193 @@
+"""Module: a model written as Python code over tensors, as in PyTorch.
+
+Layers, Sequentials, other Modules and Parameters assigned as attributes (directly or in a list or
+tuple) are registered in assignment order; ``parameters()`` gathers them, so an optimizer can be made
+from it. ``forward`` is ordinary code on tensors: each layer call and each operation records a graph
+node, and ``loss.backward()`` runs the layers' own backward passes. A Module trains like a Sequential
+(``compile``/``fit``/``evaluate``/``predict``); its batches are then run from Python, one graph each.
+"""
+import numpy as np
+
+from .model import all_finite
+from .nn.layers import Layer
+from .parameter import is_parameter
+from .random import resolve_seed
+from .tensor import no_grad, tensor
+from .trainable import Trainable
+
+__all__ = ["Module"]
+
+
+def _is_child(value):
+    from .model import Sequential
+
+    return isinstance(value, (Module, Layer, Sequential))
+
+
+def _registrable(value):
+    """Children, parameters, or a non-empty list/tuple made only of them."""
+    if _is_child(value) or is_parameter(value):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        _is_child(item) or is_parameter(item) for item in value)
+
+
+class Module(Trainable):
+    """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_registered", {})  # attribute name -> child, parameter or list of them
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_input_shape", None)
+        object.__setattr__(self, "_out_features", None)
+
+    def __setattr__(self, name, value):
+        registered = self.__dict__.get("_registered")
+        if registered is None:
+            if _registrable(value):
+                raise AttributeError(f"[{type(self).__name__}] call super().__init__() before assigning {name!r}")
+        else:
+            registered.pop(name, None)
+            if _registrable(value):
+                registered[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self.__dict__.get("_registered", {}).pop(name, None)
+        object.__delattr__(self, name)
+
+    # -- running ----------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"[{type(self).__name__}] a Module subclass defines forward(...)")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def train(self, mode=True):
+        """Training behaviour (dropout, batch statistics) for this module and everything in it."""
+        object.__setattr__(self, "training", bool(mode))
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # -- what it holds ------------------------------------------------------------------------------
+    def _items(self):
+        """(name, value) for each registered child or parameter, lists expanded as name.0, name.1, ..."""
+        for name, value in self._registered.items():
+            if isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    yield f"{name}.{i}", item
+            else:
+                yield name, value
+
+    def named_children(self):
+        return [(name, value) for name, value in self._items() if not is_parameter(value)]
+
+    def named_parameters(self):
+        """(dotted name, Parameter) for every trainable parameter, each once, in registration order."""
+        return self._named("parameters")
+
+    def named_buffers(self):
+        """(dotted name, buffer) for the saved, untrained state (BatchNorm running statistics)."""
+        return self._named("buffers")
+
+    def _named(self, kind):
+        seen, out = set(), []
+        for name, value in self._items():
+            if is_parameter(value):
+                pairs = [(name, value)] if kind == "parameters" else []
+            else:  # a layer, Sequential or Module names its own
+                pairs = [(f"{name}.{inner}", p) for inner, p in getattr(value, f"named_{kind}")()]
+            for full_name, p in pairs:
+                if p not in seen:
+                    seen.add(p)
+                    out.append((full_name, p))
+        return out
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    def count_params(self):
+        return int(sum(p.size for p in self.parameters()))
+
+    @property
+    def dtype(self):
+        """The parameters' dtype (float32 when there are none)."""
+        parameters = self.parameters()
+        return np.dtype(parameters[0].dtype if parameters else np.float32)
+
+    def reseed(self, seed):
+        """Restart every random layer (Dropout) from seeds derived from `seed`."""
+        seed = resolve_seed(seed, type(self).__name__)
+        for i, (_, child) in enumerate(self.named_children()):
+            child_seed = (seed + 0x9E3779B97F4A7C15 * (i + 1)) % 2**64
+            if isinstance(child, Layer):
+                for core in child._cores.values():
+                    core.reseed(child_seed)
+            else:
+                child.reseed(child_seed)
+
+    # -- training through Trainer (fit / evaluate / predict) ---------------------------------------
+    @property
+    def in_features(self):
+        """The per-sample input shape's last size, once fit/evaluate/predict has seen data."""
+        return None if self._input_shape is None else self._input_shape[-1]
+
+    @property
+    def out_features(self):
+        return self._out_features
+
+    def as_batch(self, x, where, name="x"):
+        """x (samples first) as a C-contiguous array of the model's dtype, checked; the first batch also
+        fixes the output width, by running the module on one sample in evaluation mode."""
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise ValueError(f"[{where}] {name} must be a non-empty batch (samples, features...); got shape {x.shape}")
+        if self._input_shape is not None and x.shape[1:] != self._input_shape:
+            raise ValueError(f"[{where}] {name} has samples of shape {x.shape[1:]}; the model was used with "
+                             f"{self._input_shape}")
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not all_finite(x):
+            raise ValueError(f"[{where}] {name} contains NaN or Inf")
+        if self._input_shape is None:
+            out = self._predict_batch(x[:1])
+            if out.ndim != 2:
+                raise ValueError(f"[{where}] forward must return (samples, outputs); it returned shape {out.shape}")
+            object.__setattr__(self, "_input_shape", x.shape[1:])
+            object.__setattr__(self, "_out_features", out.shape[1])
+        return x
+
+    def _predict_batch(self, x):
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                return self(tensor(x, dtype=self.dtype)).numpy().copy()
+        finally:
+            self.train(was_training)
+
+    def predict(self, x, batch_size=256):
+        """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
+        x = self.as_batch(x, "predict")
+        return np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    def __repr__(self):
+        lines = [f"  ({name}): {value!r}".replace("\n", "\n  ") for name, value in self.named_children()]
+        lines += [f"  ({name}): Parameter(shape={tuple(p.shape)}, dtype={p.dtype})"
+                  for name, p in self._items() if is_parameter(p)]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)" if lines else f"{type(self).__name__}()"

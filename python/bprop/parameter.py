@@ -1,0 +1,84 @@
+"""bprop.Parameter: a trainable array in C++ storage, the handle layers, optimizers and models share.
+
+In a tensor expression a parameter stands for its leaf tensor (``p.tensor``), which views the same
+storage; backward adds the gradient into the parameter's own, which ``optimizer.step()`` reads. So a
+custom model can mix layers and raw parameters:
+
+    self.scale = bprop.Parameter(np.ones(10))
+    ...
+    return self.fc(x) * self.scale
+"""
+import numpy as np
+
+from . import _core
+from ._dtypes import core_class
+
+__all__ = ["Parameter", "PARAMETER_TYPES", "is_parameter"]
+
+PARAMETER_TYPES = (_core.Parameter_float32, _core.Parameter_float64)
+
+
+def is_parameter(value):
+    return isinstance(value, PARAMETER_TYPES)
+
+
+class _ParameterType(type):
+    def __instancecheck__(cls, value):
+        return isinstance(value, PARAMETER_TYPES)
+
+
+class Parameter(metaclass=_ParameterType):
+    """Parameter(data, name="parameter", dtype=None): a new parameter holding a copy of data. dtype:
+    float32 or float64 (default: float64 data stays float64, anything else becomes float32)."""
+
+    def __new__(cls, data, name="parameter", dtype=None):
+        array = np.asarray(data)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"[Parameter] expects numbers; got an array of {array.dtype}")
+        if dtype is None:
+            dtype = np.float64 if array.dtype == np.float64 else np.float32
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise TypeError(f"[Parameter] dtype must be float32 or float64; got {dtype}")
+        array = np.ascontiguousarray(array, dtype=dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(f"[Parameter] {name} contains NaN or Inf")
+        parameter = core_class("Parameter", dtype)(str(name), list(array.shape))
+        parameter.set_value(array)
+        return parameter
+
+
+def _forward_binary(name):
+    def method(self, other):
+        if is_parameter(other):
+            other = other.tensor
+        return getattr(self.tensor, name)(other)
+    return method
+
+
+def _forward_reflected(operator):
+    def method(self, other):
+        return operator(other, self.tensor)
+    return method
+
+
+def _install():
+    """Gives the bound parameter classes the tensor operators, forwarded to ``tensor``."""
+    import operator
+
+    forwarded = {name: _forward_binary(name) for name in (
+        "__add__", "__sub__", "__mul__", "__truediv__", "__pow__", "__matmul__", "__gt__", "__ge__", "__lt__",
+        "__le__", "__getitem__")}
+    # Reached when the left operand (a tensor or a number) gave up: compute other ∘ tensor.
+    for name, op in (("__radd__", operator.add), ("__rsub__", operator.sub), ("__rmul__", operator.mul),
+                     ("__rtruediv__", operator.truediv), ("__rpow__", operator.pow), ("__rmatmul__", operator.matmul)):
+        forwarded[name] = _forward_reflected(op)
+    forwarded["__neg__"] = lambda self: -self.tensor
+    forwarded["__array__"] = lambda self, dtype=None, copy=None: np.asarray(self.value(), dtype=dtype)
+    # Everything else a tensor has (exp, sum, reshape, T, ...), looked up only when the handle lacks it.
+    forwarded["__getattr__"] = lambda self, name: getattr(self.tensor, name)
+    for cls in PARAMETER_TYPES:
+        for name, method in forwarded.items():
+            setattr(cls, name, method)
+
+
+_install()
