@@ -122,7 +122,7 @@ Tensor parameter_tensor(const nn::ParameterPtr<T>& parameter) {
   if (auto existing = parameter->tensor_view.lock()) return std::static_pointer_cast<TensorImpl>(existing);
   Tensor view = view_of(parameter, parameter->value);
   view->name = parameter->name;
-  view->set_requires_grad(true);
+  view->set_requires_grad(parameter->requires_grad);
   view->grad = view_of(parameter, parameter->grad);
   view->grad_pinned = true;
   parameter->tensor_view = view;

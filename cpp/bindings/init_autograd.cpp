@@ -78,7 +78,12 @@ void init_autograd(py::module_& m) {
       .def_property_readonly("size", [](const Tensor& t) { return t->numel(); })
       .def_property_readonly("dtype", [](const Tensor& t) { return ag::dtype_name(t->dtype()); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                    [](const Tensor& t, bool value) { t->set_requires_grad(value); })
+                    [](const Tensor& t, bool value) {
+                      if (t->grad_pinned)  // the view is remade from the parameter, which keeps the flag
+                        throw ValueError("[Tensor.requires_grad] this tensor views a Parameter; set "
+                                         "requires_grad on the Parameter instead (p.requires_grad = False)");
+                      t->set_requires_grad(value);
+                    })
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); })
       .def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
         if (!t->grad_fn()) return py::none();

@@ -40,6 +40,14 @@ void bind_parameter(py::module_& m, const char* class_name) {
              std::memcpy(p.grad.data(), src, sizeof(T) * std::size_t(p.size()));
            })
       .def("zero_grad", [](P& p) { p.grad.fill(T(0)); })
+      .def_property(
+          "requires_grad", [](const P& p) { return p.requires_grad; },
+          [](P& p, bool value) {
+            p.requires_grad = value;
+            if (auto view = std::static_pointer_cast<autograd::TensorImpl>(p.tensor_view.lock()))
+              view->set_requires_grad(value);
+          },
+          "False freezes the parameter: backward leaves its gradient alone (optimizers still step it).")
       .def_property_readonly(
           "tensor", [](const nn::ParameterPtr<T>& p) { return autograd::parameter_tensor(p); },
           "The parameter as a leaf Tensor sharing its storage; backward adds into its gradient.")

@@ -25,6 +25,7 @@ struct Parameter {
   // The autograd leaf viewing value and grad (autograd/parameter_tensor.h), made once and shared, so
   // every use of the parameter in a graph adds into this `grad`. Weak: the view owns the parameter.
   std::weak_ptr<void> tensor_view;
+  bool requires_grad = true;  // false freezes it: graphs then route no gradient to it
 };
 
 // Shared: the layer that owns it, an optimizer and a Python handle may all hold one.

@@ -29,6 +29,9 @@ def _parameter_list(parameters, where):
     for i, p in enumerate(parameters):
         if isinstance(p, Mapping):
             raise TypeError(f"[{where}] parameter groups (dicts) are not supported; pass one list of parameters")
+        if isinstance(p, _core.Tensor):
+            raise TypeError(f"[{where}] parameter {i} is a Tensor; optimizers update Parameters, whose storage "
+                            "they own: make it with bprop.Parameter(array)")
         if not isinstance(p, _PARAMETER_TYPES):
             raise TypeError(f"[{where}] parameter {i} must be a bprop Parameter; got {type(p).__name__}")
         if p.dtype != parameters[0].dtype:
