@@ -44,11 +44,27 @@ Tensor rowwise(const Tensor& x, long axis, const char* op, Kernel&& kernel) {
 
 }  // namespace
 
+// First-order vjps (plain backward) run the layers' backward kernel, one pass; under create_graph the
+// vjp is the formula in differentiable ops, so it can be differentiated again. Both read f' from y.
+template <class Formula>
+Tensor activation_vjp(ops::Activation kind, const Tensor& y, const Tensor& g, Formula formula) {
+  if (grad_enabled()) return formula();
+  const Tensor g_values = to_dtype(g, y->dtype());
+  Tensor dx = make_tensor(y->dtype(), y->shape());
+  dispatch(y->dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    ops::activation_backward<T>(kind, T(0), y->data<T>(), y->data<T>(), g_values->data<T>(), dx->data<T>(), y->numel());
+  });
+  return dx;
+}
+
 Tensor relu(const Tensor& x) {
   Tensor out = activation(x, ops::Activation::relu);
-  record_fn(out, "relu", x,
-            [](Node& n, const Tensor& g) { return mul(g, compare(n.saved_tensor(0), full_like(g, 0), Compare::gt)); },
-            {{x, false}});
+  record_fn(out, "relu", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return activation_vjp(ops::Activation::relu, y, g,
+                          [&] { return mul(g, compare(y, scalar_tensor(y->dtype(), 0), Compare::gt)); });
+  }, {{out, true}});
   return out;
 }
 
@@ -56,7 +72,8 @@ Tensor sigmoid(const Tensor& x) {
   Tensor out = activation(x, ops::Activation::sigmoid);
   record_fn(out, "sigmoid", x, [](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
-    return mul(g, mul(y, sub(scalar_tensor(y->dtype(), 1), y)));
+    return activation_vjp(ops::Activation::sigmoid, y, g,
+                          [&] { return mul(g, mul(y, sub(scalar_tensor(y->dtype(), 1), y))); });
   }, {{out, true}});
   return out;
 }
@@ -65,7 +82,8 @@ Tensor tanh(const Tensor& x) {
   Tensor out = activation(x, ops::Activation::tanh);
   record_fn(out, "tanh", x, [](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
-    return mul(g, sub(scalar_tensor(y->dtype(), 1), mul(y, y)));
+    return activation_vjp(ops::Activation::tanh, y, g,
+                          [&] { return mul(g, sub(scalar_tensor(y->dtype(), 1), mul(y, y))); });
   }, {{out, true}});
   return out;
 }

@@ -252,19 +252,17 @@ Tensor abs(const Tensor& x) {
 
 Tensor compare(const Tensor& a0, const Tensor& b0, Compare op) {
   auto a = to_dtype(detach(a0), detail::promote(a0, b0)), b = to_dtype(detach(b0), a->dtype());
-  return map_binary(a, b, "compare", [op](auto x, auto y) {
-    using T = decltype(x);
-    bool result = false;
-    switch (op) {
-      case Compare::gt: result = x > y; break;
-      case Compare::ge: result = x >= y; break;
-      case Compare::lt: result = x < y; break;
-      case Compare::le: result = x <= y; break;
-      case Compare::eq: result = x == y; break;
-      case Compare::ne: result = x != y; break;
-    }
-    return result ? T(1) : T(0);
-  });
+  // One loop per comparison (not a switch per element), so each vectorises.
+  auto as_number = [](auto test) { return [test](auto x, auto y) { return test(x, y) ? decltype(x)(1) : decltype(x)(0); }; };
+  switch (op) {
+    case Compare::gt: return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x > y; }));
+    case Compare::ge: return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x >= y; }));
+    case Compare::lt: return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x < y; }));
+    case Compare::le: return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x <= y; }));
+    case Compare::eq: return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x == y; }));
+    case Compare::ne: break;
+  }
+  return map_binary(a, b, "compare", as_number([](auto x, auto y) { return x != y; }));
 }
 
 Tensor copy(const Tensor& x) {
