@@ -8,7 +8,7 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("name", ["xor", "digits", "regression"])
+@pytest.mark.parametrize("name", ["xor", "digits", "regression", "policy_gradient"])
 def test_example(name):
     if name == "digits":
         pytest.importorskip("sklearn")
