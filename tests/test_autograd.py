@@ -28,6 +28,7 @@ OPS = {
     "matmul": (lambda a, b: a @ b, [(3, 4), (4, 5)], False),
     "matmul_vector": (lambda a, b: a @ b, [(4,), (4, 2)], False),
     "matmul_vectors": (lambda a, b: a @ b, [(4,), (4,)], False),
+    "matmul_batched": (lambda a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)], False),
     "exp": (lambda a: a.exp(), [(3, 4)], False),
     "log": (lambda a: a.log(), [(3, 4)], True),
     "sqrt": (lambda a: a.sqrt(), [(3, 4)], True),

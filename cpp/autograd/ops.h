@@ -52,7 +52,8 @@ Tensor gather(const Tensor& x, std::shared_ptr<const std::vector<long>> index, S
 Tensor scatter_add(const Tensor& x, std::shared_ptr<const std::vector<long>> index, Shape shape);
 
 // -- linear algebra (ops_matmul.cpp) ----------------------------------------------------------------
-Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D and 2-D operands, as numpy.matmul
+// As numpy.matmul: N-D operands broadcast their batch axes (all but the last two); 1-D ones are promoted.
+Tensor matmul(const Tensor& a, const Tensor& b);
 
 // -- helpers ------------------------------------------------------------------------------------------
 Tensor copy(const Tensor& x);    // a new buffer, no graph
