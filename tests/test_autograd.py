@@ -40,6 +40,8 @@ OPS = {
     "gelu_tanh": (lambda a: a.gelu("tanh"), [(3, 4)], False),
     "softmax": (lambda a: a.softmax(), [(3, 5)], False),
     "log_softmax": (lambda a: a.log_softmax(-1), [(3, 5)], False),
+    "softmax_axis0": (lambda a: a.softmax(0), [(3, 4, 2)], False),
+    "log_softmax_axis1": (lambda a: a.log_softmax(axis=1), [(3, 4, 2)], False),
     "sum_all": (lambda a: a.sum(), [(3, 4)], False),
     "sum_axis": (lambda a: a.sum(axis=1, keepdims=True), [(3, 4, 2)], False),
     "mean_axes": (lambda a: a.mean(axis=(0, 2)), [(3, 4, 2)], False),

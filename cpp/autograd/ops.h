@@ -34,7 +34,7 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x, bool approximate_tanh);
-Tensor softmax(const Tensor& x, long axis);  // axis: the last one
+Tensor softmax(const Tensor& x, long axis);  // any axis; negative counts from the end
 Tensor log_softmax(const Tensor& x, long axis);
 
 // -- reductions and shapes (ops_shape.cpp) ----------------------------------------------------------
