@@ -110,7 +110,7 @@ def concatenate(tensors, axis=0):
         index = [slice(None)] * rank
         index[axis] = slice(start, start + size)
         start += size
-        piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel().tolist(), shape)
+        piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel(), shape)
         result = piece if result is None else result + piece
     return result
 
@@ -161,7 +161,7 @@ def _getitem(self, index):
     except IndexError as error:
         raise ValueError(f"[Tensor] index {index!r} is out of range for shape {self.shape}: {error}") from None
     positions = np.asarray(positions)
-    return _core.ag_gather(self, positions.ravel().tolist(), list(positions.shape))
+    return _core.ag_gather(self, positions.ravel(), list(positions.shape))
 
 
 def _compare(op):
