@@ -51,6 +51,8 @@ OPS = {
     "T": (lambda a: a.T @ a, [(3, 2)], False),
     "index": (lambda a: a[1:, ::2] * a[0, 1], [(3, 4)], False),
     "fancy_index": (lambda a: a[[0, 2, 0], [1, 1, 3]], [(3, 4)], False),
+    "mask_index": (lambda a: a[np.array([True, False, True]), ::-1], [(3, 4)], False),
+    "ellipsis_none_index": (lambda a: a[..., None, 1:], [(2, 3)], False),
     "concatenate": (lambda a, b: bprop.concatenate([a, b], axis=1), [(2, 3), (2, 2)], False),
     "stack": (lambda a, b: bprop.stack([a, b], axis=1), [(2, 3), (2, 3)], False),
     "where": (lambda a, b: bprop.where(a > 0, a * 2.0, b), [(3, 4), (4,)], False),

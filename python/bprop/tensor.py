@@ -8,6 +8,7 @@ float32, float64 stays float64; mixing float32 and float64 in one operation give
 import numpy as np
 
 from . import _core
+from ._indexing import flat_positions
 
 Tensor = _core.Tensor
 
@@ -156,12 +157,8 @@ def _getitem(self, index):
         index = index.numpy().astype(np.int64)
     elif isinstance(index, tuple):
         index = tuple(i.numpy().astype(np.int64) if isinstance(i, Tensor) else i for i in index)
-    try:
-        positions = np.arange(self.size, dtype=np.int64).reshape(self.shape)[index]
-    except IndexError as error:
-        raise ValueError(f"[Tensor] index {index!r} is out of range for shape {self.shape}: {error}") from None
-    positions = np.asarray(positions)
-    return _core.ag_gather(self, positions.ravel(), list(positions.shape))
+    positions = flat_positions(self.shape, index)
+    return _core.ag_gather(self, positions.reshape(-1), list(positions.shape))
 
 
 def _compare(op):
