@@ -34,7 +34,7 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x, bool approximate_tanh);
-Tensor softmax(const Tensor& x, long axis);  // axis: the last one
+Tensor softmax(const Tensor& x, long axis);  // any axis; negative counts from the end
 Tensor log_softmax(const Tensor& x, long axis);
 
 // -- reductions and shapes (ops_shape.cpp) ----------------------------------------------------------
@@ -52,7 +52,8 @@ Tensor gather(const Tensor& x, std::shared_ptr<const std::vector<long>> index, S
 Tensor scatter_add(const Tensor& x, std::shared_ptr<const std::vector<long>> index, Shape shape);
 
 // -- linear algebra (ops_matmul.cpp) ----------------------------------------------------------------
-Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D and 2-D operands, as numpy.matmul
+// As numpy.matmul: N-D operands broadcast their batch axes (all but the last two); 1-D ones are promoted.
+Tensor matmul(const Tensor& a, const Tensor& b);
 
 // -- helpers ------------------------------------------------------------------------------------------
 Tensor copy(const Tensor& x);    // a new buffer, no graph

@@ -25,20 +25,51 @@ Tensor activation(const Tensor& x, ops::Activation kind) {
   return out;
 }
 
-// out = kernel(x) over the rows of the last axis (the only axis softmax and log_softmax take here).
+// out = kernel(x) over the rows of the last axis, the layout the row kernels of ops/softmax take.
 template <class Kernel>
-Tensor rowwise(const Tensor& x, long axis, const char* op, Kernel&& kernel) {
-  if (x->dim() < 1) throw ValueError(std::string("[") + op + "] needs at least one dimension");
-  if (axis < 0) axis += x->dim();
-  if (axis != x->dim() - 1)
-    throw ValueError(std::string("[") + op + "] works over the last axis (axis=-1); got axis " + std::to_string(axis) +
-                     " of " + std::to_string(x->dim()) + "; transpose first");
-  const long cols = x->size(axis);
+Tensor rowwise(const Tensor& x, Kernel&& kernel) {
+  const long cols = x->size(x->dim() - 1);
   Tensor out = make_tensor(x->dtype(), x->shape());
   dispatch(x->dtype(), [&](auto zero) {
     using T = decltype(zero);
     if (cols > 0) kernel(x->data<T>(), x->numel() / cols, cols, out->data<T>());
   });
+  return out;
+}
+
+// f(x) over `axis` (negative counts from the end), f working over the last axis: another axis is
+// swapped to the end and back with transpose, so the row kernels and f's vjp serve every axis and
+// double backward goes through the transposes.
+template <class F>
+Tensor along_axis(const Tensor& x, long axis, const char* op, F&& f) {
+  const long rank = x->dim();
+  if (rank < 1) throw ValueError(std::string("[") + op + "] needs at least one dimension; got shape ()");
+  if (axis < -rank || axis >= rank)
+    throw ValueError(std::string("[") + op + "] axis " + std::to_string(axis) + " is out of range for " +
+                     std::to_string(rank) + " dimensions");
+  if (axis < 0) axis += rank;
+  if (axis == rank - 1) return f(x);
+  std::vector<long> swap(rank);
+  for (long d = 0; d < rank; ++d) swap[d] = d;
+  std::swap(swap[axis], swap[rank - 1]);  // its own inverse
+  return transpose(f(transpose(x, swap)), swap);
+}
+
+Tensor softmax_last(const Tensor& x) {
+  Tensor out = rowwise(x, [](const auto* in, long rows, long cols, auto* o) { ops::softmax_rows(in, rows, cols, o); });
+  record_fn(out, "softmax", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return mul(y, sub(g, sum(mul(g, y), {-1}, true)));
+  }, {{out, true}});
+  return out;
+}
+
+Tensor log_softmax_last(const Tensor& x) {
+  Tensor out = rowwise(x, [](const auto* in, long rows, long cols, auto* o) { ops::log_softmax_rows(in, rows, cols, o); });
+  record_fn(out, "log_softmax", x, [](Node& n, const Tensor& g) {
+    const Tensor y = n.saved_tensor(0);
+    return sub(g, mul(exp(y), sum(g, {-1}, true)));
+  }, {{out, true}});
   return out;
 }
 
@@ -104,23 +135,8 @@ Tensor gelu(const Tensor& x, bool approximate_tanh) {
   return out;
 }
 
-Tensor softmax(const Tensor& x, long axis) {
-  Tensor out = rowwise(x, axis, "softmax", [](const auto* in, long rows, long cols, auto* o) { ops::softmax_rows(in, rows, cols, o); });
-  record_fn(out, "softmax", x, [](Node& n, const Tensor& g) {
-    const Tensor y = n.saved_tensor(0);
-    return mul(y, sub(g, sum(mul(g, y), {-1}, true)));
-  }, {{out, true}});
-  return out;
-}
+Tensor softmax(const Tensor& x, long axis) { return along_axis(x, axis, "softmax", softmax_last); }
 
-Tensor log_softmax(const Tensor& x, long axis) {
-  Tensor out = rowwise(x, axis, "log_softmax",
-                       [](const auto* in, long rows, long cols, auto* o) { ops::log_softmax_rows(in, rows, cols, o); });
-  record_fn(out, "log_softmax", x, [](Node& n, const Tensor& g) {
-    const Tensor y = n.saved_tensor(0);
-    return sub(g, mul(exp(y), sum(g, {-1}, true)));
-  }, {{out, true}});
-  return out;
-}
+Tensor log_softmax(const Tensor& x, long axis) { return along_axis(x, axis, "log_softmax", log_softmax_last); }
 
 }  // namespace bprop::autograd

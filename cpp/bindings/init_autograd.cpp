@@ -67,6 +67,14 @@ void write_in_place(const Tensor& t, const Tensor& source) {
   t->bump_version();
 }
 
+// Flat positions for gather/scatter_add, as NumPy computed them (bprop/_indexing.py): one copy of an
+// int64 array, not a Python int per position.
+using FlatIndex = py::array_t<int64_t, py::array::c_style>;
+std::shared_ptr<const std::vector<long>> flat_positions(const FlatIndex& index) {
+  const int64_t* data = index.data();
+  return std::make_shared<const std::vector<long>>(data, data + index.size());
+}
+
 }  // namespace
 
 void init_autograd(py::module_& m) {
@@ -161,12 +169,12 @@ void init_autograd(py::module_& m) {
   m.def("ag_transpose", &ag::transpose);
   m.def("ag_expand", &ag::expand);
   m.def("ag_compare", [](const Tensor& a, const Tensor& b, int op) { return ag::compare(a, b, ag::Compare(op)); });
-  m.def("ag_gather", [](const Tensor& x, const std::vector<long>& index, const ag::Shape& shape) {
-    return ag::gather(x, std::make_shared<const std::vector<long>>(index), shape);
-  });
-  m.def("ag_scatter_add", [](const Tensor& x, const std::vector<long>& index, const ag::Shape& shape) {
-    return ag::scatter_add(x, std::make_shared<const std::vector<long>>(index), shape);
-  });
+  m.def("ag_gather", [](const Tensor& x, const FlatIndex& index, const ag::Shape& shape) {
+    return ag::gather(x, flat_positions(index), shape);
+  }, py::arg("x"), py::arg("index").noconvert(), py::arg("shape"));
+  m.def("ag_scatter_add", [](const Tensor& x, const FlatIndex& index, const ag::Shape& shape) {
+    return ag::scatter_add(x, flat_positions(index), shape);
+  }, py::arg("x"), py::arg("index").noconvert(), py::arg("shape"));
   m.def("ag_to_dtype", [](const Tensor& x, const std::string& dtype) {
     return ag::to_dtype(x, dtype == "float64" ? DType::float64 : DType::float32);
   });

@@ -8,6 +8,7 @@ float32, float64 stays float64; mixing float32 and float64 in one operation give
 import numpy as np
 
 from . import _core
+from ._indexing import flat_positions
 from .parameter import is_parameter
 
 Tensor = _core.Tensor
@@ -29,7 +30,8 @@ def tensor(data, requires_grad=False, dtype=None):
         raise TypeError(f"[tensor] dtype must be float32 or float64; got {dtype}")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"[tensor] expects numbers; got an array of {array.dtype}")
-    return _core.ag_tensor(np.ascontiguousarray(array, dtype=dtype), bool(requires_grad))
+    # asarray with order="C", not ascontiguousarray, which turns 0-d data into shape (1,).
+    return _core.ag_tensor(np.asarray(array, dtype=dtype, order="C"), bool(requires_grad))
 
 
 def _as_tensor(value, like):
@@ -123,7 +125,7 @@ def concatenate(tensors, axis=0):
         index = [slice(None)] * rank
         index[axis] = slice(start, start + size)
         start += size
-        piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel().tolist(), shape)
+        piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel(), shape)
         result = piece if result is None else result + piece
     return result
 
@@ -169,12 +171,8 @@ def _getitem(self, index):
         index = index.numpy().astype(np.int64)
     elif isinstance(index, tuple):
         index = tuple(i.numpy().astype(np.int64) if isinstance(i, Tensor) else i for i in index)
-    try:
-        positions = np.arange(self.size, dtype=np.int64).reshape(self.shape)[index]
-    except IndexError as error:
-        raise ValueError(f"[Tensor] index {index!r} is out of range for shape {self.shape}: {error}") from None
-    positions = np.asarray(positions)
-    return _core.ag_gather(self, positions.ravel().tolist(), list(positions.shape))
+    positions = flat_positions(self.shape, index)
+    return _core.ag_gather(self, positions.reshape(-1), list(positions.shape))
 
 
 def _compare(op):
