@@ -139,10 +139,10 @@ def test_position_cost_follows_the_output_not_the_tensor():
 
 
 @pytest.mark.parametrize("index, error, message", [
-    (3, ValueError, r"index 3 is out of range for axis 0 of size 3"),
-    ((0, -6), ValueError, r"index -6 is out of range for axis 1 of size 4"),
-    ((slice(None), [0, 4]), ValueError, r"index 4 is out of range for axis 1 of size 4"),
-    (([0, -4],), ValueError, r"index -4 is out of range for axis 0 of size 3"),
+    (3, IndexError, r"index 3 is out of range for axis 0 of size 3"),
+    ((0, -6), IndexError, r"index -6 is out of range for axis 1 of size 4"),
+    ((slice(None), [0, 4]), IndexError, r"index 4 is out of range for axis 1 of size 4"),
+    (([0, -4],), IndexError, r"index -4 is out of range for axis 0 of size 3"),
     ((0, 0, 0, 0), ValueError, r"too many indices for shape \(3, 4, 5\): 4 axes indexed"),
     ((Ellipsis, 0, Ellipsis), ValueError, r"single ellipsis"),
     (np.array([True, False]), ValueError, r"boolean index of shape \(2,\) does not match axes 0..0 of shape "
@@ -163,3 +163,11 @@ def test_zero_d_data_makes_a_zero_d_tensor():
     assert t.shape == () and t.item() == 3.0
     (t * t).backward()
     assert t.grad == 6.0
+
+
+def test_out_of_range_is_an_index_error_so_iteration_stops():
+    t = bprop.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = [row for row in t]  # Python's iteration protocol stops at IndexError
+    assert len(rows) == 3
+    sum(row.sum() for row in rows).backward()
+    np.testing.assert_array_equal(t.grad, np.ones((3, 2)))

@@ -135,7 +135,7 @@ def _axes_read(kind, value):
 
 def _in_range(i, shape, dim):
     if not -shape[dim] <= i < shape[dim]:
-        raise ValueError(f"[Tensor] index {i} is out of range for axis {dim} of size {shape[dim]} (shape {shape})")
+        raise IndexError(f"[Tensor] index {i} is out of range for axis {dim} of size {shape[dim]} (shape {shape})")
     return i + shape[dim] if i < 0 else i
 
 
