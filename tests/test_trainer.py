@@ -262,3 +262,26 @@ class TestBadInput:
         model = self.compiled()
         model.fit(x[:64].astype(np.float64), y[:64].astype(np.int32), epochs=1, verbose=0)
         assert model.predict((x[:4] * 16).astype(np.int64)).dtype == np.float32
+
+
+def test_each_epochs_random_streams_depend_on_the_seed_and_epoch_only():
+    """2 epochs, then epochs 2..4 with initial_epoch=2, equal 4 epochs in one go: what exact resume rests on."""
+    import bprop
+    from bprop import nn, optim
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+
+    def model():
+        bprop.manual_seed(3)
+        m = bprop.Sequential([nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2)])
+        m.compile(optim.SGD(lr=0.1, momentum=0.9), nn.CrossEntropy())
+        return m
+
+    whole, split = model(), model()
+    whole.fit(x, y, epochs=4, batch_size=32, verbose=0, seed=7)
+    split.fit(x, y, epochs=2, batch_size=32, verbose=0, seed=7)
+    split.fit(x, y, epochs=4, batch_size=32, verbose=0, seed=7, initial_epoch=2)
+    for a, b in zip(whole.get_weights(), split.get_weights()):
+        assert a.tobytes() == b.tobytes()

@@ -76,18 +76,19 @@ void bind_trainer(py::module_& m, const std::string& suffix) {
       .def(
           "start",
           [](Bound& self, const py::array& x, const py::object& labels, const py::object& values,
-             const py::object& sample_weight, long batch_size, uint64_t seed) {
+             const py::object& sample_weight, long batch_size, uint64_t seed, long first_epoch) {
             const std::string where = "[Trainer.start]";
             if (!self.optimizer) throw ValueError(where + " needs an optimizer");
             if (batch_size < 1) throw ValueError(where + " batch_size must be >= 1");
+            if (first_epoch < 0) throw ValueError(where + " first_epoch must be >= 0");
             const train::Dataset<T> d = dataset<T>(*self.model, x, labels, values, sample_weight, where);
             if (d.rows < 1) throw ValueError(where + " x is empty");
-            self.trainer->start(d, batch_size, seed);
+            self.trainer->start(d, batch_size, seed, first_epoch);
             self.training_arrays = {x, labels, values, sample_weight};
             self.started = true;
           },
           py::arg("x"), py::arg("labels"), py::arg("values"), py::arg("sample_weight"), py::arg("batch_size"),
-          py::arg("seed"))
+          py::arg("seed"), py::arg("first_epoch") = 0)
       .def_property_readonly("batches_per_epoch", [](const Bound& self) { return self.trainer->batches_per_epoch(); })
       .def(
           "new_epoch",
@@ -182,6 +183,8 @@ double metric_sum(const std::string& name, int k, double threshold, const py::ar
 void init_train(py::module_& m) {
   bind_trainer<float>(m, "_float32");
   bind_trainer<double>(m, "_float64");
+  m.def("epoch_seed", &train::epoch_seed, py::arg("seed"), py::arg("epoch"),
+        "The seed of an epoch's random streams (shuffle, dropout) in a run seeded with `seed`.");
   m.def("metric_sum_float32", &metric_sum<float>, py::arg("name"), py::arg("k"), py::arg("threshold"),
         py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
   m.def("metric_sum_float64", &metric_sum<double>, py::arg("name"), py::arg("k"), py::arg("threshold"),

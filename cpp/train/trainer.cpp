@@ -11,13 +11,21 @@ Trainer<T>::Trainer(std::shared_ptr<nn::Model<T>> model, loss::LossPtr<T> loss, 
                     std::vector<Metric> metrics)
     : model_(std::move(model)), loss_(std::move(loss)), optimizer_(std::move(optimizer)), metrics_(std::move(metrics)) {}
 
+uint64_t epoch_seed(uint64_t seed, long epoch) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * uint64_t(epoch + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 template <typename T>
-void Trainer<T>::start(const Dataset<T>& data, long batch_size, uint64_t seed) {
+void Trainer<T>::start(const Dataset<T>& data, long batch_size, uint64_t seed, long first_epoch) {
   data_ = data;
   batch_size_ = batch_size;
-  rng_.reseed(seed);
+  seed_ = seed;
+  epoch_ = first_epoch;
   order_.resize(data.rows);
-  new_epoch(false);
+  for (long i = 0; i < data.rows; ++i) order_[i] = i;
 }
 
 template <typename T>
@@ -27,6 +35,9 @@ long Trainer<T>::batches_per_epoch() const {
 
 template <typename T>
 void Trainer<T>::new_epoch(bool shuffle) {
+  const uint64_t seed = epoch_seed(seed_, epoch_++);
+  rng_.reseed(seed);
+  model_->net().reseed(seed ^ 0xd1b54a32d192ed03ULL);  // dropout: a stream apart from the shuffle's
   const long n = data_.rows;
   for (long i = 0; i < n; ++i) order_[i] = i;
   if (shuffle)

@@ -37,6 +37,10 @@ struct Totals {
 };
 
 // One epoch's totals on the training data and, when validation data were given, on those.
+// The seed of epoch `epoch`'s random streams in a run seeded with `seed` (splitmix-style mixing, so
+// neighbouring epochs get unrelated streams). Python's Module loop uses the same function.
+uint64_t epoch_seed(uint64_t seed, long epoch);
+
 struct EpochResult {
   Totals train, validation;
   bool has_validation = false;
@@ -48,12 +52,14 @@ class Trainer {
   Trainer(std::shared_ptr<nn::Model<T>> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
           std::vector<Metric> metrics);
 
-  // Begins a fit on `data` (borrowed until the next start), batch_size samples a step, shuffles drawn
-  // from `seed`. Every epoch path below uses the same shuffles, so a seed reproduces a run whether its
-  // epochs are driven one batch, one chunk or many epochs per call.
-  void start(const Dataset<T>& data, long batch_size, uint64_t seed);
+  // Begins a fit on `data` (borrowed until the next start), batch_size samples a step, the next epoch
+  // being `first_epoch`. Every random stream of epoch e (its shuffle, the dropout masks) is drawn from
+  // epoch_seed(seed, e) alone, so a seed reproduces a run whether its epochs are driven one batch, one
+  // chunk or many epochs per call, and a run resumed at epoch e continues exactly as the whole run would.
+  void start(const Dataset<T>& data, long batch_size, uint64_t seed, long first_epoch);
   long batches_per_epoch() const;
-  // The next epoch's sample order: a fresh permutation (Fisher–Yates) or 0..n-1.
+  // The next epoch: reseeds the shuffle and the model's dropout from epoch_seed, then the sample order
+  // is a fresh permutation (Fisher–Yates) or 0..n-1.
   void new_epoch(bool shuffle);
   // Trains on batches [first, last) of the current epoch; stops early at a non-finite loss (before
   // stepping on it).
@@ -75,6 +81,8 @@ class Trainer {
   std::vector<Metric> metrics_;
   Dataset<T> data_;
   long batch_size_ = 1;
+  uint64_t seed_ = 0;
+  long epoch_ = 0;  // the epoch new_epoch begins next
   Generator rng_;
   Array<int64_t> order_, batch_labels_;
   Array<T> batch_values_, batch_weights_, grad_out_;

@@ -14,8 +14,9 @@ from .trainer import Trainer
 from .tensor import (Tensor, tensor, no_grad, enable_grad, is_grad_enabled, maximum, where, clip, concatenate,
                      stack)
 from .autograd import grad, gradcheck
+from .saving import CheckpointError, load
 
 __all__ = ["__version__", "cpu_info", "get_num_threads", "set_isa", "set_num_threads", "matmul", "nn", "optim",
            "Sequential", "manual_seed", "Trainer", "callbacks", "Tensor", "tensor", "no_grad", "enable_grad",
            "is_grad_enabled", "maximum", "where", "clip", "concatenate", "stack", "grad", "gradcheck", "Module",
-           "Parameter"]
+           "Parameter", "CheckpointError", "load"]

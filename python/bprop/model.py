@@ -2,7 +2,8 @@
 import numpy as np
 
 from ._dtypes import core_class, resolve_dtype
-from .nn.layers import BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype, indexed_names
+from .nn.layers import (BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype, deserialize,
+                        indexed_names, serialize)
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -190,6 +191,20 @@ class Sequential(Trainable):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
         return self._model.predict(self.as_batch(x, "predict"), int(batch_size))
+
+    # -- config ---------------------------------------------------------------------------------------
+    def get_config(self):
+        """The architecture as plain data: the layers (serialized), the dtype and the input width."""
+        return {"layers": [serialize(layer) for layer in self.layers], "dtype": self.dtype.name,
+                "in_features": self.in_features}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new Sequential (freshly initialised) from get_config()'s output."""
+        model = cls([deserialize(entry) for entry in config["layers"]], dtype=config.get("dtype"))
+        if config.get("in_features") is not None:
+            model.build(config["in_features"])
+        return model
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)

@@ -14,6 +14,8 @@ from .tensor import no_grad, tensor
 
 __all__ = ["ModuleLoop"]
 
+_DROPOUT_STREAM = 0xD1B54A32D192ED03  # as trainer.cpp: dropout's stream apart from the shuffle's
+
 
 def _fresh_totals(n_metrics):
     return {"loss_sum": 0.0, "samples": 0, "batches": 0, "metric_sums": [0.0] * n_metrics, "nonfinite": False,
@@ -27,10 +29,10 @@ class ModuleLoop:
         self._data = None
 
     # -- the data of one fit ----------------------------------------------------------------------
-    def start(self, x, labels, values, sample_weight, batch_size, seed):
+    def start(self, x, labels, values, sample_weight, batch_size, seed, first_epoch=0):
         self._data = (x, labels, values, sample_weight)
         self._batch_size = int(batch_size)
-        self._rng = np.random.default_rng(seed)
+        self._seed, self._epoch = int(seed), int(first_epoch)
         self._order = np.arange(len(x))
 
     @property
@@ -38,7 +40,13 @@ class ModuleLoop:
         return -(-len(self._data[0]) // self._batch_size)
 
     def new_epoch(self, shuffle):
-        self._order = self._rng.permutation(len(self._data[0])) if shuffle else np.arange(len(self._data[0]))
+        """As the C++ trainer: epoch e's shuffle and dropout come from epoch_seed(seed, e) alone, so a
+        resumed run continues exactly."""
+        seed = _core.epoch_seed(self._seed, self._epoch)
+        self._epoch += 1
+        self.model.reseed(seed ^ _DROPOUT_STREAM)
+        n = len(self._data[0])
+        self._order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
 
     # -- batches ------------------------------------------------------------------------------------
     def _batch_loss(self, out, labels, values, weights, totals):

@@ -1,4 +1,4 @@
-"""What Sequential and Module share to train through a Trainer: compile, fit and evaluate."""
+"""What Sequential and Module share: compile, fit and evaluate through a Trainer; state dicts; saving."""
 
 __all__ = ["Trainable"]
 
@@ -30,3 +30,33 @@ class Trainable:
     def evaluate(self, x, y, batch_size=256, sample_weight=None):
         """{"loss": ..., <metric>: ...} over (x, y), in evaluation mode."""
         return self._compiled("evaluate").evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight)
+
+    # -- state and files ---------------------------------------------------------------------------
+    def state_dict(self):
+        """{name: array copy} of every parameter ("0.weight", "fc1.bias", ...), then every buffer."""
+        from . import saving
+
+        return saving.state_dict(self)
+
+    def load_state_dict(self, state):
+        """Assign state_dict()'s output. Every array's name, dtype and shape is checked before any is
+        assigned (ValueError naming the first problem)."""
+        from . import saving
+
+        saving.load_state_dict(self, state, f"[{type(self).__name__}.load_state_dict]")
+
+    def save(self, path, include_optimizer=False):
+        """Write this model to one safetensors file, atomically: its architecture (a Sequential's; a
+        Module's code stays the user's), weights, buffers and compile settings, and with
+        include_optimizer the optimizer's state. bprop.load reads a Sequential back; load_weights puts
+        the weights into an existing model."""
+        from . import saving
+
+        saving.save(self, path, include_optimizer=include_optimizer)
+
+    def load_weights(self, path):
+        """Put the weights (and buffers) saved in path into this model, which must have the same
+        parameters; nothing is assigned unless the whole file checks out (CheckpointError otherwise)."""
+        from . import saving
+
+        saving.restore(self, None, path)

@@ -138,6 +138,7 @@ class Trainer:
         self.metrics = parse_metrics(metrics, loss)
         self.callbacks = list(callbacks or [])
         self.stop_training, self.stop_reason = False, None
+        self.seed = None  # the current (or last) fit's seed, which checkpoints record
         self._core = None
 
     def _core_trainer(self):
@@ -166,9 +167,14 @@ class Trainer:
         return logs
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None, shuffle=True,
-            seed=None, sample_weight=None, class_weight=None, verbose=1, callbacks=None, initial_epoch=0):
+            seed=None, sample_weight=None, class_weight=None, verbose=1, callbacks=None, initial_epoch=0,
+            resume_from=None):
         """Train; returns the History. Every argument and the whole dataset are checked before any
-        work, so a bad input leaves the model unchanged."""
+        work, so a bad input leaves the model unchanged.
+
+        resume_from: a checkpoint (callbacks.ModelCheckpoint's file): its weights, optimizer state, seed
+        and epoch count are restored and training continues from there, exactly as if it had never
+        stopped (same seed and thread count)."""
         if self.optimizer is None:
             raise ValueError("[fit] needs an optimizer: call compile(optimizer=..., loss=...) first")
         epochs = integer(epochs, "epochs", "fit", minimum=0)
@@ -181,7 +187,10 @@ class Trainer:
             raise ValueError("[fit] give validation_split or validation_data, not both")
         if verbose not in (0, 1, 2):
             raise ValueError(f"[fit] verbose must be 0, 1 or 2; got {verbose!r}")
-        seed = resolve_seed(seed, "fit")
+        if resume_from is not None and initial_epoch:
+            raise ValueError("[fit] resume_from sets the epoch to start at; do not give initial_epoch too")
+        if resume_from is None:
+            seed = resolve_seed(seed, "fit")
 
         data = _Data(self, x, y, sample_weight, class_weight, "fit")
         validation = None
@@ -202,10 +211,12 @@ class Trainer:
         cbs = callbacks_module.CallbackList(listeners)
         cbs.set_trainer(self)
         core = self._core_trainer()
-        self.model.reseed(seed)  # dropout masks
+        if resume_from is not None:  # after every other check: a bad argument leaves the model unchanged
+            initial_epoch, seed = self._resume(resume_from, seed)
+        self.seed = seed
         self.stop_training, self.stop_reason = False, None
         x_arr, labels, values, weights = data.arrays()
-        core.start(x_arr, labels, values, weights, batch_size, seed)
+        core.start(x_arr, labels, values, weights, batch_size, seed, initial_epoch)
         cbs.on_train_begin({})
         if listeners == [history]:
             # Nothing needs the epochs one by one: run them all in one C++ call.
@@ -216,6 +227,26 @@ class Trainer:
         cbs.on_train_end(logs)
         history.stopped_reason = self.stop_reason
         return history
+
+    def _resume(self, path, seed):
+        """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state."""
+        from .saving import CheckpointError, restore
+
+        position = restore(self.model, self.optimizer, path)
+        if position is None:
+            raise CheckpointError(f"[fit] {path} holds no training position (it was written by save(), not by "
+                                  "ModelCheckpoint); load its weights with load_weights(path) instead")
+        if seed is not None and resolve_seed(seed, "fit") != position["seed"]:
+            raise ValueError(f"[fit] seed {seed} differs from the checkpoint's {position['seed']}; leave seed out to "
+                             "resume exactly")
+        return position["epoch"], position["seed"]
+
+    def save_checkpoint(self, path, epoch):
+        """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
+        seed) in one file, atomically: what fit(resume_from=path) continues from."""
+        from .saving import save
+
+        save(self.model, path, include_optimizer=True, training={"epoch": int(epoch), "seed": int(self.seed)})
 
     def _epoch_logs(self, train_totals, validation_totals):
         logs = self._logs(train_totals)

@@ -102,7 +102,13 @@ class Layer:
                              bool(accumulate))
 
     def get_config(self):
+        """The constructor's keywords, as plain data: ``type(layer).from_config(layer.get_config())``
+        makes the same layer (with freshly initialised parameters)."""
         return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -328,7 +334,34 @@ class Residual(Layer):
         return indexed_names(self.layers, "named_buffers")
 
     def get_config(self):
-        return {"layers": [{"class": layer.name, "config": layer.get_config()} for layer in self.layers]}
+        return {"layers": [serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls([deserialize(entry) for entry in config["layers"]])
 
     def __repr__(self):
         return f"Residual({self.layers!r})"
+
+
+_LAYER_CLASSES = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity, Softmax,
+                                                 Dropout, BatchNorm, LayerNorm, Residual)}
+
+
+def serialize(layer):
+    """{"class": name, "config": get_config()}: a layer as plain data (what saved models hold)."""
+    return {"class": layer.name, "config": layer.get_config()}
+
+
+def deserialize(entry):
+    """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
+    names code to run); ValueError or TypeError for anything else."""
+    if not isinstance(entry, dict) or set(entry) != {"class", "config"}:
+        raise ValueError(f"[nn.deserialize] expected {{'class': ..., 'config': {{...}}}}; got {entry!r:.200}")
+    cls = _LAYER_CLASSES.get(entry["class"]) if isinstance(entry["class"], str) else None
+    if cls is None:
+        raise ValueError(f"[nn.deserialize] unknown layer class {entry['class']!r:.100}; expected one of "
+                         f"{', '.join(_LAYER_CLASSES)}")
+    if not isinstance(entry["config"], dict):
+        raise ValueError(f"[nn.deserialize] the config of {cls.__name__} must be a dict")
+    return cls.from_config(entry["config"])

@@ -18,6 +18,7 @@ from .. import _core
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
+# serialize/deserialize (below) are reached as nn.losses.serialize: nn.serialize is the layers'.
 
 _REDUCTIONS = ("mean", "sum")
 _PROBABILITY_TOLERANCE = 1e-4  # CrossEntropy probability rows must sum to 1 within this
@@ -313,3 +314,21 @@ class CrossEntropy(Loss):
             row = int(np.argmax(off))
             raise ValueError(f"[CrossEntropy] probabilities of row {row} sum to {sums[row]:.6g}; "
                              f"expected 1 (within {_PROBABILITY_TOLERANCE:g})")
+
+
+_LOSS_CLASSES = {cls.name: cls for cls in (MSE, MAE, Huber, CrossEntropy, BinaryCrossEntropy)}
+
+
+def serialize(loss):
+    return {"class": loss.name, "config": loss.get_config()}
+
+
+def deserialize(entry):
+    """A new loss from serialize()'s output; only bprop's losses (ValueError or TypeError otherwise)."""
+    if not isinstance(entry, dict) or set(entry) != {"class", "config"} or not isinstance(entry["config"], dict):
+        raise ValueError(f"[losses.deserialize] expected {{'class': ..., 'config': {{...}}}}; got {entry!r:.200}")
+    cls = _LOSS_CLASSES.get(entry["class"]) if isinstance(entry["class"], str) else None
+    if cls is None:
+        raise ValueError(f"[losses.deserialize] unknown loss {entry['class']!r:.100}; expected one of "
+                         f"{', '.join(_LOSS_CLASSES)}")
+    return cls(**entry["config"])

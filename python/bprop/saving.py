@@ -1,0 +1,246 @@
+"""Saving and loading models: what a model (and, in a checkpoint, its optimizer and training position)
+becomes as named tensors plus a JSON document, and back. The file itself (safetensors, checksums,
+atomic writes, corrupt-file checks) is checkpoint_file.py.
+
+Tensors: "model/<name>" for every parameter and buffer (names from named_parameters/named_buffers,
+e.g. "model/0.weight", "model/1.running_mean"), and in checkpoints "optimizer/<name>" for the
+optimizer's state ("optimizer/exp_avg.0", ...). The document:
+    {"model": {"class": "Sequential", "config": {...}} or {"class": "Module", "type": "<qualified name>"},
+     "compile": {"loss": {...}, "metrics": [...], "optimizer": {"name", "config"} or null} or null,
+     "optimizer_state": {"name", "step_count", "lr"} or null,
+     "training": {"epoch": epochs completed, "seed": the fit's seed} or null}
+Loading checks the document and every tensor's name, dtype and shape against the architecture before
+anything is assigned, so a bad file never leaves a model half loaded.
+"""
+import numbers
+
+import numpy as np
+
+from .checkpoint_file import CheckpointError, load_file, save_file
+
+__all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict"]
+
+_TOP_LEVEL = {"model", "compile", "optimizer_state", "training"}
+
+
+# -- state dicts ---------------------------------------------------------------------------------------
+def state_dict(model):
+    """{name: array copy} of every parameter, then every buffer."""
+    return {name: p.value() for name, p in model.named_parameters() + model.named_buffers()}
+
+
+def _check_arrays(targets, arrays, prefix, error=ValueError):
+    """Every target (name -> Parameter) has an array of its dtype and shape, and no array is extra.
+    prefix: how messages begin ("[load_state_dict]", "[load] path:")."""
+    missing = [name for name in targets if name not in arrays]
+    extra = [name for name in arrays if name not in targets]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unexpected {', '.join(extra)}"] if extra
+                                                                          else [])
+        raise error(f"{prefix} the tensors do not fit this model: {'; '.join(parts)}")
+    for name, target in targets.items():
+        array = arrays[name]
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"{prefix} {name} must be a numpy array; got {type(array).__name__}")
+        if array.dtype != np.dtype(target.dtype) or array.shape != tuple(target.shape):
+            raise error(f"{prefix} {name} is {array.dtype} {array.shape}; the model's is {target.dtype} "
+                        f"{tuple(target.shape)}")
+        if not np.isfinite(array).all():
+            raise error(f"{prefix} {name} contains NaN or Inf")
+
+
+def load_state_dict(model, arrays, prefix="[load_state_dict]", error=ValueError):
+    """Assign state_dict()'s output; every array is checked before any is assigned."""
+    if not isinstance(arrays, dict):
+        raise TypeError(f"{prefix} expects a dict of arrays (state_dict()'s output); got {type(arrays).__name__}")
+    targets = dict(model.named_parameters() + model.named_buffers())
+    _check_arrays(targets, arrays, prefix, error)
+    for name, target in targets.items():
+        target.set_value(np.ascontiguousarray(arrays[name]))
+
+
+# -- saving --------------------------------------------------------------------------------------------
+def _model_entry(model):
+    from .model import Sequential
+
+    if isinstance(model, Sequential):
+        return {"class": "Sequential", "config": model.get_config()}
+    cls = type(model)
+    return {"class": "Module", "type": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _compile_entry(trainer):
+    from .nn.losses import serialize as serialize_loss
+
+    if trainer is None:
+        return None
+    optimizer = trainer.optimizer
+    return {"loss": serialize_loss(trainer.loss), "metrics": [name for name, *_ in trainer.metrics],
+            "optimizer": None if optimizer is None else {"name": type(optimizer).__name__,
+                                                          "config": optimizer.get_config()}}
+
+
+def save(model, path, include_optimizer=False, training=None):
+    """Write model (architecture, weights, buffers, compile settings) to path, atomically. With
+    include_optimizer, also the bound optimizer's state; `training` is {"epoch", "seed"} in checkpoints."""
+    tensors = {f"model/{name}": array for name, array in state_dict(model).items()}
+    trainer = model.__dict__.get("_trainer")
+    document = {"model": _model_entry(model), "compile": _compile_entry(trainer), "optimizer_state": None,
+                "training": training}
+    optimizer = trainer.optimizer if trainer is not None else None
+    if include_optimizer and optimizer is not None and optimizer.bound:
+        state = optimizer.state_dict()
+        tensors.update({f"optimizer/{name}": array for name, array in state["state"].items()})
+        document["optimizer_state"] = {"name": state["name"], "step_count": state["step_count"],
+                                       "lr": state["config"]["lr"]}
+    save_file(path, tensors, document)
+
+
+# -- loading -------------------------------------------------------------------------------------------
+def _fail(path, message):
+    raise CheckpointError(f"[load] {path}: {message}")
+
+
+def _check_document(path, document):
+    """The document's schema: the keys and their kinds (details are checked where they are used)."""
+    missing = _TOP_LEVEL - set(document)
+    if missing:
+        _fail(path, f"the metadata has no {', '.join(sorted(missing))}; not a bprop model file")
+    entry = document["model"]
+    if not isinstance(entry, dict) or entry.get("class") not in ("Sequential", "Module"):
+        _fail(path, "the metadata's model entry is not a Sequential or a Module")
+    if entry["class"] == "Sequential" and not isinstance(entry.get("config"), dict):
+        _fail(path, "the Sequential has no config")
+    for key in ("compile", "optimizer_state", "training"):
+        if document[key] is not None and not isinstance(document[key], dict):
+            _fail(path, f"the metadata's {key} entry must be an object or null")
+    training = document["training"]
+    if training is not None:
+        for key in ("epoch", "seed"):
+            value = training.get(key)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                _fail(path, f"the training position's {key} must be an integer >= 0; got {value!r:.50}")
+
+
+def _split(tensors):
+    """(model arrays, optimizer arrays) by prefix; CheckpointError-worthy names are reported by the caller."""
+    model, optimizer, other = {}, {}, []
+    for name, array in tensors.items():
+        if name.startswith("model/"):
+            model[name[len("model/"):]] = array
+        elif name.startswith("optimizer/"):
+            optimizer[name[len("optimizer/"):]] = array
+        else:
+            other.append(name)
+    return model, optimizer, other
+
+
+def _read(path):
+    tensors, document = load_file(path)
+    _check_document(path, document)
+    model_arrays, optimizer_arrays, other = _split(tensors)
+    if other:
+        _fail(path, f"unexpected tensors {', '.join(other[:5])}")
+    if optimizer_arrays and document["optimizer_state"] is None:
+        _fail(path, "optimizer tensors without an optimizer_state entry")
+    return document, model_arrays, optimizer_arrays
+
+
+def _build_sequential(path, config):
+    from .model import Sequential
+
+    try:
+        return Sequential.from_config(config)
+    except (ValueError, TypeError, KeyError) as error:
+        _fail(path, f"the architecture cannot be built: {error}")
+
+
+def _build_compile(path, entry):
+    """(loss, metrics, optimizer or None) from the compile entry, all validated."""
+    from . import optim
+    from .nn.losses import deserialize as deserialize_loss
+
+    try:
+        loss = deserialize_loss(entry.get("loss"))
+        metrics = entry.get("metrics") or None
+        optimizer = entry.get("optimizer")
+        optimizer = None if optimizer is None else optim.deserialize(optimizer)
+        return loss, metrics, optimizer
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        _fail(path, f"the compile settings are invalid: {error}")
+
+
+def _optimizer_state(path, document, arrays):
+    """optimizer.load_state_dict's input from the file (its arrays, step count and lr)."""
+    entry = document["optimizer_state"]
+    if not isinstance(entry.get("name"), str):
+        _fail(path, "the optimizer_state entry has no optimizer name")
+    return {"name": entry["name"], "step_count": entry.get("step_count"), "config": {"lr": entry.get("lr")},
+            "state": arrays}
+
+
+def _load_optimizer(path, optimizer, state):
+    """optimizer.load_state_dict(state) (bound already), its errors as CheckpointError; nothing changes
+    on error."""
+    if optimizer is None:
+        _fail(path, "the file holds optimizer state but there is no optimizer to load it into")
+    try:
+        optimizer.load_state_dict(state)
+    except (ValueError, TypeError) as error:
+        _fail(path, f"the optimizer state does not fit: {error}")
+
+
+def load(path):
+    """A Sequential saved by save(): built, weights assigned, compiled as it was (with its optimizer's
+    state when the file holds it), ready to predict or train on. CheckpointError (a ValueError) for a
+    file that is not a whole, valid bprop model; FileNotFoundError for a missing path."""
+    document, model_arrays, optimizer_arrays = _read(path)
+    entry = document["model"]
+    if entry["class"] == "Module":
+        _fail(path, f"it holds the parameters of a Module ({entry.get('type')!r:.100}), not an architecture: make "
+                    "that module and call module.load(path)")
+    model = _build_sequential(path, entry["config"])
+    load_state_dict(model, model_arrays, prefix=f"[load] {path}:", error=CheckpointError)
+    if document["compile"] is not None:
+        loss, metrics, optimizer = _build_compile(path, document["compile"])
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        if optimizer is not None:
+            optimizer.bind(model.parameters())
+            if document["optimizer_state"] is not None:
+                _load_optimizer(path, optimizer, _optimizer_state(path, document, optimizer_arrays))
+    elif document["optimizer_state"] is not None:
+        _fail(path, "optimizer state without compile settings")
+    return model
+
+
+def restore(model, optimizer, path):
+    """Load a file saved from this architecture into an existing model (and its optimizer, when the file
+    holds optimizer state): every tensor is checked before any is assigned. Returns the training position
+    ({"epoch", "seed"}) or None."""
+    document, model_arrays, optimizer_arrays = _read(path)
+    targets = dict(model.named_parameters() + model.named_buffers())
+    _check_arrays(targets, model_arrays, f"[load] {path}:", CheckpointError)
+    if document["model"]["class"] == "Sequential":
+        from .model import Sequential
+
+        if not isinstance(model, Sequential):
+            _fail(path, "it holds a Sequential; this model is a Module")
+        saved = _structure(_build_sequential(path, document["model"]["config"]).get_config())
+        if saved != _structure(model.get_config()):
+            _fail(path, "it holds a different architecture (layers or their settings differ)")
+    if document["optimizer_state"] is not None and optimizer is not None:
+        if not optimizer.bound:
+            optimizer.bind(model.parameters())
+        _load_optimizer(path, optimizer, _optimizer_state(path, document, optimizer_arrays))
+    load_state_dict(model, model_arrays, prefix=f"[load] {path}:", error=CheckpointError)
+    return document["training"]
+
+
+def _structure(config):
+    """A config without what only initialisation uses (init, init_limit, seed): two models with the same
+    structure can hold each other's weights."""
+    if isinstance(config, dict):
+        return {k: _structure(v) for k, v in config.items() if k not in ("init", "init_limit", "seed")}
+    if isinstance(config, list):
+        return [_structure(v) for v in config]
+    return config
