@@ -8,7 +8,7 @@ optimizer's state ("optimizer/exp_avg.0", ...). The document:
     {"model": {"class": "Sequential", "config": {...}} or {"class": "Module", "type": "<qualified name>"},
      "compile": {"loss": {...}, "metrics": [...], "optimizer": {"name", "config"} or null} or null,
      "optimizer_state": {"name", "step_count", "lr"} or null,
-     "training": {"epoch": epochs completed, "seed": the fit's seed} or null}
+     "training": {"epoch": epochs completed, "seed": the fit's seed, "step": optimizer steps} or null}
 Loading checks the document and every tensor's name, dtype and shape against the architecture before
 anything is assigned, so a bad file never leaves a model half loaded.
 """

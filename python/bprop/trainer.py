@@ -243,10 +243,13 @@ class Trainer:
 
     def save_checkpoint(self, path, epoch):
         """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
-        seed) in one file, atomically: what fit(resume_from=path) continues from."""
+        seed, the optimizer's step count, which also places the learning-rate schedule) in one file,
+        atomically: what fit(resume_from=path) continues from."""
         from .saving import save
 
-        save(self.model, path, include_optimizer=True, training={"epoch": int(epoch), "seed": int(self.seed)})
+        step = self.optimizer.step_count if self.optimizer is not None else 0
+        save(self.model, path, include_optimizer=True,
+             training={"epoch": int(epoch), "seed": int(self.seed), "step": int(step)})
 
     def _epoch_logs(self, train_totals, validation_totals):
         logs = self._logs(train_totals)
