@@ -26,6 +26,7 @@ class ModuleLoop:
     def __init__(self, model, loss, optimizer, metrics):
         self.model, self.loss, self.optimizer, self.metrics = model, loss, optimizer, metrics
         self._metric_sum = getattr(_core, f"metric_sum_{model.dtype.name}")
+        self._loss_core = loss.core(model.dtype)
         self._data = None
 
     # -- the data of one fit ----------------------------------------------------------------------
@@ -50,8 +51,9 @@ class ModuleLoop:
 
     # -- batches ------------------------------------------------------------------------------------
     def _batch_loss(self, out, labels, values, weights, totals):
-        """The loss tensor of a batch, with the running sums of loss and metrics updated when finite."""
-        loss = self.loss.on_tensor(out, labels if labels is not None else values, weights)
+        """The loss tensor of a batch, with the running sums of loss and metrics updated when finite. The
+        targets were checked and converted once for the whole fit: straight to the C++ loss."""
+        loss = self._loss_core.graph_forward(out, labels if labels is not None else values, weights)
         value = loss.item()
         if not math.isfinite(value):
             return loss, value
