@@ -344,3 +344,19 @@ def test_loss_has_no_second_derivative():
     (g,) = bprop.grad(nn.functional.mse(out, np.zeros((2, 3))), [out], create_graph=True)
     with pytest.raises(ValueError, match="MSE has no second derivative"):
         g.sum().backward()
+
+
+def test_backward_after_an_optimizer_step_is_refused_not_mixed():
+    layer = nn.Linear(3, 2, dtype="float64")
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    x = tensor(np.ones((2, 3)))
+    loss = (layer(x) ** 2).sum()
+    loss.backward(retain_graph=True)
+    opt.step()  # the weights the graph used are gone
+    with pytest.raises(ValueError, match="'weight' that Linear saved for backward was modified in place"):
+        loss.backward()
+    w = bprop.Parameter(np.ones((3, 2)), name="w")
+    out = (x @ w).sum()
+    w.set_value(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="'w' that matmul saved for backward was modified"):
+        out.backward()

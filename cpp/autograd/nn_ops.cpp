@@ -58,6 +58,7 @@ struct LayerNode : Node {
                        "needs that forward's cache; call backward() before applying it again, or use one " +
                        name_ + " per use");
     const Tensor x = saved_tensor(0), y = saved_tensor(1);
+    for (std::size_t i = 2; i < saved.size(); ++i) saved_tensor(i);  // the weights: not updated since the forward
     const Tensor dy = to_dtype(grad_output, dtype_of<T>());
     const long rows = x->numel() / layer_->in_features();
     std::vector<Tensor> grads(1 + parameters_.size());
@@ -121,6 +122,7 @@ template <typename T>
 Tensor parameter_tensor(const nn::ParameterPtr<T>& parameter) {
   if (auto existing = parameter->tensor_view.lock()) return std::static_pointer_cast<TensorImpl>(existing);
   Tensor view = view_of(parameter, parameter->value);
+  view->buffer()->external_writes = &parameter->writes;
   view->name = parameter->name;
   view->set_requires_grad(parameter->requires_grad);
   view->grad = view_of(parameter, parameter->grad);
@@ -153,6 +155,7 @@ Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training)
   if (record(y, node, inputs)) {
     node->saved.emplace_back(x, false);
     node->saved.emplace_back(y, true);
+    for (std::size_t i = 1; i < inputs.size(); ++i) node->saved.emplace_back(inputs[i], false);
   }
   return y;
 }

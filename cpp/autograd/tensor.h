@@ -26,6 +26,8 @@ struct Buffer {
   void* data = nullptr;                // memory's, or storage kept alive by `owner`
   std::shared_ptr<void> owner;         // a Parameter whose arrays this buffer views
   uint64_t version = 0;  // bumped by every in-place write
+  const uint64_t* external_writes = nullptr;  // a viewed Parameter's own write count (owner keeps it alive)
+  uint64_t current_version() const { return version + (external_writes ? *external_writes : 0); }
 };
 
 struct Node;
@@ -50,7 +52,7 @@ class TensorImpl {
   const T* data() const { return static_cast<const T*>(buffer_->data); }
   void* raw() { return buffer_->data; }
   const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
-  uint64_t version() const { return buffer_->version; }
+  uint64_t version() const { return buffer_->current_version(); }
   void bump_version() { ++buffer_->version; }
 
   bool requires_grad() const { return requires_grad_; }

@@ -33,6 +33,7 @@ void bind_parameter(py::module_& m, const char* class_name) {
            [](P& p, const py::array& x) {
              const T* src = borrow_shaped<T>(x, p.shape, "[Parameter.set_value] " + p.name);
              std::memcpy(p.value.data(), src, sizeof(T) * std::size_t(p.size()));
+             ++p.writes;
            })
       .def("set_grad",
            [](P& p, const py::array& x) {

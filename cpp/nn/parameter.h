@@ -1,5 +1,6 @@
 // A trainable tensor: its values and the gradient backward writes, stored flat (row-major by shape).
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Parameter {
   // every use of the parameter in a graph adds into this `grad`. Weak: the view owns the parameter.
   std::weak_ptr<void> tensor_view;
   bool requires_grad = true;  // false freezes it: graphs then route no gradient to it
+  // Writes outside autograd (optimizer steps, set_value): a graph that saved the parameter's view checks
+  // it, so a backward after an update says so instead of mixing old and new weights.
+  uint64_t writes = 0;
 };
 
 // Shared: the layer that owns it, an optimizer and a Python handle may all hold one.

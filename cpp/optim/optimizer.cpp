@@ -45,6 +45,7 @@ void Optimizer<T>::step() {
   if (clip_.max_norm) clipped.scale = T(clip_coefficient(norm_(params_), *clip_.max_norm));
   if (clip_.max_value) clipped.limit = T(*clip_.max_value);
   update({rate_at(step_count_), step_count_ + 1, clipped});
+  for (auto& parameter : params_) ++parameter->writes;
   ++step_count_;
 }
 
