@@ -360,3 +360,29 @@ def test_backward_after_an_optimizer_step_is_refused_not_mixed():
     w.set_value(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="'w' that matmul saved for backward was modified"):
         out.backward()
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+                                  lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.1),
+                                  lambda ps: optim.AdamW(ps, lr=0.1),
+                                  lambda ps: optim.RMSprop(ps, lr=0.1, momentum=0.5),
+                                  lambda ps: optim.Adagrad(ps, lr=0.1, weight_decay=0.1)],
+                         ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_optimizers_leave_a_frozen_parameter_as_it_is(make):
+    layer = nn.Linear(3, 2, dtype="float64")
+    opt = make(layer.parameters())
+    x = tensor(np.ones((4, 3)))
+    for frozen in (False, True):  # first steps give the state (momentum, moments) something to carry
+        layer.weight.requires_grad = not frozen
+        before = layer.weight.value()
+        opt.zero_grad()
+        (layer(x) ** 2).sum().backward()
+        opt.step()
+        assert (layer.weight.value() != before).any() != frozen
+    model = bprop.Sequential([nn.Linear(3, 2, dtype="float64")])
+    model.layers[0].weight.requires_grad = False
+    model.compile(optim.Adam(lr=0.1), nn.MSE())
+    before = model.layers[0].weight.value()
+    model.fit(np.ones((8, 3)), np.zeros((8, 2)), epochs=2, verbose=0)  # fit respects it too (Keras's trainable)
+    np.testing.assert_array_equal(model.layers[0].weight.value(), before)
+    assert (model.layers[0].bias.value() != 0).any()

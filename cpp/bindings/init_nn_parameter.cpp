@@ -48,7 +48,7 @@ void bind_parameter(py::module_& m, const char* class_name) {
             if (auto view = std::static_pointer_cast<autograd::TensorImpl>(p.tensor_view.lock()))
               view->set_requires_grad(value);
           },
-          "False freezes the parameter: backward leaves its gradient alone (optimizers still step it).")
+          "False freezes the parameter: backward leaves its gradient alone and optimizers leave its value.")
       .def_property_readonly(
           "tensor", [](const nn::ParameterPtr<T>& p) { return autograd::parameter_tensor(p); },
           "The parameter as a leaf Tensor sharing its storage; backward adds into its gradient.")

@@ -27,6 +27,7 @@ void Adagrad<T>::update(const StepContext<T>& step) {
   const T clr = T(step.lr / (1 + double(step.number - 1) * o.lr_decay)), eps = T(o.eps);
   const auto& params = this->parameters();
   for (std::size_t k = 0; k < params.size(); ++k) {
+    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
     T* p = params[k]->value.data();
     const T* g = params[k]->grad.data();
     T* sum = sum_[k].data();

@@ -38,6 +38,7 @@ void Adam<T>::update(const StepContext<T>& step) {
   const T weight1 = T(1 - o.beta1), beta2 = T(o.beta2), weight2 = T(1 - o.beta2), eps = T(o.eps);
   const auto& params = this->parameters();
   for (std::size_t k = 0; k < params.size(); ++k) {
+    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
     T* p = params[k]->value.data();
     const T* g = params[k]->grad.data();
     T* m = exp_avg_[k].data();

@@ -30,6 +30,7 @@ void RMSprop<T>::update(const StepContext<T>& step) {
   const T lr = T(step.lr), alpha = T(o.alpha), weight = T(1 - o.alpha), eps = T(o.eps), momentum = T(o.momentum);
   const auto& params = this->parameters();
   for (std::size_t k = 0; k < params.size(); ++k) {
+    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
     T* p = params[k]->value.data();
     const T* g = params[k]->grad.data();
     T* s = square_avg_[k].data();

@@ -30,6 +30,7 @@ void SGD<T>::update(const StepContext<T>& step) {
   const bool first = step.number == 1, nesterov = o.nesterov;
   const auto& params = this->parameters();
   for (std::size_t k = 0; k < params.size(); ++k) {
+    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
     T* p = params[k]->value.data();
     const T* g = params[k]->grad.data();
     T* buf = momentum_buffer_ ? (*momentum_buffer_)[k].data() : nullptr;
