@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "core/parallel.h"
 
@@ -17,11 +18,18 @@ inline constexpr long kParallelMinElements = 1L << 15;
 
 inline int update_threads(long elements) { return elements >= kParallelMinElements ? num_threads() : 1; }
 
+// Calls span(begin, end) over [0, n) in one pass, split across threads for large n (for kernels that
+// take a whole range: an ISA-specific loop).
+template <class Span>
+void for_each_span(long n, Span&& span) {
+  parallel_for(n, kParallelMinElements, std::forward<Span>(span));
+}
+
 // Calls body(i) for every i in [0, n), in one pass, split across threads for large n. Each element's
 // update depends on that element alone, so the result is the same whatever the split.
 template <class Body>
 void for_each_element(long n, Body&& body) {
-  parallel_for(n, kParallelMinElements, [&](long begin, long end) {
+  for_each_span(n, [&](long begin, long end) {
     for (long i = begin; i < end; ++i) body(i);
   });
 }
