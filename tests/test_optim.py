@@ -474,7 +474,7 @@ def test_zero_size_parameters_are_fine():
     assert math.isfinite(opt.current_lr)
 
 
-# ---- the ISA-specific update loops (Adam's is compiled per ISA) -----------------------------------
+# ---- the ISA-specific update loops (every optimizer's element loop is compiled per ISA) -------------
 @pytest.fixture(params=bprop.cpu_info()["isas_available"])
 def isa(request):
     previous = bprop.cpu_info()["isa"]
@@ -483,16 +483,13 @@ def isa(request):
     bprop.set_isa(previous)
 
 
-@pytest.mark.parametrize("name, hyperparameters", [("Adam", {"lr": 0.01, "weight_decay": 0.1}),
-                                                   ("Adam", {"lr": 0.01, "amsgrad": True, "betas": (0.5, 0.9)}),
-                                                   ("AdamW", {"lr": 0.01, "weight_decay": 0.1})])
-def test_every_isa_loop_matches_torch(isa, name, hyperparameters):
+@pytest.mark.parametrize("name, hyperparameters, clip", optimizer_cases())
+def test_every_isa_loop_matches_torch(isa, name, hyperparameters, clip):
     pytest.importorskip("torch")
     shapes = [(7,), (33, 5), (1 << 15) + 3]  # odd sizes: vector tails; the last runs on two threads
     values, grads = problem(seed=3, shapes=shapes, steps=6)
     params = make_parameters(values)
-    opt = getattr(optim, name)(params, **hyperparameters)
-    got, _ = run_bprop(opt, params, grads)
+    got, _ = run_bprop(getattr(optim, name)(params, **hyperparameters), params, grads)
     expected, *_ = run_torch(name, hyperparameters, {}, values, grads)
     assert_trajectories_close(got, expected, rtol=1e-12, atol=1e-12)
     values32, grads32 = [v.astype(np.float32) for v in values], [[g.astype(np.float32) for g in s] for s in grads]
