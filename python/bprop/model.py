@@ -2,8 +2,8 @@
 import numpy as np
 
 from ._dtypes import core_class, resolve_dtype
-from .nn.layers import (BatchNorm, LayerNorm, Linear, Residual, check_layers, common_dtype, deserialize,
-                        indexed_names, serialize)
+from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
+                        deserialize, serialize)
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -32,7 +32,7 @@ def _first_width(layers):
     return None
 
 
-class Sequential(Trainable):
+class Sequential(LayerStack, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
     dtype: float32 (default) or float64; by default the dtype the layers with parameters were made with.
@@ -128,21 +128,7 @@ class Sequential(Trainable):
         for p in self.parameters():
             p.zero_grad()
 
-    # -- parameters and weights -----------------------------------------------------------------------
-    def parameters(self):
-        """Trainable parameters in a fixed order; handles share the model's storage (for optimizers)."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def buffers(self):
-        return [b for layer in self.layers for b in layer.buffers()]
-
-    def named_parameters(self):
-        """(f"{layer index}.{name}", Parameter) pairs, e.g. "0.weight"."""
-        return indexed_names(self.layers, "named_parameters")
-
-    def named_buffers(self):
-        return indexed_names(self.layers, "named_buffers")
-
+    # -- parameters and weights (parameters(), buffers() and their named forms: LayerStack) ----------------
     def get_weights(self):
         """Copies of every parameter, then every buffer (BatchNorm statistics), as numpy arrays."""
         return [t.value() for t in self.parameters() + self.buffers()]

@@ -308,7 +308,25 @@ def check_layers(layers, where):
     return layers
 
 
-class Residual(Layer):
+class LayerStack:
+    """What holds layers in order (Sequential, Residual): their parameters and buffers, gathered in order,
+    named by the layer's index ("0.weight")."""
+
+    def parameters(self):
+        """Trainable parameters in a fixed order; handles share the layers' storage (for optimizers)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def buffers(self):
+        return [b for layer in self.layers for b in layer.buffers()]
+
+    def named_parameters(self):
+        return indexed_names(self.layers, "named_parameters")
+
+    def named_buffers(self):
+        return indexed_names(self.layers, "named_buffers")
+
+
+class Residual(LayerStack, Layer):
     """y = x + f(x), with f the given layers applied in order; f must keep the width."""
 
     def __init__(self, layers):
@@ -320,18 +338,6 @@ class Residual(Layer):
 
     def _make_core(self, dtype):
         return core_class("Residual", dtype)([layer.core(dtype) for layer in self.layers])
-
-    def parameters(self):
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def buffers(self):
-        return [b for layer in self.layers for b in layer.buffers()]
-
-    def named_parameters(self):
-        return indexed_names(self.layers, "named_parameters")
-
-    def named_buffers(self):
-        return indexed_names(self.layers, "named_buffers")
 
     def get_config(self):
         return {"layers": [serialize(layer) for layer in self.layers]}
