@@ -87,7 +87,38 @@ def glorot(np, rng, fan_in, fan_out):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Children
+# Children: the items are written once; each loader supplies its library's pieces
+
+
+def op_call(item, rng, leaf):
+    """An op item's timed call. leaf(array) makes a float32 tensor that requires grad in the library."""
+    a, b = leaf(rng.standard_normal((OP_SIZE, OP_SIZE))), leaf(rng.standard_normal((OP_SIZE, OP_SIZE)))
+    if item["op"] == "add":
+        a0, b0 = a.detach(), b.detach()
+        return lambda: a0 + b0
+    expression = {"mul": lambda: (a * b).sum(), "tanh": lambda: a.tanh().sum(),
+                  "matmul": lambda: (a @ b).sum()}[item["op"]]
+    return lambda: expression().backward()
+
+
+def training_steps(batches, to_input, forward, cross_entropy, optimizer):
+    """An MLP item's timed call: one step per (inputs, labels) batch, the loop as users write it (making
+    the input tensor is part of the step)."""
+    def run():
+        for inputs, labels in batches:
+            loss = cross_entropy(forward(to_input(inputs)), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss.item()
+    return run
+
+
+def raw_mlp(rng, np, parameter, zeros):
+    """(forward, parameters) of the MLP written as tensor expressions on the library's leaves."""
+    w1, b1 = parameter(glorot(np, rng, *MLP_SIZES[:2])), zeros(MLP_SIZES[1])
+    w2, b2 = parameter(glorot(np, rng, *MLP_SIZES[1:])), zeros(MLP_SIZES[2])
+    return (lambda t: (t @ w1 + b1).relu() @ w2 + b2), [w1, b1, w2, b2]
 
 
 def bprop_loader(threads):
@@ -101,6 +132,7 @@ def bprop_loader(threads):
     details = {"version": bprop.__version__, "cpu_info": bprop.cpu_info(), "threads_seen": bprop.get_num_threads()}
     rng = np.random.default_rng(1)
     x, y = mlp_data(np)
+    batches = [(x[s:s + BATCH], y[s:s + BATCH]) for s in range(0, len(x), BATCH)]
 
     class MLP(bprop.Module):
         def __init__(self):
@@ -111,37 +143,17 @@ def bprop_loader(threads):
             return self.fc2(self.fc1(inputs).relu())
 
     def steps(forward, parameters):
-        opt = optim.Adam(parameters, lr=ADAM_LR)
-
-        def run():
-            for start in range(0, len(x), BATCH):
-                loss = nn.functional.cross_entropy(forward(bprop.tensor(x[start:start + BATCH])),
-                                                   y[start:start + BATCH])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            return loss.item()
-        return run
+        return training_steps(batches, bprop.tensor, forward, nn.functional.cross_entropy,
+                              optim.Adam(parameters, lr=ADAM_LR))
 
     def prepare(item):
         if item["kind"] == "op":
-            a = bprop.tensor(rng.standard_normal((OP_SIZE, OP_SIZE)), dtype="float32", requires_grad=True)
-            b = bprop.tensor(rng.standard_normal((OP_SIZE, OP_SIZE)), dtype="float32", requires_grad=True)
-            if item["op"] == "add":
-                a0, b0 = a.detach(), b.detach()
-                return (lambda: a0 + b0), dict
-            expression = {"mul": lambda: (a * b).sum(), "tanh": lambda: a.tanh().sum(),
-                          "matmul": lambda: (a @ b).sum()}[item["op"]]
-            return (lambda: expression().backward()), dict
+            return op_call(item, rng, lambda a: bprop.tensor(a, dtype="float32", requires_grad=True)), dict
         if item["style"] == "module":
             net = MLP()
             return steps(net, net.parameters()), dict
         if item["style"] == "raw":
-            w1 = bprop.Parameter(glorot(np, rng, *MLP_SIZES[:2]))
-            b1 = bprop.Parameter(np.zeros(MLP_SIZES[1], np.float32))
-            w2 = bprop.Parameter(glorot(np, rng, *MLP_SIZES[1:]))
-            b2 = bprop.Parameter(np.zeros(MLP_SIZES[2], np.float32))
-            return steps(lambda t: (t @ w1 + b1).relu() @ w2 + b2, [w1, b1, w2, b2]), dict
+            return steps(*raw_mlp(rng, np, bprop.Parameter, lambda n: bprop.Parameter(np.zeros(n, np.float32)))), dict
         model = bprop.Sequential([nn.Linear(*MLP_SIZES[:2]), nn.ReLU(), nn.Linear(*MLP_SIZES[1:])])
         model.compile(optim.Adam(lr=ADAM_LR), nn.CrossEntropy())
         return functools.partial(model.fit, x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0), dict
@@ -157,9 +169,8 @@ def torch_loader(threads):
     torch.manual_seed(0)
     details = {"version": torch.__version__, "threads_seen": torch.get_num_threads()}
     rng = np.random.default_rng(1)
-    x, y = mlp_data(np)
-    x_all, y_all = torch.from_numpy(x), torch.from_numpy(y)
-    F = torch.nn.functional
+    x, y = (torch.from_numpy(a) for a in mlp_data(np))  # shares the arrays: batches are views, as users slice
+    batches = [(x[s:s + BATCH], y[s:s + BATCH]) for s in range(0, len(x), BATCH)]
 
     class MLP(torch.nn.Module):
         def __init__(self):
@@ -170,36 +181,18 @@ def torch_loader(threads):
             return self.fc2(self.fc1(inputs).relu())
 
     def steps(forward, parameters):
-        opt = torch.optim.Adam(parameters, lr=ADAM_LR)
-
-        def run():
-            for start in range(0, len(x), BATCH):
-                loss = F.cross_entropy(forward(x_all[start:start + BATCH]), y_all[start:start + BATCH])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            return loss.item()
-        return run
+        return training_steps(batches, lambda inputs: inputs, forward, torch.nn.functional.cross_entropy,
+                              torch.optim.Adam(parameters, lr=ADAM_LR))
 
     def prepare(item):
         if item["kind"] == "op":
-            a = torch.tensor(rng.standard_normal((OP_SIZE, OP_SIZE)), dtype=torch.float32, requires_grad=True)
-            b = torch.tensor(rng.standard_normal((OP_SIZE, OP_SIZE)), dtype=torch.float32, requires_grad=True)
-            if item["op"] == "add":
-                a0, b0 = a.detach(), b.detach()
-                return (lambda: a0 + b0), dict
-            expression = {"mul": lambda: (a * b).sum(), "tanh": lambda: a.tanh().sum(),
-                          "matmul": lambda: (a @ b).sum()}[item["op"]]
-            return (lambda: expression().backward()), dict
+            return op_call(item, rng, lambda a: torch.tensor(a, dtype=torch.float32, requires_grad=True)), dict
         if item["style"] == "module":
             net = MLP()
             return steps(net, net.parameters()), dict
         if item["style"] == "raw":
-            w1 = torch.tensor(glorot(np, rng, *MLP_SIZES[:2]), requires_grad=True)
-            b1 = torch.zeros(MLP_SIZES[1], requires_grad=True)
-            w2 = torch.tensor(glorot(np, rng, *MLP_SIZES[1:]), requires_grad=True)
-            b2 = torch.zeros(MLP_SIZES[2], requires_grad=True)
-            return steps(lambda t: (t @ w1 + b1).relu() @ w2 + b2, [w1, b1, w2, b2]), dict
+            return steps(*raw_mlp(rng, np, lambda a: torch.tensor(a, requires_grad=True),
+                                  lambda n: torch.zeros(n, requires_grad=True))), dict
         return (lambda: None), lambda: {"not_applicable": True}
 
     return prepare, details
@@ -268,12 +261,7 @@ def report(args, records, load):
 def parent_main(args):
     records, load = harness.measure_load(lambda: harness.run_interleaved(
         benchmark(), args.peer_list, args.thread_counts, args.repeats))
-    for record in records:  # torch has no Sequential.fit: drop its no-op timings
-        if harness.succeeded(record):
-            for item in record["result"]["items"]:
-                if item.get("not_applicable"):
-                    for key in ("per_second", "median_seconds_per_call", "paired_ratio", "paired_ratio_per_round"):
-                        item.pop(key, None)
+    harness.drop_not_applicable(records, "items")  # torch has no Sequential.fit
     report(args, records, load)
     if args.json:
         ratios = {str(t): tensor_written_ratios(r) for t in args.thread_counts
@@ -287,10 +275,5 @@ def parent_main(args):
     return harness.exit_status(records)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    return child_main(args) if args.child else parent_main(args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.script_main(parse_args, child_main, parent_main))

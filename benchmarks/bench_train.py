@@ -488,17 +488,6 @@ def child_main(args):
 # Parent: the report
 
 
-def drop_not_applicable(records):
-    """A peer's no-op timings of a workload it does not run are no result: keep only the mark."""
-    for record in records:
-        if harness.succeeded(record):
-            for item in record["result"]["workloads"]:
-                if item.get("not_applicable"):
-                    for key in ("per_second", "median_seconds_per_call", "paired_ratio", "paired_ratio_per_round",
-                                "round_seconds_per_call"):
-                        item.pop(key, None)
-
-
 def peer_line(peer, record):
     """What a peer ran with (its version, bprop's ISA and kernel, the BLAS NumPy loaded), or why it did not."""
     if "failed" in record:
@@ -655,17 +644,12 @@ def write_json(path, args, records, load):
 def parent_main(args):
     records, load = harness.measure_load(lambda: harness.run_interleaved(
         train_benchmark(args), args.peer_list, args.thread_counts, args.repeats))
-    drop_not_applicable(records)
+    harness.drop_not_applicable(records, "workloads")
     print_train_report(args, records, load)
     if args.json:
         write_json(args.json, args, records, load)
     return harness.exit_status(records)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    return child_main(args) if args.child else parent_main(args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.script_main(parse_args, child_main, parent_main))

@@ -354,6 +354,17 @@ def exit_status(records):
 # Parent: pieces of the report
 
 
+def drop_not_applicable(records, items_key):
+    """A peer's no-op timings of an item it does not run are no result: keep only its not_applicable mark."""
+    for record in records:
+        if succeeded(record):
+            for item in record["result"][items_key]:
+                if item.get("not_applicable"):
+                    for key in ("per_second", "median_seconds_per_call", "paired_ratio", "paired_ratio_per_round",
+                                "round_seconds_per_call"):
+                        item.pop(key, None)
+
+
 def succeeded(record):
     return "result" in record and "skipped" not in record["result"]
 
@@ -441,3 +452,9 @@ def resolve_common_options(parser, args, known_peers):
         if len(args.thread_counts) != 1:
             parser.error("--child runs one thread count")
         args.child_threads = args.thread_counts[0]
+
+
+def script_main(parse_args, child_main, parent_main, argv=None):
+    """A benchmark script's entry point: the child's loop when started with --child, the parent's run else."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return child_main(args) if args.child else parent_main(args)

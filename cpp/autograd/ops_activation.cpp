@@ -89,34 +89,30 @@ Tensor activation_vjp(ops::Activation kind, const Tensor& y, const Tensor& g, Fo
   return dx;
 }
 
-Tensor relu(const Tensor& x) {
-  Tensor out = activation(x, ops::Activation::relu);
-  record_fn(out, "relu", x, [](Node& n, const Tensor& g) {
+// ReLU, Sigmoid and Tanh: the kernel forward, f' read from the output y (derivative(y), in differentiable ops).
+template <class Derivative>
+Tensor output_activation(const Tensor& x, ops::Activation kind, const char* op, Derivative derivative) {
+  Tensor out = activation(x, kind);
+  record_fn(out, op, x, [kind, derivative](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
-    return activation_vjp(ops::Activation::relu, y, g,
-                          [&] { return mul(g, compare(y, scalar_tensor(y->dtype(), 0), Compare::gt)); });
+    return activation_vjp(kind, y, g, [&] { return mul(g, derivative(y)); });
   }, {{out, true}});
   return out;
+}
+
+Tensor relu(const Tensor& x) {
+  return output_activation(x, ops::Activation::relu, "relu",
+                           [](const Tensor& y) { return compare(y, scalar_tensor(y->dtype(), 0), Compare::gt); });
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = activation(x, ops::Activation::sigmoid);
-  record_fn(out, "sigmoid", x, [](Node& n, const Tensor& g) {
-    const Tensor y = n.saved_tensor(0);
-    return activation_vjp(ops::Activation::sigmoid, y, g,
-                          [&] { return mul(g, mul(y, sub(scalar_tensor(y->dtype(), 1), y))); });
-  }, {{out, true}});
-  return out;
+  return output_activation(x, ops::Activation::sigmoid, "sigmoid",
+                           [](const Tensor& y) { return mul(y, sub(scalar_tensor(y->dtype(), 1), y)); });
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out = activation(x, ops::Activation::tanh);
-  record_fn(out, "tanh", x, [](Node& n, const Tensor& g) {
-    const Tensor y = n.saved_tensor(0);
-    return activation_vjp(ops::Activation::tanh, y, g,
-                          [&] { return mul(g, sub(scalar_tensor(y->dtype(), 1), mul(y, y))); });
-  }, {{out, true}});
-  return out;
+  return output_activation(x, ops::Activation::tanh, "tanh",
+                           [](const Tensor& y) { return sub(scalar_tensor(y->dtype(), 1), mul(y, y)); });
 }
 
 Tensor gelu(const Tensor& x, bool approximate_tanh) {
