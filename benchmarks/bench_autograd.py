@@ -61,12 +61,7 @@ def parse_args(argv):
     parser.add_argument("--peers", default=",".join(PEERS), help=f"comma list from {','.join(PEERS)}")
     parser.add_argument("--repeats", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--json", metavar="PATH", help="also write every round's times and the ratios here")
-    parser.add_argument("--child", choices=PEERS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    harness.resolve_common_options(parser, args, PEERS)
-    return args
+    return harness.parse_options(parser, argv, PEERS)
 
 
 def benchmark():

@@ -508,13 +508,8 @@ def parse_args(argv):
     parser.add_argument("--threshold", action="store_true",
                         help="bprop only, 1 vs 2 threads on small GEMMs, to set kParallelMinFlops "
                              "(ignores --threads, --peers, --shapes)")
-    parser.add_argument("--child", choices=PEERS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-
+    args = harness.parse_options(parser, argv, PEERS)
     args.resolved_repeats = args.repeats or (3 if args.quick else 7)
-    if args.resolved_repeats < 1:
-        parser.error("--repeats must be >= 1")
-    harness.resolve_common_options(parser, args, PEERS)
     try:
         select_shapes(args.shapes, args.quick)
     except ValueError as error:

@@ -88,12 +88,7 @@ def parse_args(argv):
                         help="smoke run: 6,000 samples, 500 tiny-net steps per call, ~30 ms loops of the others")
     parser.add_argument("--json", metavar="PATH",
                         help="also write machine info, medians, paired ratios, RSS and all round times here")
-    parser.add_argument("--child", choices=PEERS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    harness.resolve_common_options(parser, args, PEERS)
-    return args
+    return harness.parse_options(parser, argv, PEERS)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ What a benchmark script provides: a Benchmark (its peers, items, work per call),
     "failed", "stderr"}. Each item gains "iterations", "round_seconds_per_call", "median_seconds_per_call",
     <rate_key> and, for peers other than the reference, "paired_ratio_per_round" and "paired_ratio".
 """
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -435,6 +436,17 @@ def write_json(path, config, load, records, method, **facts):
 
 def comma_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def parse_options(parser, argv, known_peers):
+    """The script's own options plus the shared ones: the hidden --child, a --repeats >= 1 (when given),
+    and resolve_common_options. Usage errors exit through parser.error."""
+    parser.add_argument("--child", choices=known_peers, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if getattr(args, "repeats", None) is not None and args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    resolve_common_options(parser, args, known_peers)
+    return args
 
 
 def resolve_common_options(parser, args, known_peers):
