@@ -14,7 +14,8 @@ Why rounds: the machine drifts
 
 What a benchmark script provides: a Benchmark (its peers, items, work per call), and then
     * in the child (--child PEER --threads N): set_thread_environment, reply_channel, serve_child;
-    * in the parent: measure_load(lambda: run_interleaved(...)) (or run_alone for a one-reply child), its
+    * in the parent: measure_load(lambda: run_interleaved(...)) (or run_alone for a one-reply child, or
+      run_under_conditions to time every child under each of several machine conditions), its
       report from find_record, item_results, format_table, load_line, human_bytes and thread_mismatches,
       write_json, and exit_status(records) as the exit code.
     A record is {"peer", "threads", "setup_seconds", "result": {"details", <items_key>: [item, ...],
@@ -24,6 +25,7 @@ What a benchmark script provides: a Benchmark (its peers, items, work per call),
 """
 import argparse
 import contextlib
+import copy
 import dataclasses
 import json
 import os
@@ -323,6 +325,44 @@ def run_interleaved(benchmark, peers, thread_counts, repeats):
         skipped_peers.update(r["peer"] for r in group if "skipped" in r.get("result", {}))
         records += group
     return records
+
+
+def run_under_conditions(benchmark, members, conditions, repeats):
+    """Records of every (peer, threads) member under every condition, timed in interleaved rounds.
+
+    conditions: (label, hold) pairs; hold() is a context manager that keeps the condition up (competing busy
+    processes, say) while every child takes one turn. The children are set up once, before any condition (so
+    their calibration never depends on one); each round then goes through every condition, in an order
+    rotating by round, and every child takes its turn under it. Unlike run_interleaved, children of different
+    thread counts share the rounds, so ratios between thread counts can be paired within a round too.
+    Returns one record per member and condition, each marked "condition": label.
+    """
+    children = []
+    for peer, threads in members:  # one setup at a time, no condition held
+        children.append(start_child(benchmark, peer, threads))
+        let_workers_sleep(threads)
+    most_threads = max(threads for _, threads in members)
+    records = {(index, label): {**copy.deepcopy(child.record), "condition": label}
+               for index, child in enumerate(children) for label, _ in conditions}
+    for round_index in range(repeats):
+        start = time.perf_counter()
+        shift = round_index % len(conditions)
+        for label, hold in conditions[shift:] + conditions[:shift]:
+            running = [i for i, child in enumerate(children) if succeeded(child.record)]
+            with hold():
+                for i in running:
+                    children[i].record = records[i, label]
+                run_round(benchmark, [children[i] for i in running], round_index, most_threads)
+            for i in running:  # a child that failed keeps its failure here and takes no further turn
+                records[i, label] = {**children[i].record, "condition": label}
+        print(f"  round {round_index + 1}/{repeats}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    for child in children:
+        if succeeded(child.record):
+            child.stop()
+    for record in records.values():
+        if succeeded(record):
+            summarise_rounds(benchmark, record)
+    return list(records.values())
 
 
 def run_alone(benchmark, peer, threads):
