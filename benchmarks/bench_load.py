@@ -36,6 +36,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import time
 
 # The harness and bench_train sit next to this script: importable however it is started, with no install.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,8 +134,41 @@ def load_label(count):
     return f"{count} busy"
 
 
-def conditions(args):
-    return [(load_label(count), lambda count=count: busy_processes(count)) for count in args.load_list]
+def cpu_seconds():
+    """(busy CPU seconds of the whole machine, of this process and its children) from /proc; None elsewhere.
+    The children are the benchmark's own (timed children and busy processes); what remains is other work."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+        machine = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+        own = 0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError):
+                    with open(f"/proc/{entry}/stat") as handle:
+                        stat = handle.read().rsplit(")", 1)[1].split()
+                    if int(entry) == os.getpid() or int(stat[1]) == os.getpid():
+                        own += int(stat[11]) + int(stat[12])  # utime, stime
+        return machine / tick, own / tick
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def condition(count, foreign):
+    """count busy processes while the children take their turns; appends to foreign[count] how many cores
+    other processes kept busy meanwhile (their CPU seconds per second), which skews the figures."""
+    with busy_processes(count):
+        start, before = time.perf_counter(), cpu_seconds()
+        yield
+        after, elapsed = cpu_seconds(), time.perf_counter() - start
+    if before and after and elapsed > 0:
+        foreign.setdefault(count, []).append(max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / elapsed)
+
+
+def conditions(args, foreign):
+    return [(load_label(count), lambda count=count: condition(count, foreign)) for count in args.load_list]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -211,12 +245,23 @@ def header(args, records, load, started):
     return "\n".join(lines)
 
 
-def write_json(path, args, records, load):
+def foreign_line(foreign):
+    """How busy other processes kept the cores while the children were timed (the benchmark's own excluded)."""
+    if not foreign:
+        return "others    not measured (no /proc)"
+    parts = [f"{load_label(count)}: median {statistics.median(v):.2f}, max {max(v):.2f}"
+             for count, v in sorted(foreign.items())]
+    return (f"others    cores kept busy by other processes while timing, per round ({'; '.join(parts)}); "
+            f"anything above ~0.05 skews the figures")
+
+
+def write_json(path, args, records, load, foreign):
     config = {"threads": args.thread_counts, "peers": args.peer_list, "loads": args.load_list,
               "repeats": args.repeats, "quick": args.quick, "samples": args.size["samples"]}
     reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
     harness.write_json(
         path, config, load, records, cpu_info=reference["result"]["details"]["cpu_info"] if reference else None,
+        foreign_cores_per_round={load_label(count): v for count, v in foreign.items()},
         method="one child per peer and thread count, set up without load; each round, for every load level "
                "(that many pure-Python spin loops) every child runs every workload once; per_second from the "
                "median over rounds")
@@ -227,11 +272,13 @@ def parent_main(args):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now()
     members = [(peer, threads) for threads in args.thread_counts for peer in args.peer_list]
+    foreign = {}
     records, load = harness.measure_load(lambda: harness.run_under_conditions(
-        load_benchmark(args), members, conditions(args), args.repeats))
-    print("\n".join(["", header(args, records, load, started), "", load_table(args, records)]))
+        load_benchmark(args), members, conditions(args, foreign), args.repeats))
+    print("\n".join(["", header(args, records, load, started), foreign_line(foreign), "",
+                      load_table(args, records)]))
     if args.json:
-        write_json(args.json, args, records, load)
+        write_json(args.json, args, records, load, foreign)
     return harness.exit_status(records)
 
 
