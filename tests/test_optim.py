@@ -216,7 +216,7 @@ def test_float32_close_to_float64(name, hyperparameters, clip):
     assert_trajectories_close(trajectories[0], trajectories[1], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.skipif(not _core.has_openmp(), reason="built without OpenMP: one thread only")
+@pytest.mark.skipif(not _core.has_threads(), reason="built without threads: one thread only")
 @pytest.mark.parametrize("name, hyperparameters, clip", optimizer_cases([{"clipnorm": 50.0, "clipvalue": 2.0}]))
 def test_same_bits_at_one_and_two_threads(name, hyperparameters, clip, threads):
     # One parameter above the threshold splits across threads, and so does the global norm.
@@ -231,7 +231,7 @@ def test_same_bits_at_one_and_two_threads(name, hyperparameters, clip, threads):
     assert_trajectories_equal(trajectories[0], trajectories[1])
 
 
-@pytest.mark.skipif(not _core.has_openmp(), reason="built without OpenMP: one thread only")
+@pytest.mark.skipif(not _core.has_threads(), reason="built without threads: one thread only")
 def test_large_parameter_on_two_threads_matches_torch(threads):
     threads(2)
     shapes = [(_core.optim_parallel_min_elements() * 2 + 3,), (5,)]

@@ -65,8 +65,6 @@ def test_set_isa_validates(force_isa):
 
 
 def test_num_threads_default_follows_omp_num_threads():
-    if not _core.has_openmp():
-        pytest.skip("built without OpenMP")
     process = run_python("import bprop; print(bprop.get_num_threads())", OMP_NUM_THREADS="3")
     assert process.stdout.strip() == "3", process.stderr
 
@@ -81,7 +79,7 @@ def test_set_num_threads_validates(threads):
     with pytest.raises(TypeError):
         bprop.set_num_threads(True)
     bprop.set_num_threads(np.int64(2))
-    assert bprop.get_num_threads() == (2 if _core.has_openmp() else 1)
+    assert bprop.get_num_threads() == 2
 
 
 def _matmul_in_child(queue):

@@ -2,6 +2,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <chrono>
+#include <vector>
+
 #include "bindings/init.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
@@ -27,6 +31,35 @@ py::dict kernel_dict(const gemm::Kernel<T>& k) {
   return d;
 }
 
+// For tests of the pool itself: runs `tasks` tasks on a team of `threads` (waking every worker); each task records the slot that ran
+// it (and may throw a ValueError, or raise the stop flag) and busy-waits `task_micros`. Returns, per task,
+// how many times it ran and its slot (-1 if skipped).
+py::tuple parallel_probe(long tasks, int threads, long throw_task, long stop_task, double task_micros) {
+  if (tasks < 0 || threads < 1) throw ValueError("[parallel_probe] tasks must be >= 0 and threads >= 1");
+  std::vector<std::atomic<int>> runs(static_cast<std::size_t>(tasks));
+  std::vector<int> slots(std::size_t(tasks), -1);
+  std::atomic<bool> stop{false};
+  {
+    py::gil_scoped_release release;
+    ParallelTeam team(threads, Wake::always);
+    team.run(
+        tasks,
+        [&](long task, int slot) {
+          runs[std::size_t(task)].fetch_add(1);
+          slots[std::size_t(task)] = slot;
+          const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double, std::micro>(task_micros);
+          while (std::chrono::steady_clock::now() < until) {
+          }
+          if (task == stop_task) stop.store(true);
+          if (task == throw_task) throw ValueError("[parallel_probe] task " + std::to_string(task) + " failed");
+        },
+        &stop);
+  }
+  std::vector<int> counts;
+  for (auto& r : runs) counts.push_back(r.load());
+  return py::make_tuple(counts, slots);
+}
+
 gemm::Isa isa_by_name(const std::string& name) {
   for (gemm::Isa isa : {gemm::Isa::reference, gemm::Isa::avx2, gemm::Isa::avx512})
     if (name == gemm::isa_name(isa)) return isa;
@@ -38,8 +71,11 @@ gemm::Isa isa_by_name(const std::string& name) {
 void init_runtime(py::module_& m) {
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
-  m.def("has_openmp", &has_openmp);
+  m.def("has_threads", &has_threads);
   m.def("available_cores", &available_cores);
+  m.def("max_threads", &max_threads);
+  m.def("parallel_probe", &parallel_probe, py::arg("tasks"), py::arg("threads"), py::arg("throw_task") = -1,
+        py::arg("stop_task") = -1, py::arg("task_micros") = 0.0);
 
   m.def("active_isa", [] { return std::string(gemm::isa_name(gemm::active_isa())); });
   m.def("available_isas", [] {

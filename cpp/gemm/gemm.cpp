@@ -30,6 +30,14 @@ long ceil_div(long a, long b) { return (a + b - 1) / b; }
 // The few-row path splits columns across threads when B is at least this large (measured below).
 constexpr double kFewRowsParallelMinBytes = 256.0 * 1024;
 
+// Calls at least this long are worth waking sleeping workers for (core/parallel.h, Wake): a wake-up costs
+// the caller a system call and the worker tens of µs before it runs, so below a few hundred µs of work the
+// caller is better off alone. At ~100 GFLOP/s per core (AVX-512 here) that is 2e7 flops; the few-row path
+// streams B at ~50 GB/s, 8 MB. Each MLP layer of the benchmark is above the first at batch 128, and
+// under both at batch 1 (where calls come back to back, so awake workers take part anyway).
+constexpr double kWakeMinFlops = 2.0e7;
+constexpr double kFewRowsWakeMinBytes = 8.0e6;
+
 template <typename T>
 void scale_c(long m, long n, T beta, T* c, long ldc) {
   for (long i = 0; i < m; ++i)
@@ -96,28 +104,33 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
 }
 
 // Threads take disjoint blocks of C and run independently: no barrier inside the call, so noise on
-// one core never stalls the other mid-way. Splitting N repacks all of A in every thread, splitting
-// M all of B; the split takes the cheaper duplicate. K is never split, so each element of C is
-// summed in the same order whatever the thread count.
+// one core never stalls the other mid-way. Splitting N repacks all of A in every block, splitting M all
+// of B; the split takes the cheaper duplicate. K is never split, and blocks start on panel boundaries, so
+// each element of C is summed in the same order whatever the thread count and the number of blocks.
+// One block per thread of the call's team, each thread's own first (the same block from call to call, so
+// its share of B stays in its cache); a block a late thread has not started is taken by the others. More,
+// smaller blocks measured slower at no load (4-10% on the MLP's shapes: every block repacks A or B).
 template <typename T>
 void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
                    long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, int threads) {
   const long m_panels = ceil_div(m, kern.mr), n_panels = ceil_div(n, kern.nr);
   const bool split_n = n_panels >= threads && (m <= n || m_panels < threads);
-  threads = int(std::min<long>(threads, split_n ? n_panels : m_panels));
-  threads = std::max(threads, 1);
+  const long panels = split_n ? n_panels : m_panels;
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  ParallelTeam team(int(std::min<long>(threads, panels)), flops >= kWakeMinFlops ? Wake::always : Wake::if_awake);
+  const long blocks = team.size();
 
-  // Reserved before the parallel region: allocation may throw, the region must not.
+  // Reserved before the parallel region: allocation may throw, the region must not. One pair per thread.
   const std::size_t a_size = std::size_t(kern.mc) * kern.kc, b_size = std::size_t(kern.kc) * kern.nc;
   Workspace& ws = thread_workspace();
-  T* packed_a = ws.gemm_pack_a.reserve_elements<T>(a_size * threads);
-  T* packed_b = ws.gemm_pack_b.reserve_elements<T>(b_size * threads);
+  T* packed_a = ws.gemm_pack_a.reserve_elements<T>(a_size * team.size());
+  T* packed_b = ws.gemm_pack_b.reserve_elements<T>(b_size * team.size());
 
-  run_parallel(threads, [&](int tid, int nthreads) {
-    T* own_a = packed_a + a_size * tid;
-    T* own_b = packed_b + b_size * tid;
+  team.run(blocks, [&](long block, int slot) {
+    T* own_a = packed_a + a_size * slot;
+    T* own_b = packed_b + b_size * slot;
+    const auto [p0, p1] = split_range(panels, int(block), int(blocks));
     if (split_n) {
-      const auto [p0, p1] = split_range(n_panels, tid, nthreads);
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
       const T* b_part = trans_b ? b + j0 * ldb : b + j0;
@@ -126,7 +139,6 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
       gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, part, own_a,
                   own_b);
     } else {
-      const auto [p0, p1] = split_range(m_panels, tid, nthreads);
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
@@ -143,9 +155,10 @@ template <typename T>
 void gemm_few_rows(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
                    const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue) {
   T* acc = thread_workspace().gemm_row.reserve_elements<T>(std::size_t(n));
-  const bool large = double(n) * double(k) * sizeof(T) >= kFewRowsParallelMinBytes;
+  const double bytes = double(n) * double(k) * sizeof(T);
   const long blocks = ceil_div(n, 16);
-  run_parallel(large ? int(std::min<long>(num_threads(), blocks)) : 1, [&](int index, int count) {
+  const int threads = bytes >= kFewRowsParallelMinBytes ? int(std::min<long>(num_threads(), blocks)) : 1;
+  run_parallel(threads, bytes >= kFewRowsWakeMinBytes ? Wake::always : Wake::if_awake, [&](int index, int count) {
     const auto [q0, q1] = split_range(blocks, index, count);
     const long j0 = q0 * 16, j1 = std::min(q1 * 16, n);
     if (j1 <= j0) return;

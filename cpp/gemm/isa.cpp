@@ -102,7 +102,7 @@ double measure_fma_peak_gflops(Isa isa, int threads, double seconds) {
   }
   std::atomic<double> flops{0.0};
   const auto t0 = clock::now();
-  run_parallel(threads, [&](int, int) {
+  run_parallel(threads, Wake::always, [&](int, int) {  // every thread, each the same count
     const double done = loop(iterations);
     double seen = flops.load();
     while (!flops.compare_exchange_weak(seen, seen + done)) {

@@ -1,15 +1,18 @@
 """Threads, the SIMD instruction set in use, and what bprop knows of the machine."""
 import operator
 import os
+import warnings
 
 from . import _core
 
 
 def set_num_threads(n):
-    """Use ``n`` threads in bprop's kernels (default: ``OMP_NUM_THREADS``, else the core count).
+    """Use ``n`` threads in bprop's kernels (default: ``OMP_NUM_THREADS``, else the cores this process may use).
 
-    Small problems still run on one thread, where a second would only add overhead.
-    Without OpenMP in the build, bprop stays on one thread whatever ``n`` is.
+    Small problems still run on one thread, where a second would only add overhead. A count above
+    ``4 x`` the usable cores is capped there with a RuntimeWarning: so many threads only slow every call
+    down, yet a script written for a larger machine should still run (as with PyTorch and OpenBLAS, which
+    accept any count). The setting is shared by every Python thread and inherited by forked children.
     """
     if isinstance(n, bool):
         raise TypeError(f"[set_num_threads] n must be an integer; got {n!r}")
@@ -17,6 +20,11 @@ def set_num_threads(n):
         n = operator.index(n)
     except TypeError:
         raise TypeError(f"[set_num_threads] n must be an integer; got {type(n).__name__}") from None
+    cap = _core.max_threads()
+    if n > cap:
+        warnings.warn(f"[set_num_threads] {n} threads on {_core.available_cores()} usable cores would only slow "
+                      f"bprop down; using {cap} ({_core.max_threads() // _core.available_cores()} per core)",
+                      RuntimeWarning, stacklevel=2)
     _core.set_num_threads(n)
 
 
@@ -37,14 +45,19 @@ def set_isa(name):
 
 
 def cpu_info():
-    """What bprop runs on: the ISA in use, the ISAs available, threads, OpenMP, caches, GEMM kernels."""
+    """What bprop runs on: the ISA in use, the ISAs available, threads, caches, GEMM kernels.
+
+    ``"openmp"`` is kept for compatibility and is False: bprop runs its threads in a pool of its own
+    (``"thread_pool"``), which keeps a 2-thread call fast when other processes keep the cores busy.
+    """
     isa = _core.active_isa()
     return {
         "isa": isa,
         "isas_available": list(_core.available_isas()),
         "num_threads": _core.num_threads(),
         "cores": _core.available_cores(),
-        "openmp": _core.has_openmp(),
+        "openmp": False,
+        "thread_pool": "bprop" if _core.has_threads() else None,
         "cpu": _core.cpu_brand(),
         "caches": dict(_core.cache_sizes()),
         "gemm_kernels": {dt: _core.gemm_config(isa, dt)["name"] for dt in ("float32", "float64")},
@@ -61,12 +74,4 @@ def _apply_isa_from_environment():
         raise ValueError(f"BPROP_ISA={name!r} cannot be used: {error}") from None
 
 
-def _after_fork_in_child():
-    # gcc's OpenMP runtime can hang a forked child that starts a parallel region the parent's thread
-    # pool served; one thread in the child is safe, and the child may raise it again explicitly.
-    _core.set_num_threads(1)
-
-
 _apply_isa_from_environment()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
