@@ -330,7 +330,7 @@ def machine_header(args, records, load):
         caches = ", ".join(f"{name} {harness.human_bytes(size)}" for name, size in info["caches"].items())
         lines.append(f"cpu       {info['cpu']}, {info['cores']} cores ({caches})")
         lines.append(f"bprop     {details['version']}: ISA {info['isa']}, kernel {info['gemm_kernels']['float32']}, "
-                     f"OpenMP {'yes' if info['openmp'] else 'no'}")
+                     f"threads: {harness.threading_name(info)}")
         peaks = "; ".join(f"{isa} " + ", ".join(f"{t}t {g:.1f}" for t, g in sorted(by_threads.items()))
                           for isa, by_threads in fma_peaks(records).items())
         lines.append(f"FMA peak  {peaks or 'none (no SIMD ISA)'} GFLOP/s (float32, measured now)")

@@ -494,7 +494,7 @@ def peer_line(peer, record):
     if "cpu_info" in details:
         info = details["cpu_info"]
         parts.append(f"ISA {info['isa']} (float32 kernel {info['gemm_kernels']['float32']}), "
-                     f"OpenMP {'yes' if info['openmp'] else 'no'}")
+                     f"threads: {harness.threading_name(info)}")
     parts += [f"{pool['internal_api']} {pool['version']} ({pool['architecture']})"
               for pool in details.get("blas") or []]
     return f"{peer:<9} {details['version']}" + (f": {', '.join(parts)}" if parts else "")

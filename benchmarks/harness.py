@@ -454,6 +454,13 @@ def human_bytes(n):
     return f"{n} B"
 
 
+def threading_name(cpu_info):
+    """How a bprop build runs its threads, from cpu_info() (builds before the pool had OpenMP)."""
+    if cpu_info.get("thread_pool"):
+        return f"{cpu_info['thread_pool']} thread pool"
+    return "OpenMP" if cpu_info.get("openmp") else "one thread"
+
+
 def load_line(load):
     """Load averages before and after the run: anything near a core or more means a busy machine."""
     return (f"load      1-min average {load['before']:.2f} before, {load['after']:.2f} after "
