@@ -10,10 +10,11 @@
 //   * the work is a list of tasks that the team claims one at a time, the caller too: each member first
 //     claims the tasks of its own share (a static split, so each thread keeps its data in its own cache from
 //     call to call), then whatever the others have not started. A worker that is descheduled (or still
-//     waking up) holds up the caller by the one task it has claimed at most, and the caller sleeps while it
-//     waits, handing that worker its core;
-//   * a worker that the scheduler preempts while it spins for work stops spinning for a while: its core is
-//     wanted by other work, and our own caller's serial code (Python between calls) runs faster without it.
+//     waking up) holds up the caller by the one task it has claimed at most; while the cores are contended
+//     the caller soon sleeps as it waits, handing that worker its core;
+//   * while other work competes for the cores (our threads wait for a CPU: core/parallel_contention.h),
+//     workers stop spinning between calls and short calls run alone: a spinning worker would take time from
+//     that work and from our own caller's serial code (Python between calls).
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -65,6 +66,9 @@ class ParallelTeam {
   ParallelTeam& operator=(const ParallelTeam&) = delete;
 
   int size() const { return size_; }
+  // Whether other work competed for the cores when the team was made: members may then run late, and a
+  // call cut finer lets the others take more of a late member's share.
+  bool contended() const { return contended_; }
 
   template <class Body>
   void run(long tasks, Body&& body, const std::atomic<bool>* stop = nullptr) {
@@ -86,6 +90,7 @@ class ParallelTeam {
 
   detail::Pool* pool_ = nullptr;  // held while the team lives; null for a team of one
   int size_ = 1;
+  bool contended_ = false;
 };
 
 // Runs body(index, count) for every index in [0, count): count shares of one job, count = the team's size

@@ -39,14 +39,14 @@ void Contention::sample(Clock::time_point t) {
   last_time = t;
   last_delay = delay;
   last_high = high;
-  if (!known) return;
-  const Clock::rep window = window_.load(std::memory_order_relaxed);
-  if (contended) {
-    until_.store((t + Clock::duration(window)).time_since_epoch().count(), std::memory_order_relaxed);
-    window_.store(std::min<Clock::rep>(window * 2, kContendedMax.count()), std::memory_order_relaxed);
-  } else if (!at(t)) {
-    window_.store(std::max<Clock::rep>(window / 2, kContendedMin.count()), std::memory_order_relaxed);
-  }
+  if (!contended) return;
+  // Contention back within one window of the last one's end (as soon as the workers spun again): the
+  // load is still there, nap twice as long; otherwise it is a new episode, start short.
+  const Clock::rep now = t.time_since_epoch().count(), last_end = until_.load(std::memory_order_relaxed);
+  Clock::rep window = window_.load(std::memory_order_relaxed);
+  window = now - last_end < window ? std::min<Clock::rep>(2 * window, kContendedMax.count()) : kContendedMin.count();
+  window_.store(window, std::memory_order_relaxed);
+  until_.store(std::max(last_end, now + window), std::memory_order_relaxed);
 }
 
 }  // namespace bprop::detail

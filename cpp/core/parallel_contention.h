@@ -10,9 +10,10 @@ namespace bprop::detail {
 // waiting for a CPU, at most every kContentionSample. One that waited more than kContendedShare of the time,
 // in two looks in a row, marks the cores contended for a while. Measured here (2 cores): on an idle machine
 // a thread waits 1-2% of the time, with a rare single spike when a daemon wakes; beside one busy process,
-// 30-50%. The while doubles each time contention is found again (up to kContendedMax) and halves after a look
-// that finds none: once our workers stop spinning the caller may no longer wait, which says nothing about
-// what their spinning again would do.
+// 30-50%. The while doubles each time contention is found again within one while of the last one's end (our
+// workers spun again and the load was still there) up to kContendedMax, and starts at kContendedMin for a
+// new episode: once the workers stop spinning the caller may no longer wait, which says nothing about what
+// their spinning again would do.
 class Contention {
  public:
   using Clock = std::chrono::steady_clock;

@@ -96,12 +96,13 @@ class Pool {
 
   // The team of a call (the caller holds the pool): its size, counting the caller. Workers asleep after an
   // idle spell are poked even when they are not taken, so they spin for the calls that follow.
-  int form_team(int threads, Wake wake) {
+  int form_team(int threads, Wake wake, bool& contended) {
     const auto now = Clock::now();
     contention.sample(now);
+    contended = contention.at(now);
     const int helpers = ensure_workers(threads - 1);
     members_.clear();
-    if (wake == Wake::if_awake && contention.at(now)) return 1;  // a worker would take a core others want
+    if (wake == Wake::if_awake && contended) return 1;  // a worker would take a core others want
     for (int i = 0; i < helpers; ++i) {
       Worker& worker = *workers_[std::size_t(i)];
       const int state = worker.state.load(std::memory_order_seq_cst);
@@ -341,7 +342,7 @@ ParallelTeam::ParallelTeam(int threads, Wake wake) {
   detail::Pool* shared = detail::pool();
   if (!shared || !shared->try_acquire()) return;  // the pool serves another call: this one runs alone
   try {
-    size_ = shared->form_team(threads, wake);
+    size_ = shared->form_team(threads, wake, contended_);
   } catch (...) {  // no memory for the team's bookkeeping: alone, and the pool must not stay taken
     size_ = 1;
   }
