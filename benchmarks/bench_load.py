@@ -45,7 +45,7 @@ import harness  # noqa: E402
 
 PEERS = ("bprop", "torch")
 LOADS = (0, 1, 2)
-SIZES = {"full": {"samples": 12_800, "loop_seconds": 0.25, "repeats": 5},
+SIZES = {"full": {"samples": 12_800, "loop_seconds": 0.25, "repeats": 9},
          "quick": {"samples": 1_280, "loop_seconds": 0.03, "repeats": 2}}
 # A busy process: a pure-Python loop that says it has started, then spins until its parent is gone (so an
 # orphan never outlives a killed benchmark by more than one inner loop, ~20 ms).
