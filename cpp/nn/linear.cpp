@@ -38,7 +38,7 @@ void Linear<T>::forward(const T* x, long rows, T* y, bool) {
 }
 
 template <typename T>
-void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) {
+void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const {
   const long in = this->in_features_, out = this->out_features_;
   const gemm::Epilogue<T> epilogue{bias_ ? bias_->value.data() : nullptr, activation, param};
   gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out, T(0), y, out,

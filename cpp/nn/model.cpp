@@ -1,7 +1,6 @@
 #include "nn/model.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace bprop::nn {
 
@@ -29,11 +28,10 @@ void Model<T>::backward(const T* dout, bool accumulate) {
 }
 
 template <typename T>
-void Model<T>::predict(const T* x, long rows, long batch_size, T* out) {
+void Model<T>::predict(const T* x, long rows, long batch_size, T* out) const {
   for (long start = 0; start < rows; start += batch_size) {
     const long n = std::min(batch_size, rows - start);
-    std::memcpy(input(n), x + start * in_features_, sizeof(T) * std::size_t(n * in_features_));
-    std::memcpy(out + start * out_features_, forward(n, false), sizeof(T) * std::size_t(n * out_features_));
+    net_->infer(x + start * in_features_, n, out + start * out_features_);
   }
 }
 

@@ -1,5 +1,7 @@
 // A built network with its own input and output buffers: what a Python Sequential drives, and what
-// the trainer gathers batches into. forward keeps x and y for the backward that follows.
+// the trainer gathers batches into. forward keeps x and y for the backward that follows; whoever calls
+// input/forward/backward holds net().cache_mutex() (they share those buffers and the layers' caches).
+// predict shares nothing: any number of threads may run it at once.
 #pragma once
 #include <memory>
 
@@ -26,7 +28,7 @@ class Model {
   void backward(const T* dout, bool accumulate);
   long last_rows() const { return rows_; }
   // Outputs for x (rows × in_features) in evaluation mode, batch_size rows at a time, into out.
-  void predict(const T* x, long rows, long batch_size, T* out);
+  void predict(const T* x, long rows, long batch_size, T* out) const;
 
  private:
   std::shared_ptr<Sequential<T>> net_;

@@ -2,8 +2,9 @@
 import numpy as np
 
 from ._dtypes import core_class, resolve_dtype
+from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
-                        deserialize, serialize)
+                        config_layers, deserialize, serialize, stack_tensor_shapes)
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -39,13 +40,14 @@ class Sequential(LayerStack, Trainable):
     Inputs of another dtype (float64, integers) are converted to it once per call, never rejected.
     """
 
+    training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
+
     def __init__(self, layers, dtype=None):
         self.layers = check_layers(layers, "Sequential")
         self.dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else common_dtype(self.layers,
                                                                                                 "Sequential")
         self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
         self._model = None
-        self.training = True  # what calling the model on a tensor uses; fit/predict choose their own
         width = _first_width(self.layers)
         if width is not None:
             self.build(width)
@@ -187,10 +189,15 @@ class Sequential(LayerStack, Trainable):
     @classmethod
     def from_config(cls, config):
         """A new Sequential (freshly initialised) from get_config()'s output."""
-        model = cls([deserialize(entry) for entry in config["layers"]], dtype=config.get("dtype"))
+        model = cls([deserialize(entry) for entry in config_layers(config, "Sequential")], dtype=config.get("dtype"))
         if config.get("in_features") is not None:
             model.build(config["in_features"])
         return model
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        """{name: shape} of the parameters and buffers from_config(config) would hold, from the config alone."""
+        return stack_tensor_shapes(config_layers(config, "Sequential"))
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)

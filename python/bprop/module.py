@@ -8,6 +8,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
+from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
 from .parameter import is_parameter
@@ -35,9 +36,10 @@ def _registrable(value):
 class Module(Trainable):
     """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``."""
 
+    training = TrainingFlag()  # True until eval(); False inside predict/evaluate (on their thread only)
+
     def __init__(self):
         object.__setattr__(self, "_registered", {})  # attribute name -> child, parameter or list of them
-        object.__setattr__(self, "training", True)
         object.__setattr__(self, "_input_shape", None)
         object.__setattr__(self, "_out_features", None)
 
@@ -65,7 +67,7 @@ class Module(Trainable):
 
     def train(self, mode=True):
         """Training behaviour (dropout, batch statistics) for this module and everything in it."""
-        object.__setattr__(self, "training", bool(mode))
+        self.__dict__["_training"] = bool(mode)
         for _, child in self.named_children():
             child.train(mode)
         return self
@@ -171,13 +173,10 @@ class Module(Trainable):
         return x
 
     def _predict_batch(self, x):
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                return self(tensor(x, dtype=self.dtype)).numpy().copy()
-        finally:
-            self.train(was_training)
+        # Evaluation mode for this call alone: the module's own flag is left as it is, so threads
+        # predicting (or a fit training) at the same time are not switched under their feet.
+        with evaluating(), no_grad():
+            return self(tensor(x, dtype=self.dtype)).numpy().copy()
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""

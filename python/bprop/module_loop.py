@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import _core
+from ._mode import evaluating
 from .tensor import no_grad, tensor
 
 __all__ = ["ModuleLoop"]
@@ -96,19 +97,14 @@ class ModuleLoop:
 
     def evaluate(self, x, labels, values, weights, batch_size):
         totals = _fresh_totals(len(self.metrics))
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                for start in range(0, len(x), batch_size):
-                    rows = slice(start, start + batch_size)
-                    out = self.model(tensor(x[rows]))
-                    _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
-                                                totals)
-                    if not math.isfinite(value):
-                        totals["nonfinite"] = True
-        finally:
-            self.model.train(was_training)
+        with evaluating(), no_grad():  # this call alone: the module's own mode is left as it is
+            for start in range(0, len(x), batch_size):
+                rows = slice(start, start + batch_size)
+                out = self.model(tensor(x[rows]))
+                _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
+                                            totals)
+                if not math.isfinite(value):
+                    totals["nonfinite"] = True
         return totals
 
 

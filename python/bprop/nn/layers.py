@@ -5,9 +5,12 @@ by default; float64 is for gradient checks); layers without parameters take the 
 they join. ``forward(x, training=False)`` and ``backward(x, y, dy)`` run a single layer on numpy
 arrays; models run whole stacks in one call.
 """
+import inspect
+
 import numpy as np
 
 from .._checks import integer, real
+from .._mode import TrainingFlag
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
 
@@ -22,10 +25,10 @@ class Layer:
     """Base of all layers: a config and the C++ layer per dtype."""
 
     _fixed_dtype = None  # set by layers whose parameters fix their dtype
+    training = TrainingFlag()  # what calling the layer on a tensor uses (PyTorch's default: True); see eval()
 
     def __init__(self):
         self._cores = {}
-        self.training = True  # what calling the layer on a tensor uses (PyTorch's default); see eval()
 
     # -- on tensors (autograd) ------------------------------------------------------------------------
     def __call__(self, x):
@@ -110,6 +113,13 @@ class Layer:
     def from_config(cls, config):
         return cls(**config)
 
+    @classmethod
+    def tensor_shapes(cls, config):
+        """{name: shape} of the parameters and buffers a layer made from `config` holds, from the config
+        alone: loading compares a file's tensors with it before building anything, so a small file cannot
+        make bprop allocate what its config claims."""
+        return {}
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{self.name}({args})"
@@ -152,6 +162,12 @@ class Linear(Layer):
     def bias(self):
         """The bias Parameter, or None for a layer made with bias=False."""
         return self.parameters()[1] if self.use_bias else None
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        rows = integer(config["in_features"], "in_features", "Linear", minimum=1)
+        cols = integer(config["out_features"], "out_features", "Linear", minimum=1)
+        return {"weight": (rows, cols), "bias": (cols,)} if config.get("bias", True) else {"weight": (rows, cols)}
 
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.use_bias,
@@ -261,6 +277,11 @@ class BatchNorm(Layer):
     def _make_core(self, dtype):
         return core_class("BatchNorm", dtype)(self.features, self.eps, self.momentum)
 
+    @classmethod
+    def tensor_shapes(cls, config):
+        size = (integer(config["features"], "features", "BatchNorm", minimum=1),)
+        return {"weight": size, "bias": size, "running_mean": size, "running_var": size}
+
     def get_config(self):
         return {"features": self.features, "eps": self.eps, "momentum": self.momentum,
                 "dtype": self._fixed_dtype.name}
@@ -278,6 +299,11 @@ class LayerNorm(Layer):
 
     def _make_core(self, dtype):
         return core_class("LayerNorm", dtype)(self.features, self.eps)
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        size = (integer(config["features"], "features", "LayerNorm", minimum=1),)
+        return {"weight": size, "bias": size}
 
     def get_config(self):
         return {"features": self.features, "eps": self.eps, "dtype": self._fixed_dtype.name}
@@ -344,7 +370,11 @@ class Residual(LayerStack, Layer):
 
     @classmethod
     def from_config(cls, config):
-        return cls([deserialize(entry) for entry in config["layers"]])
+        return cls([deserialize(entry) for entry in config_layers(config, "Residual")])
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        return stack_tensor_shapes(config_layers(config, "Residual"))
 
     def __repr__(self):
         return f"Residual({self.layers!r})"
@@ -354,14 +384,30 @@ _LAYER_CLASSES = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, ELU, GE
                                                  Dropout, BatchNorm, LayerNorm, Residual)}
 
 
+def config_layers(config, where):
+    """config["layers"], checked to be a list (of layer entries, which deserialize checks)."""
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"[{where}.from_config] config must be a dict with a 'layers' list (get_config()'s "
+                         f"output); got {config!r:.100}")
+    return config["layers"]
+
+
+def stack_tensor_shapes(entries):
+    """{"<index>.<name>": shape} over serialized layers, as the stack holding them names its tensors."""
+    shapes = {}
+    for i, entry in enumerate(entries):
+        for name, shape in layer_class(entry).tensor_shapes(entry["config"]).items():
+            shapes[f"{i}.{name}"] = shape
+    return shapes
+
+
 def serialize(layer):
     """{"class": name, "config": get_config()}: a layer as plain data (what saved models hold)."""
     return {"class": layer.name, "config": layer.get_config()}
 
 
-def deserialize(entry):
-    """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
-    names code to run); ValueError or TypeError for anything else."""
+def layer_class(entry):
+    """The bprop layer class a serialized entry names; ValueError for anything else."""
     if not isinstance(entry, dict) or set(entry) != {"class", "config"}:
         raise ValueError(f"[nn.deserialize] expected {{'class': ..., 'config': {{...}}}}; got {entry!r:.200}")
     cls = _LAYER_CLASSES.get(entry["class"]) if isinstance(entry["class"], str) else None
@@ -370,4 +416,16 @@ def deserialize(entry):
                          f"{', '.join(_LAYER_CLASSES)}")
     if not isinstance(entry["config"], dict):
         raise ValueError(f"[nn.deserialize] the config of {cls.__name__} must be a dict")
+    return cls
+
+
+def deserialize(entry):
+    """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
+    names code to run); ValueError or TypeError for anything else."""
+    cls = layer_class(entry)
+    if cls.from_config.__func__ is Layer.from_config.__func__:  # cls(**config): the keywords must fit
+        try:
+            inspect.signature(cls).bind(**entry["config"])
+        except TypeError as error:
+            raise ValueError(f"[nn.deserialize] the config of {cls.__name__} does not fit it: {error}") from None
     return cls.from_config(entry["config"])
