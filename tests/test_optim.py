@@ -323,7 +323,7 @@ def test_unbound_optimizer_binds_later_once():
         p.set_grad(np.ones(p.shape))
     opt.step()
     opt.zero_grad()
-    assert all(np.all(p.grad() == 0) for p in params) and opt.step_count == 1
+    assert all(np.all(p.grad == 0) for p in params) and opt.step_count == 1
 
 
 def test_config_repr_and_get():

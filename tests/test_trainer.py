@@ -254,7 +254,7 @@ class TestBadInput:
     def test_predict_with_the_wrong_width(self):
         with pytest.raises(ValueError, match="has 3 features; the model expects 64"):
             small_classifier().predict(np.zeros((2, 3)))
-        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        with pytest.raises(ValueError, match=r"\[predict\] batch_size must be >= 1; got 0"):
             small_classifier().predict(np.zeros((2, 64)), batch_size=0)
 
     def test_float64_and_int_inputs_are_converted(self):

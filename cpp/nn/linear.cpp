@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/sizes.h"
 #include "gemm/gemm.h"
 #include "nn/init.h"
 
@@ -19,6 +20,7 @@ Linear<T>::Linear(long in_features, long out_features, bool bias, const std::str
   if (in_features < 1 || out_features < 1)
     throw ValueError("[Linear] in_features and out_features must be >= 1; got " + std::to_string(in_features) +
                      " and " + std::to_string(out_features));
+  checked_count({in_features, out_features}, 2 * sizeof(T), "[Linear] weight");  // before allocating
   check_initializer(init, init_limit);
   this->in_features_ = in_features;
   this->out_features_ = out_features;

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/scratch.h"
+#include "core/sizes.h"
 #include "ops/normalization.h"
 
 namespace bprop::nn {
@@ -22,6 +23,7 @@ template <typename T>
 AffineNorm<T>::AffineNorm(const char* layer, long features, double eps) : eps_(T(eps)) {
   if (features < 1) throw ValueError(std::string("[") + layer + "] features must be >= 1; got " + std::to_string(features));
   if (!(eps > 0)) throw ValueError(std::string("[") + layer + "] eps must be > 0; got " + std::to_string(eps));
+  checked_count({features}, 8 * sizeof(T), std::string("[") + layer + "] parameter");
   this->in_features_ = this->out_features_ = features;
   weight_ = filled<T>("weight", features, T(1));
   bias_ = filled<T>("bias", features, T(0));

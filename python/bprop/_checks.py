@@ -26,8 +26,13 @@ def optional_real(value, name, where):
     return None if value is None else real(value, name, where)
 
 
-def integer(value, name, where, minimum=None):
-    """``value`` as an int; TypeError unless it is an integer (bool is not), ValueError below minimum."""
+# The largest count or size bprop passes to C++ (int64 there): anything larger is a mistake, not a request.
+LARGEST = 2**62
+
+
+def integer(value, name, where, minimum=None, maximum=LARGEST):
+    """``value`` as an int; TypeError unless it is an integer (bool is not), ValueError outside
+    [minimum, maximum] (maximum: 2**62 unless given; None for no bound)."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"[{where}] {name} must be an integer; got bool")
     try:
@@ -36,6 +41,8 @@ def integer(value, name, where, minimum=None):
         raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}") from None
     if minimum is not None and value < minimum:
         raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"[{where}] {name} must be <= {maximum if maximum != LARGEST else '2**62'}; got {value}")
     return value
 
 

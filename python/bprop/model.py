@@ -1,6 +1,7 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
+from ._checks import integer
 from ._dtypes import core_class, resolve_dtype
 from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
@@ -176,9 +177,9 @@ class Sequential(LayerStack, Trainable):
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
-        return self._model.predict(self.as_batch(x, "predict"), int(batch_size))
+        batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
+        x = self.as_batch(x, "predict")
+        return self._model.predict(x, min(batch_size, len(x)))
 
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):

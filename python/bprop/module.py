@@ -8,6 +8,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
+from ._checks import integer
 from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
@@ -180,8 +181,7 @@ class Module(Trainable):
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
+        batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
         x = self.as_batch(x, "predict")
         return np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 

@@ -79,6 +79,7 @@ def _install():
     for cls in PARAMETER_TYPES:
         for name, method in forwarded.items():
             setattr(cls, name, method)
+        cls.__array_ufunc__ = None  # `array * parameter` reaches __rmul__: a tensor, not an array
 
 
 _install()

@@ -8,6 +8,7 @@ float32, float64 stays float64; mixing float32 and float64 in one operation give
 import numpy as np
 
 from . import _core
+from ._checks import integer, real
 from ._indexing import flat_positions
 from .parameter import is_parameter
 
@@ -34,12 +35,41 @@ def tensor(data, requires_grad=False, dtype=None):
     return _core.ag_tensor(np.asarray(array, dtype=dtype, order="C"), bool(requires_grad))
 
 
-def _as_tensor(value, like):
+def _as_tensor(value, like, op):
+    """value as a tensor in like's dtype (see _input), for op's messages."""
+    if isinstance(value, Tensor):
+        return value
+    return _input(value, op, like.dtype)
+
+
+def as_operand(value, like, op):
+    """The other operand of a tensor operation, as a tensor: what Tensor's operators call (from C++) for
+    anything but a tensor or a Python number. Array-likes become constants in like's dtype, as numbers
+    do; anything that holds no numbers is a TypeError naming the operation."""
     if isinstance(value, Tensor):
         return value
     if is_parameter(value):
         return value.tensor
-    return tensor(value, dtype=like.dtype)
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"[Tensor {op}] cannot combine a Tensor with {type(value).__name__} "
+                        f"({array.dtype}); expected a Tensor, an array of numbers or a number")
+    return tensor(array, dtype=like.dtype)
+
+
+def _input(value, op, dtype=None):
+    """value as a tensor for a function of tensors (bprop.exp(x), ...): tensors as they are, parameters as
+    their leaf, array-likes as constants; TypeError naming the function otherwise."""
+    if isinstance(value, Tensor):
+        return value
+    if is_parameter(value):
+        return value.tensor
+    if value is None:
+        raise TypeError(f"[{op}] expects a Tensor or an array; got None")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"[{op}] expects a Tensor or an array of numbers; got {type(value).__name__} ({array.dtype})")
+    return tensor(array, dtype=dtype)
 
 
 def as_tensor(value, dtype=None):
@@ -87,30 +117,41 @@ def _axes(axis):
 
 
 def maximum(a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, b)
-    return _core.ag_maximum(a, _as_tensor(b, a))
+    a = a if isinstance(a, Tensor) else _as_tensor(a, _input(b, "maximum"), "maximum")
+    return _core.ag_maximum(a, _as_tensor(b, a, "maximum"))
 
 
 def where(condition, a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, b)
-    b = _as_tensor(b, a)
-    return _core.ag_where(_as_tensor(condition, a), a, b)
+    a = a if isinstance(a, Tensor) else _as_tensor(a, _input(b, "where"), "where")
+    b = _as_tensor(b, a, "where")
+    return _core.ag_where(_as_tensor(condition, a, "where"), a, b)
 
 
 def clip(x, low, high):
-    return _core.ag_clip(x, float(low), float(high))
+    """x limited to [low, high]; NaN in x stays NaN. A NaN bound is a ValueError (NumPy would make every
+    value NaN)."""
+    return _core.ag_clip(_input(x, "clip"), real(low, "low", "clip"), real(high, "high", "clip"))
+
+
+def _inputs(tensors, op):
+    """A non-empty sequence of tensors (array-likes taken as constants) for concatenate and stack."""
+    if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"[{op}] expects a sequence of tensors; got {type(tensors).__name__}")
+    tensors = [_input(t, op) for t in tensors]
+    if not tensors:
+        raise ValueError(f"[{op}] needs at least one tensor")
+    return tensors
 
 
 def concatenate(tensors, axis=0):
     """Joins tensors along an existing axis; each piece's gradient is its slice of the result's."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("[concatenate] needs at least one tensor")
+    tensors = _inputs(tensors, "concatenate")
     first = tensors[0]
     rank = first.ndim
     if rank == 0:
         raise ValueError("[concatenate] zero-dimensional tensors cannot be concatenated; use stack")
-    axis = int(axis) + rank if int(axis) < 0 else int(axis)
+    axis = integer(axis, "axis", "concatenate", minimum=None)
+    axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise ValueError(f"[concatenate] axis {axis} is out of range for {rank} dimensions")
     for t in tensors[1:]:
@@ -132,11 +173,10 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Joins same-shaped tensors along a new axis."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("[stack] needs at least one tensor")
+    tensors = _inputs(tensors, "stack")
     rank = tensors[0].ndim + 1
-    axis = int(axis) + rank if int(axis) < 0 else int(axis)
+    axis = integer(axis, "axis", "stack", minimum=None)
+    axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise ValueError(f"[stack] axis {axis} is out of range for {rank} dimensions")
     for t in tensors[1:]:
@@ -146,22 +186,31 @@ def stack(tensors, axis=0):
     return concatenate(expanded, axis)
 
 
-exp, log, sqrt, abs = _core.ag_exp, _core.ag_log, _core.ag_sqrt, _core.ag_abs
-relu, sigmoid, tanh = _core.ag_relu, _core.ag_sigmoid, _core.ag_tanh
+def _function_of(op, name):
+    """bprop.<name>(x): op on x taken as a tensor (see _input)."""
+    def function(x):
+        return op(x if isinstance(x, Tensor) else _input(x, name))
+    function.__name__ = name
+    function.__doc__ = f"{name}(x), elementwise, differentiable; x a Tensor (or an array, taken as a constant)."
+    return function
+
+
+exp, log, sqrt, abs = (_function_of(getattr(_core, f"ag_{name}"), name) for name in ("exp", "log", "sqrt", "abs"))
+relu, sigmoid, tanh = (_function_of(getattr(_core, f"ag_{name}"), name) for name in ("relu", "sigmoid", "tanh"))
 
 
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"[gelu] approximate must be 'none' or 'tanh'; got {approximate!r}")
-    return _core.ag_gelu(x, approximate == "tanh")
+    return _core.ag_gelu(_input(x, "gelu"), approximate == "tanh")
 
 
 def softmax(x, axis=-1):
-    return _core.ag_softmax(x, int(axis))
+    return _core.ag_softmax(_input(x, "softmax"), integer(axis, "axis", "softmax", minimum=None))
 
 
 def log_softmax(x, axis=-1):
-    return _core.ag_log_softmax(x, int(axis))
+    return _core.ag_log_softmax(_input(x, "log_softmax"), integer(axis, "axis", "log_softmax", minimum=None))
 
 
 # -- methods of the bound class ------------------------------------------------------------------------
@@ -177,7 +226,7 @@ def _getitem(self, index):
 
 def _compare(op):
     def method(self, other):
-        return _core.ag_compare(self, _as_tensor(other, self), op)
+        return _core.ag_compare(self, _as_tensor(other, self, "compare"), op)
     return method
 
 
@@ -213,6 +262,18 @@ def _transpose(self, *axes):
     return _core.ag_transpose(self, [int(a) for a in axes])
 
 
+def _astype(self, dtype):
+    """A differentiable copy in dtype: float32 or float64, the two dtypes tensors hold."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"[Tensor.astype] dtype must be float32 or float64; got {dtype!r}") from None
+    if resolved not in (np.float32, np.float64):
+        raise TypeError(f"[Tensor.astype] tensors hold float32 or float64; got {resolved} (for other dtypes, "
+                        f"convert the values: t.numpy().astype({resolved.name!r}))")
+    return _core.ag_to_dtype(self, resolved.name)
+
+
 _METHODS = {
     "__getitem__": _getitem,
     "__repr__": _repr,
@@ -229,8 +290,11 @@ _METHODS = {
     "max": lambda self, axis=None, keepdims=False: _core.ag_max(self, _axes(axis), bool(keepdims)),
     "gelu": gelu, "softmax": softmax, "log_softmax": log_softmax,
     "clip": clip,
-    "astype": lambda self, dtype: _core.ag_to_dtype(self, str(np.dtype(dtype))),
+    "astype": _astype,
 }
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)
+# NumPy defers to tensors in mixed expressions: `array * tensor` calls Tensor.__rmul__ (a tensor with its
+# graph) instead of turning the tensor into an array and dropping the graph.
+Tensor.__array_ufunc__ = None
 Tensor.__hash__ = object.__hash__  # tensors are graph nodes, compared by identity

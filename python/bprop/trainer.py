@@ -24,9 +24,6 @@ from .random import resolve_seed
 __all__ = ["Trainer"]
 
 _PROGRESS_UPDATES_PER_EPOCH = 20
-# Larger counts mean "all of it" (a batch of the whole dataset, training until stopped); C++ counts in int64.
-_LARGEST_COUNT = 2**62
-
 _MODELS_IN_FIT = weakref.WeakSet()  # models a fit() is training right now
 _MODELS_IN_FIT_LOCK = threading.Lock()
 
@@ -235,10 +232,8 @@ class Trainer:
         if self.optimizer is None:
             raise ValueError("[fit] needs an optimizer: call compile(optimizer=..., loss=...) first")
         epochs = integer(epochs, "epochs", "fit", minimum=0)
-        batch_size = integer(batch_size, "batch_size", "fit", minimum=1)
+        batch_size = integer(batch_size, "batch_size", "fit", minimum=1, maximum=None)  # clamped to the data below
         initial_epoch = integer(initial_epoch, "initial_epoch", "fit", minimum=0)
-        if epochs > _LARGEST_COUNT:
-            raise ValueError(f"[fit] epochs must be <= 2**62; got {epochs}")
         if initial_epoch > epochs:
             raise ValueError(f"[fit] initial_epoch ({initial_epoch}) is past epochs ({epochs}): epochs is the index "
                              "of the last epoch to train, not a count of more epochs (as in Keras)")
@@ -388,6 +383,6 @@ class Trainer:
 
     def evaluate(self, x, y, batch_size=256, sample_weight=None):
         """{"loss": ..., <metric>: ...} over (x, y) in evaluation mode."""
-        batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1)
+        batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1, maximum=None)
         data = _Data(self, x, y, sample_weight, None, "evaluate")
         return self._logs(self._core_trainer().evaluate(*data.arrays(), min(batch_size, len(data))))
