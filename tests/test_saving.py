@@ -53,7 +53,7 @@ def test_every_layer_round_trips_bit_exact(tmp_path, dtype):
 
 OPTIMIZERS = [
     lambda: optim.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4),
-    lambda: optim.Adam(lr=0.01, amsgrad=True, schedule=optim.CosineDecay(50)),
+    lambda: optim.Adam(lr=0.01, amsgrad=True, schedule=optim.CosineDecay(50, per="step")),
     lambda: optim.AdamW(lr=0.01, clipnorm=1.0),
     lambda: optim.RMSprop(lr=0.01, centered=True, momentum=0.5),
     lambda: optim.Adagrad(lr=0.05, lr_decay=0.01),
@@ -87,7 +87,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     y = (x[:, 0] + x[:, 2] > 0).astype(np.int64)
     bprop.manual_seed(5)
     model = bprop.Sequential([nn.Linear(6, 32), nn.BatchNorm(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2)])
-    model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5)), nn.CrossEntropy(), metrics=["accuracy"])
+    model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5, per="step")), nn.CrossEntropy(), metrics=["accuracy"])
     if mode == "whole":
         model.fit(x, y, epochs=4, batch_size=32, seed=11, verbose=0, validation_split=0.1)
     elif mode == "first":
@@ -96,7 +96,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     else:
         bprop.manual_seed(99)  # a fresh process with other initial weights: the checkpoint decides
         model = bprop.Sequential([nn.Linear(6, 32), nn.BatchNorm(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2)])
-        model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5)), nn.CrossEntropy(), metrics=["accuracy"])
+        model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5, per="step")), nn.CrossEntropy(), metrics=["accuracy"])
         model.fit(x, y, epochs=4, batch_size=32, verbose=0, validation_split=0.1,
                   resume_from=directory + "/ckpt/epoch002.bprop")
     np.savez(directory + "/" + mode + ".npz", *[a for a in model.get_weights()])

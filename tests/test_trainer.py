@@ -285,3 +285,70 @@ def test_each_epochs_random_streams_depend_on_the_seed_and_epoch_only():
     split.fit(x, y, epochs=4, batch_size=32, verbose=0, seed=7, initial_epoch=2)
     for a, b in zip(whole.get_weights(), split.get_weights()):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("patience,stops_after", [(0, 1), (1, 1), (3, 3)])
+def test_early_stopping_waits_patience_epochs_as_keras_does(patience, stops_after):
+    """Keras stops at the `patience`-th epoch in a row without improvement (patience 0 acts as 1)."""
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+    stop = callbacks.EarlyStopping(monitor="loss", patience=patience, min_delta=1e9, baseline=None)
+    history = model.fit(x[:64], y[:64], epochs=20, verbose=0, callbacks=[stop])
+    assert len(history.epoch) == 1 + stops_after  # epoch 0 sets the best; nothing beats it by 1e9
+    assert stop.stopped_epoch == stops_after
+
+
+@pytest.mark.parametrize("hook", ["on_epoch_end", "on_train_batch_end"])
+def test_a_callback_stops_training_through_model_stop_training(hook):
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+
+    class Stop(callbacks.Callback):
+        pass
+
+    setattr(Stop, hook, lambda self, step, logs: setattr(self.model, "stop_training", True))
+    history = model.fit(x[:64], y[:64], epochs=5, batch_size=16, verbose=0, callbacks=[Stop()])
+    assert len(history.epoch) == 1 and history.stopped_reason == "a callback set stop_training"
+    assert len(model.fit(x[:64], y[:64], epochs=2, verbose=0).epoch) == 2  # the next fit starts afresh
+
+
+def test_compile_warns_when_a_probability_layer_meets_a_logit_loss():
+    with pytest.warns(UserWarning, match=r"ends in Sigmoid but BinaryCrossEntropy takes logits.*remove the final"):
+        bprop.Sequential([nn.Linear(4, 1), nn.Sigmoid()]).compile(optim.Adam(), nn.BinaryCrossEntropy())
+    with pytest.warns(UserWarning, match=r"ends in Softmax but CrossEntropy takes logits"):
+        bprop.Sequential([nn.Linear(4, 3), nn.Softmax()]).compile(optim.Adam(), nn.CrossEntropy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bprop.Sequential([nn.Linear(4, 3), nn.Softmax()]).compile(optim.Adam(), nn.MSE())  # probabilities on purpose
+        bprop.Sequential([nn.Linear(4, 1)]).compile(optim.Adam(), nn.BinaryCrossEntropy())
+
+
+@pytest.mark.parametrize("bad,message", [
+    (["junk"], r"\[fit\] callbacks\[0\] is a str \('junk'\), not a bprop.callbacks.Callback"),
+    (callbacks.History(), r"\[fit\] callbacks must be a list"),
+    ([None], r"\[fit\] callbacks\[0\] is a NoneType"),
+])
+def test_callbacks_that_are_not_callbacks_are_a_type_error(bad, message):
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+    with pytest.raises(TypeError, match=message):
+        model.fit(x[:8], y[:8], verbose=0, callbacks=bad)
+
+
+def test_batch_sizes_and_epochs_past_the_data_or_int64():
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=0.1), loss=nn.CrossEntropy())
+    whole = model.fit(x[:64], y[:64], epochs=1, batch_size=2**63 - 1, verbose=0).history["loss"][0]
+    assert 0 < whole < 10  # one batch of all 64 samples, not an overflowed batch count that trains nothing
+    assert model.predict(x[:5], batch_size=2**70).shape == (5, 10)
+    assert set(model.evaluate(x[:5], y[:5], batch_size=2**64)) == {"loss"}
+    with pytest.raises(ValueError, match=r"\[fit\] epochs must be <= 2\*\*62"):
+        model.fit(x[:8], y[:8], epochs=2**63, verbose=0)
+    for verbose in (0, 2):  # the same answer whatever the callbacks
+        with pytest.raises(ValueError, match=r"\[fit\] initial_epoch \(5\) is past epochs \(1\)"):
+            model.fit(x[:8], y[:8], epochs=1, initial_epoch=5, verbose=verbose)
+    assert model.fit(x[:8], y[:8], epochs=3, initial_epoch=3, verbose=0).epoch == []  # nothing left to train

@@ -36,6 +36,7 @@ long Trainer<T>::batches_per_epoch() const {
 
 template <typename T>
 void Trainer<T>::new_epoch(bool shuffle) {
+  optimizer_->set_epoch(epoch_);  // what a per-epoch schedule reads
   const uint64_t seed = epoch_seed(seed_, epoch_++);
   rng_.reseed(seed);
   model_->net().reseed(seed ^ 0xd1b54a32d192ed03ULL);  // dropout: a stream apart from the shuffle's

@@ -1,7 +1,7 @@
 """Callbacks: hooks into Trainer.fit, as in Keras.
 
-A callback sees the trainer (``self.trainer``, with ``.model`` and ``.optimizer``) and may set
-``self.trainer.stop_training = True``. Batch hooks cost nothing unless a callback defines them: the
+A callback sees the trainer (``self.trainer``, with ``.model`` and ``.optimizer``) and may stop training
+with ``self.model.stop_training = True`` (Keras's idiom) or ``self.trainer.stop_training = True``. Batch hooks cost nothing unless a callback defines them: the
 trainer then runs one C++ call per batch instead of one per epoch.
 """
 import math
@@ -110,7 +110,8 @@ def _improvement_rule(monitor, mode, min_delta, where):
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by min_delta for `patience` epochs; with restore_best,
+    """Stop when `monitor` has not improved by min_delta for `patience` epochs in a row (Keras's rule:
+    patience=3 stops at the third epoch without improvement; 0 or 1, at the first); with restore_best,
     put back the weights of the best epoch."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best=False,
@@ -137,7 +138,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             self.trainer.stop_reason = (f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "

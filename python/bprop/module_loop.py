@@ -45,6 +45,7 @@ class ModuleLoop:
         """As the C++ trainer: epoch e's shuffle and dropout come from epoch_seed(seed, e) alone, so a
         resumed run continues exactly."""
         seed = _core.epoch_seed(self._seed, self._epoch)
+        self.optimizer.epoch = self._epoch  # what a per-epoch schedule reads
         self._epoch += 1
         self.model.reseed(seed ^ _DROPOUT_STREAM)
         n = len(self._data[0])

@@ -17,7 +17,8 @@ import numpy as np
 from . import callbacks as callbacks_module
 from ._checks import integer
 from ._dtypes import core_class
-from .nn.losses import BinaryCrossEntropy, Loss
+from .nn.layers import Sigmoid, Softmax
+from .nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .optim import Optimizer
 from .random import resolve_seed
 
@@ -44,6 +45,20 @@ def _one_fit_at_a_time(model):
     finally:
         with _MODELS_IN_FIT_LOCK:
             _MODELS_IN_FIT.discard(model)
+
+
+def warn_if_probabilities_meet_a_logit_loss(model, loss):
+    """Keras users end a classifier in Sigmoid/Softmax; bprop's cross-entropies take logits and apply the
+    sigmoid/softmax themselves, so the output would be squashed twice and training would stall near chance
+    without a word. Say so at compile, with the fix."""
+    last = model.layers[-1] if getattr(model, "layers", None) else None
+    pairs = ((Sigmoid, BinaryCrossEntropy, "sigmoid"), (Softmax, CrossEntropy, "softmax"))
+    for layer_type, loss_type, function in pairs:
+        if isinstance(last, layer_type) and isinstance(loss, loss_type):
+            warnings.warn(f"[compile] the model ends in {layer_type.__name__} but {loss_type.__name__} takes logits "
+                          f"(it applies the {function} itself), so training would barely move: remove the final "
+                          f"{layer_type.__name__} (apply {function} to predict()'s outputs for probabilities)",
+                          UserWarning, stacklevel=4)
 
 
 def check_callbacks(callbacks, where):
@@ -174,6 +189,7 @@ class Trainer:
         self.model, self.optimizer, self.loss = model, optimizer, loss
         self.metrics = parse_metrics(metrics, loss)
         self.callbacks = check_callbacks(callbacks, "Trainer")
+        warn_if_probabilities_meet_a_logit_loss(model, loss)
         parameters = model.parameters()
         if optimizer is not None and parameters:
             # Bound now, not at the first fit: an optimizer holds one model's state, and finding out
@@ -283,6 +299,8 @@ class Trainer:
         else:
             logs = self._run_epochs_one_by_one(core, cbs, initial_epoch, epochs, shuffle, validation, batch_size,
                                                verbose)
+        if self.stop_training and self.stop_reason is None:
+            self.stop_reason = "a callback set stop_training"
         cbs.on_train_end(logs)
         history.stopped_reason = self.stop_reason
         return history

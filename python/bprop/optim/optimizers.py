@@ -146,6 +146,17 @@ class Optimizer:
         return self._schedule.rate(self.lr, 0) if self._schedule is not None else self.lr
 
     @property
+    def epoch(self):
+        """The index of the epoch being trained, which ``per="epoch"`` schedules read: fit sets it as each
+        epoch begins; a custom loop sets it (``opt.epoch = e``) where torch code calls scheduler.step()."""
+        return self._core.epoch if self._core is not None else 0
+
+    @epoch.setter
+    def epoch(self, value):
+        value = integer(value, "epoch", f"{type(self).__name__}.epoch", minimum=0)
+        self.core.epoch = value
+
+    @property
     def step_count(self):
         """The number of steps taken (or restored); 0 before binding."""
         return self._core.step_count if self._core is not None else 0
