@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/interrupt.h"
+
 namespace bprop::nn {
 
 template <typename T>
@@ -32,6 +34,7 @@ void Model<T>::predict(const T* x, long rows, long batch_size, T* out) const {
   for (long start = 0; start < rows; start += batch_size) {
     const long n = std::min(batch_size, rows - start);
     net_->infer(x + start * in_features_, n, out + start * out_features_);
+    throw_if_interrupted();  // Ctrl-C between batches
   }
 }
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/interrupt.h"
+
 namespace bprop::train {
 
 template <typename T>
@@ -107,6 +109,7 @@ Totals Trainer<T>::train_batches_locked(long first, long last) {
     }
     model_->backward(grad_out_.data(), false);
     optimizer_->step();
+    throw_if_interrupted();  // Ctrl-C: stop here, with the weights of this completed step
   }
   return totals;
 }
@@ -142,6 +145,7 @@ Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) const {
     gather(data, nullptr, start, rows, x.data(), batch);
     model_->net().infer(x.data(), rows, out.data());
     if (!std::isfinite(batch_loss(data, batch, rows, out.data(), nullptr, totals))) totals.nonfinite = true;
+    throw_if_interrupted();
   }
   return totals;
 }

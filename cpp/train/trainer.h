@@ -3,6 +3,7 @@
 // shuffle is an index: the data are never copied per epoch) into the model's input buffer, forward,
 // loss and its gradient in one pass, backward, optimizer step, and running sums of loss and metrics.
 // Every buffer is grown once and reused: no allocation per step after the first.
+// Every loop polls for Ctrl-C between batches (core/interrupt.h) and throws Interrupted there.
 // Training calls hold the model's cache mutex for their whole run (two fits of one model never
 // interleave); evaluate shares no buffer with them or with other evaluations (it infers into its own),
 // so it may run from any number of threads at once, in a callback of a running fit included.
