@@ -352,3 +352,47 @@ def test_batch_sizes_and_epochs_past_the_data_or_int64():
         with pytest.raises(ValueError, match=r"\[fit\] initial_epoch \(5\) is past epochs \(1\)"):
             model.fit(x[:8], y[:8], epochs=1, initial_epoch=5, verbose=verbose)
     assert model.fit(x[:8], y[:8], epochs=3, initial_epoch=3, verbose=0).epoch == []  # nothing left to train
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda m: m.fit([[1, 2], [3]] * 4, [0, 1] * 4, verbose=0), TypeError,
+     r"^\[fit\] x cannot be read as an array of numbers \(ragged"),
+    (lambda m: m.predict([["a", "b"]]), TypeError, r"^\[predict\] x must hold numbers; got dtype <U1"),
+    (lambda m: m.predict(None), TypeError, r"^\[predict\] x must be an array of numbers; got None"),
+    (lambda m: m.fit(np.zeros((100, 2)), np.zeros(100, int), validation_split=0.999, verbose=0), ValueError,
+     r"^\[fit\] validation_split=0.999 would hold out 99.9% of the samples"),
+    (lambda m: m.reseed(2**64), ValueError, r"^\[Sequential.reseed\] seed must be an integer in \[0, 2\*\*64\)"),
+    (lambda m: m.fit(np.zeros((4, 2)), np.zeros(4, int), seed=2**64, verbose=0), ValueError,
+     r"^\[fit\] seed must be an integer in \[0, 2\*\*64\) or None"),
+])
+def test_bad_input_is_named_in_bprops_own_words(call, error, message):
+    model = bprop.Sequential([nn.ReLU(), nn.Linear(2, 2)])
+    model.compile(optim.SGD(lr=0.1), nn.CrossEntropy())
+    with pytest.raises(error, match=message):
+        call(model)
+
+
+def test_a_model_starting_with_an_activation_knows_its_width_and_predicts_at_once():
+    model = bprop.Sequential([nn.ReLU(), nn.Dropout(0.1), nn.Linear(3, 2)])
+    assert model.in_features == 3
+    assert model.predict(np.ones((4, 3), np.float32)).shape == (4, 2)
+    assert bprop.Sequential([nn.ReLU()]).predict(np.ones((2, 5))).shape == (2, 5)  # built by its first input
+
+
+def test_a_python_subclass_of_layer_is_refused_with_a_way_out():
+    class Doubler(nn.Layer):
+        def forward(self, x, training=False):
+            return 2 * x
+
+    with pytest.raises(TypeError, match=r"\[Sequential\] item 1 \(Doubler\) is a Python subclass of nn.Layer"):
+        bprop.Sequential([nn.Linear(2, 2), Doubler()])
+    with pytest.raises(TypeError, match=r"\[Doubler\] is a Python subclass of nn.Layer.*bprop.Module"):
+        Doubler()(bprop.tensor(np.ones((1, 2))))
+
+
+@pytest.mark.parametrize("config", [{}, {"layers": "Linear"}, [], {"layers": [{"class": "Linear"}]},
+                                    {"layers": [{"class": "Linear", "config": {"in_features": 2}}]},
+                                    {"layers": [{"class": "Linear", "config": {"units": 2}}]}])
+def test_from_config_names_what_is_wrong(config):
+    with pytest.raises(ValueError, match=r"^\[(Sequential.from_config|nn.deserialize)\] "):
+        bprop.Sequential.from_config(config)

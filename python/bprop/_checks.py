@@ -46,6 +46,22 @@ def integer(value, name, where, minimum=None, maximum=LARGEST):
     return value
 
 
+def as_array(value, name, where):
+    """value as a NumPy array of numbers (bool, integers, floats); TypeError naming the problem for
+    anything else: ragged lists, strings, objects, complex numbers, None."""
+    if value is None:
+        raise TypeError(f"[{where}] {name} must be an array of numbers; got None")
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as error:  # ragged nesting: NumPy's message names neither
+            raise TypeError(f"[{where}] {name} cannot be read as an array of numbers (ragged or mixed "
+                            f"nesting?): {error}") from None
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"[{where}] {name} must hold numbers; got dtype {value.dtype}")
+    return value
+
+
 def flag(value, name, where):
     """``value`` as a bool; TypeError unless it is one (1 and "yes" are not)."""
     if not isinstance(value, (bool, np.bool_)):

@@ -1,11 +1,12 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from ._checks import integer
+from ._checks import as_array, integer
 from ._dtypes import core_class, resolve_dtype
 from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
                         config_layers, deserialize, serialize, stack_tensor_shapes)
+from .random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -23,14 +24,15 @@ def all_finite(x):
 
 
 def _first_width(layers):
-    """The input width the first layer fixes, or None when it takes any (an activation, Dropout)."""
-    first = layers[0]
-    if isinstance(first, Linear):
-        return first.in_features
-    if isinstance(first, (BatchNorm, LayerNorm)):
-        return first.features
-    if isinstance(first, Residual):
-        return _first_width(first.layers)
+    """The input width the first layer that fixes one fixes (the layers before it keep the width they are
+    given: activations, Dropout), or None when no layer fixes it."""
+    for layer in layers:
+        if isinstance(layer, Linear):
+            return layer.in_features
+        if isinstance(layer, (BatchNorm, LayerNorm)):
+            return layer.features
+        if isinstance(layer, Residual):
+            return _first_width(layer.layers)
     return None
 
 
@@ -74,10 +76,7 @@ class Sequential(LayerStack, Trainable):
 
     def as_batch(self, x, where, name="x"):
         """x as a C-contiguous 2-D array of the model's dtype, checked (shape, finiteness) before any work."""
-        if not isinstance(x, np.ndarray):
-            x = np.asarray(x)
-        if x.dtype.kind not in "fiub":
-            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        x = as_array(x, name, where)
         if x.ndim != 2:
             raise ValueError(f"[{where}] {name} must be 2-D (samples, features); got shape {x.shape}")
         if x.shape[0] == 0:
@@ -125,7 +124,7 @@ class Sequential(LayerStack, Trainable):
 
     def reseed(self, seed):
         """Restart the random layers (Dropout) from seeds derived from `seed`."""
-        self._net.reseed(seed)
+        self._net.reseed(resolve_seed(seed, "Sequential.reseed", none_allowed=False))
 
     def zero_grad(self):
         for p in self.parameters():

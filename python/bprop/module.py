@@ -8,7 +8,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from ._checks import integer
+from ._checks import as_array, integer
 from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
@@ -153,10 +153,7 @@ class Module(Trainable):
     def as_batch(self, x, where, name="x"):
         """x (samples first) as a C-contiguous array of the model's dtype, checked; the first batch also
         fixes the output width, by running the module on one sample in evaluation mode."""
-        if not isinstance(x, np.ndarray):
-            x = np.asarray(x)
-        if x.dtype.kind not in "fiub":
-            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        x = as_array(x, name, where)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"[{where}] {name} must be a non-empty batch (samples, features...); got shape {x.shape}")
         if self._input_shape is not None and x.shape[1:] != self._input_shape:

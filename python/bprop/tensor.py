@@ -39,7 +39,7 @@ def _as_tensor(value, like, op):
     """value as a tensor in like's dtype (see _input), for op's messages."""
     if isinstance(value, Tensor):
         return value
-    return _input(value, op, like.dtype)
+    return as_input(value, op, like.dtype)
 
 
 def as_operand(value, like, op):
@@ -57,7 +57,7 @@ def as_operand(value, like, op):
     return tensor(array, dtype=like.dtype)
 
 
-def _input(value, op, dtype=None):
+def as_input(value, op, dtype=None):
     """value as a tensor for a function of tensors (bprop.exp(x), ...): tensors as they are, parameters as
     their leaf, array-likes as constants; TypeError naming the function otherwise."""
     if isinstance(value, Tensor):
@@ -117,12 +117,12 @@ def _axes(axis):
 
 
 def maximum(a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, _input(b, "maximum"), "maximum")
+    a = a if isinstance(a, Tensor) else _as_tensor(a, as_input(b, "maximum"), "maximum")
     return _core.ag_maximum(a, _as_tensor(b, a, "maximum"))
 
 
 def where(condition, a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, _input(b, "where"), "where")
+    a = a if isinstance(a, Tensor) else _as_tensor(a, as_input(b, "where"), "where")
     b = _as_tensor(b, a, "where")
     return _core.ag_where(_as_tensor(condition, a, "where"), a, b)
 
@@ -130,14 +130,14 @@ def where(condition, a, b):
 def clip(x, low, high):
     """x limited to [low, high]; NaN in x stays NaN. A NaN bound is a ValueError (NumPy would make every
     value NaN)."""
-    return _core.ag_clip(_input(x, "clip"), real(low, "low", "clip"), real(high, "high", "clip"))
+    return _core.ag_clip(as_input(x, "clip"), real(low, "low", "clip"), real(high, "high", "clip"))
 
 
 def _inputs(tensors, op):
     """A non-empty sequence of tensors (array-likes taken as constants) for concatenate and stack."""
     if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
         raise TypeError(f"[{op}] expects a sequence of tensors; got {type(tensors).__name__}")
-    tensors = [_input(t, op) for t in tensors]
+    tensors = [as_input(t, op) for t in tensors]
     if not tensors:
         raise ValueError(f"[{op}] needs at least one tensor")
     return tensors
@@ -189,7 +189,7 @@ def stack(tensors, axis=0):
 def _function_of(op, name):
     """bprop.<name>(x): op on x taken as a tensor (see _input)."""
     def function(x):
-        return op(x if isinstance(x, Tensor) else _input(x, name))
+        return op(x if isinstance(x, Tensor) else as_input(x, name))
     function.__name__ = name
     function.__doc__ = f"{name}(x), elementwise, differentiable; x a Tensor (or an array, taken as a constant)."
     return function
@@ -202,15 +202,15 @@ relu, sigmoid, tanh = (_function_of(getattr(_core, f"ag_{name}"), name) for name
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"[gelu] approximate must be 'none' or 'tanh'; got {approximate!r}")
-    return _core.ag_gelu(_input(x, "gelu"), approximate == "tanh")
+    return _core.ag_gelu(as_input(x, "gelu"), approximate == "tanh")
 
 
 def softmax(x, axis=-1):
-    return _core.ag_softmax(_input(x, "softmax"), integer(axis, "axis", "softmax", minimum=None))
+    return _core.ag_softmax(as_input(x, "softmax"), integer(axis, "axis", "softmax", minimum=None))
 
 
 def log_softmax(x, axis=-1):
-    return _core.ag_log_softmax(_input(x, "log_softmax"), integer(axis, "axis", "log_softmax", minimum=None))
+    return _core.ag_log_softmax(as_input(x, "log_softmax"), integer(axis, "axis", "log_softmax", minimum=None))
 
 
 # -- methods of the bound class ------------------------------------------------------------------------

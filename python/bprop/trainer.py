@@ -257,6 +257,10 @@ class Trainer:
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
                 or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"[fit] validation_split must be in [0, 1); got {validation_split!r}")
+        if validation_split > 0.5:
+            raise ValueError(f"[fit] validation_split={validation_split} would hold out {validation_split:.1%} of the "
+                             "samples and train on the rest: it is the fraction held out for validation (e.g. 0.2). "
+                             "Fractions above 0.5 are refused as a likely mix-up with a training fraction")
         if validation_split and validation_data is not None:
             raise ValueError("[fit] give validation_split or validation_data, not both")
         if verbose not in (0, 1, 2):

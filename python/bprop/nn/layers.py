@@ -58,7 +58,8 @@ class Layer:
         return self._fixed_dtype
 
     def _make_core(self, dtype):
-        raise NotImplementedError
+        raise TypeError(f"[{self.name}] is a Python subclass of nn.Layer with no C++ layer behind it, so it cannot "
+                        "run; write its computation on tensors in a bprop.Module's forward instead")
 
     def core(self, dtype=None):
         """The C++ layer for `dtype` (the layer's own when it has parameters)."""
@@ -331,6 +332,10 @@ def check_layers(layers, where):
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"[{where}] item {i} is a {type(layer).__name__}, not a bprop layer")
+        if type(layer)._make_core is Layer._make_core:
+            raise TypeError(f"[{where}] item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer with no "
+                            f"C++ layer behind it; a {where} runs bprop's own layers only. Write its computation "
+                            "on tensors in a bprop.Module's forward instead")
     return layers
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
+from ..tensor import as_input
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
 # serialize/deserialize (below) are reached as nn.losses.serialize: nn.serialize is the layers'.
@@ -119,7 +120,9 @@ class Loss:
 
     def on_tensor(self, out, y, sample_weight=None):
         """The loss of a Tensor ``out`` (rows, n_outputs), or (rows,) for one output, as a scalar tensor
-        whose backward is this loss's gradient. Targets are checked as for arrays and never differentiated."""
+        whose backward is this loss's gradient. Targets are checked as for arrays and never differentiated.
+        An array-like ``out`` is taken as a constant tensor (its loss has no graph to differentiate)."""
+        out = as_input(out, self.name)
         if out.ndim == 1:
             out = out.reshape(-1, 1)
         if out.ndim != 2 or out.size == 0:
