@@ -241,3 +241,16 @@ def test_an_optimizer_made_with_the_models_parameters_trains_it():
     model.compile(optim.SGD(model.parameters(), lr=0.5), nn.CrossEntropy())
     losses = model.fit(x, y, epochs=5, verbose=0).history["loss"]
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_backward_after_another_threads_forward_is_refused():
+    model = small_model()
+    x = np.ones((3, 4), np.float32)
+    model.forward(x, training=True)
+    other = threading.Thread(target=lambda: model.forward(2 * x, training=True))
+    other.start()
+    other.join()
+    with pytest.raises(ValueError, match=r"\[Sequential.backward\] the last forward of this model ran on another"):
+        model.backward(np.ones((3, 2), np.float32))
+    model.forward(x, training=True)
+    model.backward(np.ones((3, 2), np.float32))  # this thread's own forward again: fine

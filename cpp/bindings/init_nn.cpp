@@ -146,6 +146,10 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             std::lock_guard<std::mutex> lock(model.net().cache_mutex());
             // Checked under the lock: another thread's forward may have changed the batch size.
             if (model.last_rows() < 1) throw ValueError("[Sequential.backward] call forward first");
+            if (!model.last_forward_on_this_thread())
+              throw ValueError("[Sequential.backward] the last forward of this model ran on another thread, so its "
+                               "saved activations are that thread's batch; run forward and backward on one thread "
+                               "(or give each thread its own model)");
             const std::vector<long> expected{model.last_rows(), model.out_features()};
             if (shape != expected)
               throw ValueError("[Sequential.backward] grad_out has shape " + shape_text(shape) + "; expected " +

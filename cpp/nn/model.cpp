@@ -21,6 +21,7 @@ const T* Model<T>::forward(long rows, bool training) {
   output_.resize(rows * out_features_);
   net_->forward(input_.data(), rows, output_.data(), training);
   rows_ = rows;
+  forward_thread_ = std::this_thread::get_id();
   return output_.data();
 }
 
