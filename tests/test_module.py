@@ -257,10 +257,17 @@ def test_module_errors_name_the_problem():
         def __init__(self):
             self.fc = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+    with pytest.raises(TypeError, match=r"super\(\).__init__\(\)"):
         Forgot()
-    with pytest.raises(NotImplementedError, match="forward"):
+    with pytest.raises(TypeError, match="forward"):
         bprop.Module()(tensor(np.ones(2)))
+
+    class Skipped(bprop.Module):
+        def __init__(self):
+            pass
+
+    with pytest.raises(TypeError, match=r"\[Skipped\] its __init__ must call super\(\).__init__\(\) first"):
+        Skipped().parameters()
     with pytest.raises(TypeError, match="bprop.Parameter"):
         optim.SGD([tensor(np.ones(2), requires_grad=True)], lr=0.1)
     model = MLP(_mlp_layers("float32"))

@@ -311,7 +311,7 @@ def test_load_state_dict_errors(mutate, error, message):
 def test_unbound_optimizer_binds_later_once():
     opt = optim.Adam(lr=0.01, clipnorm=1.0)
     assert not opt.bound and opt.dtype is None and opt.step_count == 0 and opt.parameters() == []
-    with pytest.raises(RuntimeError, match=r"\[Adam\] the optimizer has no parameters yet; .*bind\(parameters\)"):
+    with pytest.raises(ValueError, match=r"\[Adam\] the optimizer has no parameters yet; .*bind\(parameters\)"):
         opt.step()
     opt.lr = 0.02
     params = make_parameters(problem(seed=1)[0])

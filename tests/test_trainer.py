@@ -394,5 +394,5 @@ def test_a_python_subclass_of_layer_is_refused_with_a_way_out():
                                     {"layers": [{"class": "Linear", "config": {"in_features": 2}}]},
                                     {"layers": [{"class": "Linear", "config": {"units": 2}}]}])
 def test_from_config_names_what_is_wrong(config):
-    with pytest.raises(ValueError, match=r"^\[(Sequential.from_config|nn.deserialize)\] "):
+    with pytest.raises(ValueError, match=r"^\[(Sequential.from_config|Linear.from_config|nn.deserialize)\] "):
         bprop.Sequential.from_config(config)

@@ -6,6 +6,7 @@ simple ranges of Python-only arguments (epochs, batch_size, layer sizes).
 """
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -59,6 +60,20 @@ def as_array(value, name, where):
                             f"nesting?): {error}") from None
     if value.dtype.kind not in "fiub":
         raise TypeError(f"[{where}] {name} must hold numbers; got dtype {value.dtype}")
+    return value
+
+
+def file_path(value, name, where):
+    """value as a str path: TypeError for what is not a path (str, bytes or os.PathLike), ValueError for a NUL
+    character (no file can have one)."""
+    try:
+        value = os.fspath(value)
+    except TypeError:
+        raise TypeError(f"[{where}] {name} must be a str or os.PathLike; got {type(value).__name__}") from None
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if "\0" in value:
+        raise ValueError(f"[{where}] {name} contains a NUL character: {value!r:.80}")
     return value
 
 

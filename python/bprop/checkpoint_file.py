@@ -32,6 +32,7 @@ except ImportError:  # Windows: leftovers are not cleaned up there
 import numpy as np
 import safetensors.numpy
 
+from ._checks import file_path
 from ._version import __version__
 
 FORMAT = "bprop"
@@ -62,7 +63,7 @@ def save_file(path, tensors, document):
     hold dicts with str keys, lists, tuples (they come back as lists), str, int, float (inf and nan too), bool
     and None; its key "file" is reserved for load_file.
     """
-    path = os.fspath(path)
+    path = file_path(path, "path", "save")
     arrays = _check_tensors(tensors)
     _check_document(document)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "bprop_version": __version__,
@@ -82,7 +83,7 @@ def load_file(path):
     ``{"format": "bprop", "format_version": int, "bprop_version": str}`` (the bprop that wrote the file).
     A missing path raises FileNotFoundError; anything else wrong with the file raises CheckpointError.
     """
-    path = os.fspath(path)
+    path = file_path(path, "path", "load")
     data = _read(path)
     header_length = int.from_bytes(data[:8], "little")
     try:

@@ -38,6 +38,7 @@ class Module(Trainable):
     """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``."""
 
     training = TrainingFlag()  # True until eval(); False inside predict/evaluate (on their thread only)
+    _input_shape = _out_features = None  # until fit/evaluate/predict sees data
 
     def __init__(self):
         object.__setattr__(self, "_registered", {})  # attribute name -> child, parameter or list of them
@@ -48,7 +49,7 @@ class Module(Trainable):
         registered = self.__dict__.get("_registered")
         if registered is None:
             if _registrable(value):
-                raise AttributeError(f"[{type(self).__name__}] call super().__init__() before assigning {name!r}")
+                raise TypeError(f"[{type(self).__name__}] call super().__init__() before assigning {name!r}")
         else:
             registered.pop(name, None)
             if _registrable(value):
@@ -61,7 +62,7 @@ class Module(Trainable):
 
     # -- running ----------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"[{type(self).__name__}] a Module subclass defines forward(...)")
+        raise TypeError(f"[{type(self).__name__}] defines no forward(...); a Module subclass computes its output there")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -79,7 +80,10 @@ class Module(Trainable):
     # -- what it holds ------------------------------------------------------------------------------
     def _items(self):
         """(name, value) for each registered child or parameter, lists expanded as name.0, name.1, ..."""
-        for name, value in self._registered.items():
+        registered = self.__dict__.get("_registered")
+        if registered is None:
+            raise TypeError(f"[{type(self).__name__}] its __init__ must call super().__init__() first")
+        for name, value in registered.items():
             if isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
                     yield f"{name}.{i}", item

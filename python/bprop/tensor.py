@@ -250,16 +250,25 @@ def _zero_grad(self):
     self.grad = None
 
 
+def _len(self):
+    if not self.ndim:
+        raise TypeError("[Tensor.__len__] a 0-d tensor has no length")
+    return self.shape[0]
+
+
+def _integers(values, name, where):
+    """A shape or axes given as t.reshape(2, 3) or t.reshape((2, 3)): a list of ints, checked."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        values = values[0]
+    return [integer(v, f"{name}[{i}]", where, minimum=None) for i, v in enumerate(values)]
+
+
 def _reshape(self, *shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return _core.ag_reshape(self, [int(s) for s in shape])
+    return _core.ag_reshape(self, _integers(shape, "shape", "reshape"))
 
 
 def _transpose(self, *axes):
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = axes[0]
-    return _core.ag_transpose(self, [int(a) for a in axes])
+    return _core.ag_transpose(self, _integers(axes, "axes", "transpose"))
 
 
 def _astype(self, dtype):
@@ -278,7 +287,7 @@ _METHODS = {
     "__getitem__": _getitem,
     "__repr__": _repr,
     "__array__": lambda self, dtype=None, copy=None: np.asarray(self.numpy(), dtype=dtype),
-    "__len__": lambda self: self.shape[0] if self.ndim else (_ for _ in ()).throw(TypeError("len() of a 0-d tensor")),
+    "__len__": _len,
     "__gt__": _compare(0), "__ge__": _compare(1), "__lt__": _compare(2), "__le__": _compare(3),
     "item": _item,
     "zero_grad": _zero_grad,

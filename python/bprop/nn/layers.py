@@ -112,6 +112,14 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """A new layer from get_config()'s output; ValueError for a config that does not fit the class."""
+        if not isinstance(config, dict):
+            raise TypeError(f"[{cls.__name__}.from_config] config must be a dict (get_config()'s output); got "
+                            f"{type(config).__name__}")
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as error:  # an unknown, missing or non-str keyword
+            raise ValueError(f"[{cls.__name__}.from_config] the config does not fit {cls.__name__}: {error}") from None
         return cls(**config)
 
     @classmethod
@@ -427,10 +435,4 @@ def layer_class(entry):
 def deserialize(entry):
     """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
     names code to run); ValueError or TypeError for anything else."""
-    cls = layer_class(entry)
-    if cls.from_config.__func__ is Layer.from_config.__func__:  # cls(**config): the keywords must fit
-        try:
-            inspect.signature(cls).bind(**entry["config"])
-        except TypeError as error:
-            raise ValueError(f"[nn.deserialize] the config of {cls.__name__} does not fit it: {error}") from None
-    return cls.from_config(entry["config"])
+    return layer_class(entry).from_config(entry["config"])

@@ -97,10 +97,10 @@ class Optimizer:
 
     @property
     def core(self):
-        """The C++ optimizer (``_core.<Name>_<dtype>``) the trainer steps. RuntimeError if unbound."""
+        """The C++ optimizer (``_core.<Name>_<dtype>``) the trainer steps. ValueError if unbound."""
         if self._core is None:
             name = type(self).__name__
-            raise RuntimeError(
+            raise ValueError(
                 f"[{name}] the optimizer has no parameters yet; pass them when making it "
                 f"({name}(model.parameters(), ...)) or call bind(parameters) (Model.compile does)"
             )
