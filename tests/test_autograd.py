@@ -261,3 +261,29 @@ def test_reshape_to_sizes_that_multiply_past_int64_is_refused(shape):
     for t in (bprop.tensor([1.0, 2.0]), bprop.tensor(np.zeros(0))):
         with pytest.raises(ValueError, match=r"\[reshape\]"):
             t.reshape(*shape)
+
+
+def test_one_no_grad_object_entered_twice_restores_each_level():
+    guard = bprop.no_grad()
+    assert bprop.is_grad_enabled()
+    with guard:
+        with bprop.enable_grad():
+            with guard:  # the same object again, nested
+                assert not bprop.is_grad_enabled()
+            assert bprop.is_grad_enabled()  # restored to what this level had, not to the outer enter's
+        assert not bprop.is_grad_enabled()
+    assert bprop.is_grad_enabled()
+    with pytest.raises(TypeError, match=r"\[no_grad\] __exit__ without a matching __enter__"):
+        guard.__exit__(None, None, None)
+
+
+def test_tensor_class_makes_tensors_like_the_function():
+    t = bprop.Tensor([[1.0, 2.0]], requires_grad=True)
+    assert isinstance(t, bprop.Tensor) and t.shape == (1, 2) and t.requires_grad
+    for bad, error in ((None, TypeError), ([[1.0], [2.0, 3.0]], TypeError), ("abc", TypeError)):
+        with pytest.raises(error, match=r"^\[tensor\] data"):
+            bprop.Tensor(bad)
+    with pytest.raises(TypeError, match=r"\[Tensor.requires_grad\] must be a bool; got str"):
+        t.requires_grad = "yes"
+    with pytest.raises(TypeError, match=r"\[Tensor.backward\] create_graph must be a bool"):
+        (t * 2).sum().backward(create_graph=[])

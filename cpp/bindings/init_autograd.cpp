@@ -13,6 +13,7 @@
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "bindings/arguments.h"
 #include "bindings/init.h"
 #include "core/error.h"
 
@@ -109,12 +110,18 @@ void init_autograd(py::module_& m) {
   namespace ag = autograd;
   py::class_<ag::TensorImpl, Tensor> tensor(m, "Tensor", "A float32/float64 array that records the operations "
                                                          "applied to it for backward(). Make one with bprop.tensor().");
-  tensor.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t->shape())); })
+  // bprop.Tensor(data) works as bprop.tensor(data) does (torch.Tensor(data) users write it).
+  tensor.def(py::init([](const py::object& data, const py::object& requires_grad) {
+               return py::module_::import("bprop.tensor").attr("tensor")(data, requires_grad).cast<Tensor>();
+             }),
+             py::arg("data"), py::arg("requires_grad") = false)
+      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t->shape())); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t->dim(); })
       .def_property_readonly("size", [](const Tensor& t) { return t->numel(); })
       .def_property_readonly("dtype", [](const Tensor& t) { return ag::dtype_name(t->dtype()); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                    [](const Tensor& t, bool value) {
+                    [](const Tensor& t, const py::object& flag) {
+                      const bool value = as_flag(flag, "[Tensor.requires_grad]");
                       if (t->grad_pinned)  // the view is remade from the parameter, which keeps the flag
                         throw ValueError("[Tensor.requires_grad] this tensor views a Parameter; set "
                                          "requires_grad on the Parameter instead (p.requires_grad = False)");
@@ -137,11 +144,15 @@ void init_autograd(py::module_& m) {
       })
       .def_property_readonly("grad_tensor", [](const Tensor& t) { return t->grad; },
                              "The gradient as a Tensor (with its graph after backward(create_graph=True)).")
-      .def_readwrite("name", &ag::TensorImpl::name)
+      .def_property("name", [](const Tensor& t) { return t->name; },
+                    [](const Tensor& t, const py::object& name) { t->name = as_text(name, "[Tensor.name]"); })
       .def_property_readonly("version", [](const Tensor& t) { return t->version(); })
       .def("numpy", &to_numpy, "A read-only view of the values (copy it to write).")
       .def("detach", &ag::detach)
-      .def("backward", [](const Tensor& t, const py::object& gradient, bool retain_graph, bool create_graph) {
+      .def("backward", [](const Tensor& t, const py::object& gradient, const py::object& retain,
+                          const py::object& create) {
+        const bool retain_graph = as_flag(retain, "[Tensor.backward] retain_graph");
+        const bool create_graph = as_flag(create, "[Tensor.backward] create_graph");
         // The gradient: None (a scalar's 1), a Tensor, or an array-like taken as a constant tensor.
         Tensor seed;
         if (!gradient.is_none())

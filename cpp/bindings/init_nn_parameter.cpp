@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/arguments.h"
 #include "bindings/init.h"
 #include "bindings/numpy_util.h"
 #include "autograd/nn_ops.h"
@@ -50,7 +51,8 @@ void bind_parameter(py::module_& m, const char* class_name) {
       .def("zero_grad", [](P& p) { p.grad.fill(T(0)); })
       .def_property(
           "requires_grad", [](const P& p) { return p.requires_grad; },
-          [](P& p, bool value) {
+          [](P& p, const py::object& flag) {
+            const bool value = as_flag(flag, "[Parameter.requires_grad]");
             p.requires_grad = value;
             if (auto view = std::static_pointer_cast<autograd::TensorImpl>(p.tensor_view.lock()))
               view->set_requires_grad(value);

@@ -102,7 +102,7 @@ class Sequential(LayerStack, Trainable):
         (overwriting it, or adding to it with accumulate=True)."""
         if self._model is None:
             raise ValueError("[Sequential.backward] call forward first")
-        grad_out = np.ascontiguousarray(grad_out, dtype=self.dtype)
+        grad_out = np.ascontiguousarray(as_array(grad_out, "grad_out", "Sequential.backward"), dtype=self.dtype)
         if not all_finite(grad_out):
             raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
         self._model.backward(grad_out, bool(accumulate))
@@ -138,12 +138,15 @@ class Sequential(LayerStack, Trainable):
     def set_weights(self, weights):
         """Assign arrays in get_weights() order. Every array is checked before any is assigned."""
         targets = self.parameters() + self.buffers()
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"[Sequential.set_weights] weights must be a list of arrays (get_weights()'s output); got "
+                            f"{type(weights).__name__}")
         weights = list(weights)
         if len(weights) != len(targets):
             raise ValueError(f"[Sequential.set_weights] expected {len(targets)} arrays; got {len(weights)}")
         converted = []
         for i, (target, w) in enumerate(zip(targets, weights)):
-            w = np.ascontiguousarray(w, dtype=self.dtype)
+            w = np.ascontiguousarray(as_array(w, f"array {i}", "Sequential.set_weights"), dtype=self.dtype)
             if w.shape != tuple(target.shape):
                 raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) has shape {w.shape}; "
                                  f"expected {tuple(target.shape)}")

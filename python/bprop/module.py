@@ -14,7 +14,7 @@ from .model import all_finite
 from .nn.layers import Layer
 from .parameter import is_parameter
 from .random import resolve_seed
-from .tensor import no_grad, tensor
+from .tensor import Tensor, no_grad, tensor
 from .trainable import Trainable
 
 __all__ = ["Module"]
@@ -178,7 +178,15 @@ class Module(Trainable):
         # Evaluation mode for this call alone: the module's own flag is left as it is, so threads
         # predicting (or a fit training) at the same time are not switched under their feet.
         with evaluating(), no_grad():
-            return self(tensor(x, dtype=self.dtype)).numpy().copy()
+            return self.output_of(tensor(x, dtype=self.dtype)).numpy().copy()
+
+    def output_of(self, x):
+        """self(x), checked to be a tensor: what fit, evaluate and predict take from forward."""
+        out = self(x)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "
+                            f"{type(out).__name__}")
+        return out
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""

@@ -75,7 +75,7 @@ class ModuleLoop:
         self.model.train()
         for b in range(first, last):
             rows = self._order[b * self._batch_size:(b + 1) * self._batch_size]
-            out = self.model(tensor(x[rows]))
+            out = self.model.output_of(tensor(x[rows]))
             loss, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
                                            totals)
             if not math.isfinite(value):  # never step on a NaN/Inf gradient: stop and say where
@@ -101,7 +101,7 @@ class ModuleLoop:
         with evaluating(), no_grad():  # this call alone: the module's own mode is left as it is
             for start in range(0, len(x), batch_size):
                 rows = slice(start, start + batch_size)
-                out = self.model(tensor(x[rows]))
+                out = self.model.output_of(tensor(x[rows]))
                 _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
                                             totals)
                 if not math.isfinite(value):

@@ -5,10 +5,13 @@ on top of the bound class: construction from anything NumPy accepts, methods nam
 PyTorch, indexing, and printing. Only float32 and float64 are supported: integer and boolean data become
 float32, float64 stays float64; mixing float32 and float64 in one operation gives float64 (NumPy's rule).
 """
+import threading
+
 import numpy as np
 
 from . import _core
-from ._checks import integer, real
+from ._checks import as_array, flag, integer, real
+from ._dtypes import resolve_dtype
 from ._indexing import flat_positions
 from .parameter import is_parameter
 
@@ -24,13 +27,12 @@ def tensor(data, requires_grad=False, dtype=None):
     data stays float64, anything else becomes float32)."""
     if isinstance(data, Tensor):
         data = data.numpy()
-    array = np.asarray(data)
+    array = as_array(data, "data", "tensor")
     if dtype is None:
         dtype = np.float64 if array.dtype == np.float64 else np.float32
-    elif np.dtype(dtype) not in (np.float32, np.float64):
-        raise TypeError(f"[tensor] dtype must be float32 or float64; got {dtype}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"[tensor] expects numbers; got an array of {array.dtype}")
+    else:
+        dtype = resolve_dtype(dtype, "tensor")
+    requires_grad = flag(requires_grad, "requires_grad", "tensor")
     # asarray with order="C", not ascontiguousarray, which turns 0-d data into shape (1,).
     return _core.ag_tensor(np.asarray(array, dtype=dtype, order="C"), bool(requires_grad))
 
@@ -83,17 +85,29 @@ def as_tensor(value, dtype=None):
 
 
 class no_grad:
-    """Context manager (and decorator) under which operations are not recorded, e.g. for updates."""
+    """Context manager (and decorator) under which operations are not recorded, e.g. for updates. One
+    object may be entered again while entered (nested, or on another thread): each exit restores what its
+    own enter found."""
+
+    _mode = False  # what __enter__ sets
 
     def __enter__(self):
-        self._previous = _core.ag_grad_enabled()
-        _core.ag_set_grad_enabled(False)
+        previous = self.__dict__.setdefault("_previous", threading.local())
+        stack = previous.__dict__.setdefault("stack", [])
+        stack.append(_core.ag_grad_enabled())
+        _core.ag_set_grad_enabled(self._mode)
 
     def __exit__(self, *exc):
-        _core.ag_set_grad_enabled(self._previous)
+        stack = getattr(self.__dict__.get("_previous"), "stack", None)
+        if not stack:
+            raise TypeError(f"[{type(self).__name__}] __exit__ without a matching __enter__ on this thread")
+        _core.ag_set_grad_enabled(stack.pop())
         return False
 
     def __call__(self, function):
+        if not callable(function):
+            raise TypeError(f"[{type(self).__name__}] decorates a function; got {type(function).__name__}")
+
         def wrapped(*args, **kwargs):
             with self.__class__():
                 return function(*args, **kwargs)
@@ -101,9 +115,9 @@ class no_grad:
 
 
 class enable_grad(no_grad):
-    def __enter__(self):
-        self._previous = _core.ag_grad_enabled()
-        _core.ag_set_grad_enabled(True)
+    """Context manager (and decorator) under which operations are recorded again, inside no_grad."""
+
+    _mode = True
 
 
 def is_grad_enabled():

@@ -332,8 +332,8 @@ def indexed_names(layers, kind):
 
 
 def check_layers(layers, where):
-    if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"[{where}] expects a list of layers")
+    if isinstance(layers, (Layer, np.ndarray, str, dict)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"[{where}] expects a list of layers; got {type(layers).__name__}")
     layers = list(layers)
     if not layers:
         raise ValueError(f"[{where}] needs at least one layer")

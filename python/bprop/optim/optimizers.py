@@ -183,6 +183,9 @@ class Optimizer:
     @classmethod
     def from_config(cls, config):
         """A new, unbound optimizer from ``get_config()``'s output."""
+        if not isinstance(config, Mapping):
+            raise TypeError(f"[{cls.__name__}.from_config] config must be a dict (get_config()'s output); got "
+                            f"{type(config).__name__}")
         config = dict(config)
         config["schedule"] = _schedules.deserialize(config.get("schedule"))
         return cls(**config)
