@@ -14,8 +14,9 @@
 //       forward(x, rows, y, false).
 // forward and backward share the layer's caches: a caller that runs them holds cache_mutex() meanwhile
 // (the trainer, a graph node, a binding), so two threads training one model never interleave.
-// Layers validate in build() and the bindings validate batches; forward and backward never throw, so
-// they are safe inside OpenMP regions.
+// Layers validate in build() and the bindings validate batches; forward, backward and infer throw nothing
+// but Interrupted (Ctrl-C, core/interrupt.h), and that only between units of work outside any parallel
+// region, so they are safe to call from one.
 #pragma once
 #include <cstdint>
 #include <memory>
