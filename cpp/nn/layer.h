@@ -15,8 +15,8 @@
 // forward and backward share the layer's caches: a caller that runs them holds cache_mutex() meanwhile
 // (the trainer, a graph node, a binding), so two threads training one model never interleave.
 // Layers validate in build() and the bindings validate batches; forward, backward and infer throw nothing
-// but Interrupted (Ctrl-C, core/interrupt.h), and that only between units of work outside any parallel
-// region, so they are safe to call from one.
+// but Interrupted (Ctrl-C, core/interrupt.h), thrown between units of work outside their own parallel
+// regions; nobody calls them from inside a parallel region.
 #pragma once
 #include <cstdint>
 #include <memory>
