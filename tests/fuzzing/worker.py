@@ -69,9 +69,15 @@ def report_summary(text):
     return ""
 
 
-def report_head(text, count=12):
-    keep = [line for line in text.splitlines() if line.strip()][:count]
-    return "\n".join(keep)
+def report_head(text, count=8, width=200):
+    """The lines of a crash report worth reading: what went wrong, and the stack frames in bprop's sources
+    (templates and library frames left out), each cut to `width` characters."""
+    keep = [line.strip() for line in text.splitlines()
+            if ("/cpp/" in line and " in " in line) or any(k in line for k in (
+                "runtime error:", "ERROR: AddressSanitizer", "terminate called", "what():", "Fatal Python error",
+                "SUMMARY:"))]
+    keep = keep or [line.strip() for line in text.splitlines() if line.strip()]
+    return "\n".join(line if len(line) <= width else line[:width] + " …" for line in keep[:count])
 
 
 # -- the worker process -----------------------------------------------------------------------------------------
