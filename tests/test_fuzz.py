@@ -4,14 +4,16 @@ Each case runs in a forked child of a worker process, so a segfault, an abort, a
 hang is caught and reported with the input that caused it. Allowed outcomes are a result or one of the
 allowed exceptions with bprop's own message (tests/fuzzing/outcome.py); a valid case must give a result.
 The test runs every case, then fails listing every distinct (entry, outcome) failure with its smallest
-input and a command that replays it.
+input and a command that replays it. The count of cases by outcome (result, each exception type, crash,
+hang) is printed in pytest's summary, under "fuzz outcomes".
 
     BPROP_FUZZ_EXAMPLES=2000        examples in the default test (the slow one: BPROP_FUZZ_SLOW_EXAMPLES=10000)
     BPROP_FUZZ_SEED=<int>           another fixed seed (default: 0, and 1 for the slow test): reproducible
     BPROP_FUZZ_TIMEOUT=20           seconds before a case counts as hung
-    BPROP_FUZZ_TALLY=1              print the outcome counts (also shown with pytest -s)
-    BPROP_FUZZ_REPORT=path.json     write the tally and every failure with its inputs
+    BPROP_FUZZ_REPORT=path.json     write the tally and every failure with its inputs ({name} in the path:
+                                    "default" or "slow", so both tests can write one)
     BPROP_FUZZ_ENTRIES=a,b          only the entries whose names contain one of these
+    BPROP_FUZZ_SHRINK=1             shrink each distinct failure's input before reporting it (slower)
 """
 import json
 import math
@@ -30,6 +32,7 @@ import bprop
 from bprop import callbacks, nn, optim
 from fuzzing.outcome import judge, tally_key
 from fuzzing.registry import COVERS, ENTRIES, REGISTRY
+from fuzzing.shrink import shrink
 from fuzzing.worker import Worker
 
 EXAMPLES = int(os.environ.get("BPROP_FUZZ_EXAMPLES", "2000"))
@@ -88,6 +91,20 @@ class Sweep:
             round_ += 1
         return entries
 
+    def shrink_all(self):
+        """Replace each failure's input by a shrunk one that fails the same way."""
+        def still_fails(case, signature):
+            outcome = self.worker.run(case)
+            if judge(case, outcome) == signature:
+                still_fails.outcome = outcome
+                return True
+            return False
+
+        for (entry, signature), found in self.failures.items():
+            still_fails.outcome = found["outcome"]
+            found["case"] = shrink(REGISTRY[entry], found["case"], signature, still_fails)
+            found["outcome"] = still_fails.outcome
+
     def report(self):
         lines = [f"{len(self.failures)} distinct failing (entry, outcome) pairs in {self.executed} cases "
                  f"(worker restarts: {self.worker.restarts}):"]
@@ -129,15 +146,16 @@ def worker():
     w.close()
 
 
-def fuzz(worker, total, seed_value):
+def fuzz(worker, total, seed_value, name, config):
     sweep, start = Sweep(worker), time.monotonic()
     entries = sweep.all(total, seed_value)
     seconds = time.monotonic() - start
+    if os.environ.get("BPROP_FUZZ_SHRINK"):
+        sweep.shrink_all()
     print("\n" + sweep.tally_text(seconds))
-    if os.environ.get("BPROP_FUZZ_TALLY"):
-        print(sweep.tally_text(seconds), file=sys.stderr)
+    config.fuzz_tallies = getattr(config, "fuzz_tallies", []) + [f"{name}: {sweep.tally_text(seconds)}"]
     if os.environ.get("BPROP_FUZZ_REPORT"):
-        sweep.write(os.environ["BPROP_FUZZ_REPORT"], seconds)
+        sweep.write(os.environ["BPROP_FUZZ_REPORT"].replace("{name}", name), seconds)
     assert not sweep.failures, sweep.report()
     # Not vacuous: every case ran, valid cases (which must give results) are a fair share of them, and every
     # entry that checks valid cases had some that gave a result.
@@ -185,10 +203,10 @@ def test_registry_covers_the_public_api():
     assert not missing, f"public names no registry entry calls: {sorted(missing)}"
 
 
-def test_fuzz_every_entry_point(worker):
-    fuzz(worker, EXAMPLES, int(os.environ.get("BPROP_FUZZ_SEED", "0")))
+def test_fuzz_every_entry_point(worker, pytestconfig):
+    fuzz(worker, EXAMPLES, int(os.environ.get("BPROP_FUZZ_SEED", "0")), "default", pytestconfig)
 
 
 @pytest.mark.slow
-def test_fuzz_every_entry_point_slow(worker):
-    fuzz(worker, SLOW_EXAMPLES, int(os.environ.get("BPROP_FUZZ_SEED", "1")))
+def test_fuzz_every_entry_point_slow(worker, pytestconfig):
+    fuzz(worker, SLOW_EXAMPLES, int(os.environ.get("BPROP_FUZZ_SEED", "1")), "slow", pytestconfig)

@@ -31,8 +31,8 @@ OPTIMIZER_JUNK = {"lr": junk_reals(), "momentum": junk_reals(), "dampening": jun
                        [2**64, 0]])),
                   "eps": junk_reals(), "amsgrad": junk_flags(), "alpha": junk_reals(), "centered": junk_flags(),
                   "lr_decay": junk_reals(), "initial_accumulator_value": junk_reals(), "clipnorm": junk_reals(),
-                  "clipvalue": junk_reals(), "schedule": st.one_of(junk_scalars(), st.just(R("schedule", "StepDecay",
-                                                                                             {"step_size": 0})))}
+                  "clipvalue": junk_reals(), "schedule": st.one_of(junk_scalars(), st.just(R("schedule", "LinearWarmup",
+                                                                                             {"warmup_steps": 1})))}
 
 
 @builder("schedule")

@@ -110,11 +110,10 @@ def reduce_valid(draw):
 
 
 def wrapping_shape(size, factor):
-    """(factor, m) whose product wraps around 2**64 to `size`: a reshape that only overflow accepts."""
-    for j in range(1, factor + 1):
-        if (j * 2**64 + size) % factor == 0:
-            return (factor, (j * 2**64 + size) // factor)
-    return (factor, 2**64 // factor)
+    """(factor, m) whose product wraps around 2**64 to `size`: a reshape that only overflow accepts. For an odd
+    factor, m = (j·2**64 + size) / factor with j = -size / 2**64 modulo factor."""
+    j = (-size * pow(2**64, -1, factor)) % factor or factor
+    return (factor, (j * 2**64 + size) // factor)
 
 
 def call_reshape(x, shape, spread=False):
