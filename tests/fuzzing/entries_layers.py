@@ -175,6 +175,8 @@ ENTRIES = [
     Entry("Layer.<method>", call_layer_method,
           st.one_of(layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
                     st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(),
-                              st.sampled_from(LAYER_METHODS[1:]))),
+                              st.sampled_from([m for m in LAYER_METHODS[1:] if m not in ("weight", "bias")])),
+                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(names=("Linear",)),
+                              st.sampled_from(("weight", "bias")))),
           {"argument": st.one_of(junk(), st.sampled_from(("float32", "float64")))}),
 ]

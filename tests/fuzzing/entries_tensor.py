@@ -162,8 +162,11 @@ def getitem_valid(draw):
         items.append(draw(st.one_of(st.integers(-n, n - 1),
                                     st.builds(slice, bound, bound, st.sampled_from((None, 1, 2, -1))),
                                     st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))))
-    if draw(st.booleans()):
-        items.insert(draw(st.integers(0, len(items))), draw(st.sampled_from((None, Ellipsis))))
+    if draw(st.booleans()):  # a new axis anywhere, or an ellipsis after the indices (so they keep their axes)
+        if draw(st.booleans()):
+            items.insert(draw(st.integers(0, len(items))), None)
+        else:
+            items.append(Ellipsis)
     return {"x": draw(valid_tensors(shape)), "index": tuple(items) if len(items) != 1 else items[0]}
 
 

@@ -19,8 +19,8 @@ from bprop.checkpoint_file import CheckpointError
 
 ALLOWED = (ValueError, TypeError, IndexError, KeyboardInterrupt, FileNotFoundError, CheckpointError)
 BPROP_DIR = bprop.__file__.rsplit("/", 1)[0] + "/"
-OWN_MESSAGE = re.compile(r"\[[A-Za-z_][^\]\n]{0,80}\] \S")
-OPERATOR = re.compile(r"unsupported operand type\(s\)|bad operand type for unary")
+OWN_MESSAGE = re.compile(r"\[[A-Za-z_][^\]\n]{0,80}\] +\S")
+OPERATOR = re.compile(r"unsupported operand type\(s\)|bad operand type for unary|can only concatenate str")
 CALL = re.compile(r"missing \d+ required (positional|keyword-only) argument|takes (\d+|from \d+ to \d+) positional "
                   r"argument|takes no arguments|got an unexpected keyword argument|got multiple values for argument|"
                   r"not supported between instances")
@@ -124,6 +124,7 @@ def execute(entry, arguments, calling=lambda: None):
 def normalise(text, limit=110):
     """A message with its varying parts (numbers, quoted text, paths, addresses) blanked, for grouping."""
     text = re.sub(r"0x[0-9a-f]+", "0x…", text)
+    text = re.sub(r"\b(tensor|Parameter|array)\((?:[^()]|\([^()]*\))*\)", r"\1(…)", text)  # reprs of values
     text = re.sub(r"\bnot (a |an )?[A-Za-z_][\w.]*$", "not …", text)  # "..., not int": the type varies
     text = re.sub(r"[\w.]*?(\w+)\(\) argument after", r"…() argument after", text)
     text = re.sub(r"\w+\.__init__\(\)", "…__init__()", text)
@@ -147,7 +148,9 @@ def judge(case, outcome):
     if kind in ("crash", "hang", "harness", "worker"):
         if kind == "harness":
             return f"harness error: {normalise(outcome['message'])}"
-        return f"{kind}: {outcome['message']}"
+        # One signature per site: addresses and the operands of an overflow vary, file:line does not.
+        message = re.sub(r"0x[0-9a-f]+", "0x…", outcome["message"])
+        return f"{kind}: {re.sub(r'-?[0-9]{5,}', 'N', message)}"
     if kind == "invalid":
         return f"invalid result: {normalise(outcome['message'])}"
     if kind == "memory":

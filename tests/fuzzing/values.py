@@ -100,7 +100,7 @@ def build_array(dtype, shape, layout="c", fill="rand"):
         return wide[..., ::2]
     values = _values(shape, fill)
     with np.errstate(all="ignore"):
-        a = _EXOTIC[dtype](values) if dtype in _EXOTIC else values.astype(dtype)
+        a = np.asarray(_EXOTIC[dtype](values) if dtype in _EXOTIC else values.astype(dtype))  # 0-d stays an array
     if layout == "f":
         a = np.asfortranarray(a)
     elif layout == "neg" and a.ndim:
@@ -219,7 +219,7 @@ def junk_scalars():
 
 def junk(shape=None):
     """Anything: odd scalars and containers, odd arrays, tensors and parameters of any shape."""
-    return st.one_of(junk_scalars(), odd_arrays(shape), tensors(), parameters(shapes(0, 2)))
+    return st.one_of(junk_scalars(), odd_arrays(shape), tensors(), parameters(shapes(0, 2, 1, 3)))
 
 
 def huge_ints():
