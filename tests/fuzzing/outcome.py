@@ -150,11 +150,12 @@ def judge(case, outcome):
             return f"harness error: {normalise(outcome['message'])}"
         # One signature per site: addresses and the operands of an overflow vary, file:line does not.
         message = re.sub(r"0x[0-9a-f]+", "0x…", outcome["message"])
+        message = re.sub(r"overflow: .*? cannot", "overflow: … cannot", message)
         return f"{kind}: {re.sub(r'-?[0-9]{5,}', 'N', message)}"
     if kind == "invalid":
         return f"invalid result: {normalise(outcome['message'])}"
     if kind == "memory":
-        return f"memory: {outcome['message']}"
+        return f"memory: {normalise(outcome['message'])}"
     name, message = short_type(outcome["type"]), outcome["message"]
     if not outcome["allowed_type"]:
         return f"{name} (not an allowed type): {normalise(message)}"
