@@ -195,6 +195,27 @@ def public_api():
     return names
 
 
+@pytest.mark.parametrize("how, kind, signature", [
+    ("segfault", "crash", "SEGV"),  # SIGSEGV, or ASan's "SEGV on unknown address" report under .ci/sanitize
+    ("abort", "crash", "crash: SIGABRT"), ("exit", "crash", "crash: exit 3"),
+    ("hang", "hang", "hang: no outcome after 2 s (killed)"),
+    ("keyerror", "raise", "KeyError (not an allowed type): '…'"), ("return", "result", None)])
+def test_worker_catches_and_reports_every_kind_of_failure(worker, how, kind, signature):
+    """The sweep is only as good as this: each way a case can go wrong is seen, judged a failure, and the
+    worker goes on to the next case."""
+    case = {"entry": "selfcheck.misbehave", "args": {"how": how}, "valid": False}
+    outcome = worker.run(case, timeout=2)
+    found = judge(case, outcome)
+    assert outcome["kind"] == kind and (found == signature or signature and signature in found), (outcome, found)
+    assert worker.run({"entry": "selfcheck.misbehave", "args": {"how": "return"}, "valid": True})["kind"] == "result"
+
+
+def test_a_dead_worker_is_restarted(worker):
+    worker.process.kill()
+    worker.process.wait()
+    assert worker.run({"entry": "selfcheck.misbehave", "args": {"how": "return"}, "valid": True})["kind"] == "result"
+
+
 def test_registry_covers_the_public_api():
     """A public function or method added to bprop without a registry entry fails here."""
     assert set(COVERS) == set(REGISTRY), f"COVERS and the registry differ: {set(COVERS) ^ set(REGISTRY)}"

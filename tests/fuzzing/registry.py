@@ -1,6 +1,10 @@
 """THE registry: every public entry point of bprop, one Entry each (see entry.py), from the area files."""
 from . import (entries_autograd, entries_files, entries_layers, entries_losses, entries_models, entries_optim,
-               entries_runtime, entries_tensor, entries_training)
+               entries_runtime, entries_selfcheck, entries_tensor, entries_training)
+
+# Not bprop: cases that crash, abort, hang or exit on purpose, so test_fuzz can check that the worker reports
+# each with its input and survives it (the sweep proves nothing if a crash could go unnoticed).
+SELF_CHECKS = {entry.name: entry for entry in entries_selfcheck.ENTRIES}
 
 ENTRIES = (entries_tensor.ENTRIES + entries_autograd.ENTRIES + entries_runtime.ENTRIES + entries_layers.ENTRIES
            + entries_losses.ENTRIES + entries_optim.ENTRIES + entries_models.ENTRIES + entries_training.ENTRIES

@@ -99,10 +99,11 @@ def _child(request, directory, error_path, result_fd, threads):
         _limit_address_space()
         import bprop
         from fuzzing.outcome import execute
-        from fuzzing.registry import REGISTRY
+        from fuzzing.registry import REGISTRY, SELF_CHECKS
 
         bprop.set_num_threads(threads)  # the fork handler set 1; this process never ran OpenMP before
-        outcome = execute(REGISTRY[request["entry"]], request["args"], lambda: os.write(result_fd, b"C"))
+        entry = REGISTRY.get(request["entry"]) or SELF_CHECKS[request["entry"]]
+        outcome = execute(entry, request["args"], lambda: os.write(result_fd, b"C"))
         data = pickle.dumps(outcome)
         view = memoryview(data)
         while view:
@@ -185,7 +186,7 @@ def serve():
     try:
         _send(replies, {"ready": True, "bprop": bprop.__file__, "threads": threads})
         while (request := _receive(requests)) is not None:
-            _send(replies, run_isolated(request, root, threads, timeout))
+            _send(replies, run_isolated(request, root, threads, request.get("timeout") or timeout))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -212,11 +213,12 @@ class Worker:
             raise RuntimeError("the fuzz worker did not start (see its stderr above)")
         return self.info
 
-    def run(self, case):
+    def run(self, case, timeout=None):
+        """The outcome of one case; timeout: seconds before it counts as hung (default BPROP_FUZZ_TIMEOUT)."""
         if self.process is None or self.process.poll() is not None:
             self.start()
         try:
-            _send(self.process.stdin, {"entry": case["entry"], "args": case["args"]})
+            _send(self.process.stdin, {"entry": case["entry"], "args": case["args"], "timeout": timeout})
             ready, _, _ = select.select([self.process.stdout], [], [], self.timeout + 60)
             outcome = _receive(self.process.stdout) if ready else None
         except (BrokenPipeError, OSError):
