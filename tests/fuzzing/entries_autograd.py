@@ -7,8 +7,8 @@ import bprop
 
 from .entries_tensor import ELEMENTWISE, P0, P23, broadcast_shapes, call_binary, operand_junk, pair_of_tensors
 from .entry import Entry
-from .values import (R, arrays, build, builder, junk, junk_dtypes, junk_flags, junk_ints, junk_reals, junk_scalars,
-                     parameters, shapes, tensors, valid_tensors)
+from .values import (Invalid, R, arrays, build, builder, junk, junk_dtypes, junk_flags, junk_ints, junk_reals,
+                     junk_scalars, parameters, shapes, tensors, valid_tensors)
 
 
 def call_backward(graph, gradient, retain_graph, create_graph, times):
@@ -108,7 +108,10 @@ def call_grad_mode(steps):
 
 # -- Parameters ---------------------------------------------------------------------------------------------
 def call_parameter(data, name, dtype):
-    return bprop.Parameter(data, name=name, dtype=dtype)
+    result = bprop.Parameter(data, name=name, dtype=dtype)
+    if tuple(result.shape) != np.shape(data):
+        raise Invalid(f"bprop.Parameter of data shaped {np.shape(data)} has shape {tuple(result.shape)}")
+    return result
 
 
 def call_parameter_set(p, method, x):

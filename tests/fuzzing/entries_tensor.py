@@ -51,12 +51,20 @@ def call_tensor(data, requires_grad, dtype, via="tensor"):
     """bprop.tensor(...), or the class itself, which users may call too."""
     if via == "Tensor":
         return bprop.Tensor(data)
-    return bprop.tensor(data, requires_grad=requires_grad, dtype=dtype)
+    result = bprop.tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if result.shape != np.shape(data):
+        raise Invalid(f"bprop.tensor of data shaped {np.shape(data)} has shape {result.shape}")
+    return result
 
 
 # -- operators ----------------------------------------------------------------------------------------------
 def call_binary(a, b, op, reflected=False):
-    return BINARY[op](b, a) if reflected else BINARY[op](a, b)
+    """a op b (or b op a); an operator on a tensor or parameter gives a tensor (or an error), never an array
+    that left the graph."""
+    result = BINARY[op](b, a) if reflected else BINARY[op](a, b)
+    if isinstance(result, np.ndarray):
+        raise Invalid("the operator returned a NumPy array, not a tensor (NumPy took it over)")
+    return result
 
 
 @st.composite
