@@ -15,6 +15,8 @@ hang) is printed in pytest's summary, under "fuzz outcomes".
     BPROP_FUZZ_ENTRIES=a,b          only the entries whose names contain one of these
     BPROP_FUZZ_SHRINK=1             shrink each distinct failure's input before reporting it (slower)
 """
+import importlib
+import inspect
 import json
 import math
 import os
@@ -24,9 +26,6 @@ from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
-
-import importlib
-import inspect
 
 import bprop
 from bprop import callbacks, nn, optim
