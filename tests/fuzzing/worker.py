@@ -182,13 +182,10 @@ def serve():
 
     threads = bprop.get_num_threads()
     timeout = float(os.environ.get("BPROP_FUZZ_TIMEOUT", "20"))
-    root = tempfile.mkdtemp(prefix="bprop-fuzz-")
-    try:
-        _send(replies, {"ready": True, "bprop": bprop.__file__, "threads": threads})
-        while (request := _receive(requests)) is not None:
-            _send(replies, run_isolated(request, root, threads, request.get("timeout") or timeout))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    root = os.environ["BPROP_FUZZ_ROOT"]  # made and removed by the test side, which outlives a killed worker
+    _send(replies, {"ready": True, "bprop": bprop.__file__, "threads": threads})
+    while (request := _receive(requests)) is not None:
+        _send(replies, run_isolated(request, root, threads, request.get("timeout") or timeout))
 
 
 # -- the test side ------------------------------------------------------------------------------------------------
@@ -196,11 +193,13 @@ class Worker:
     """The test's handle on a worker process; run(case) returns the outcome, restarting a dead worker."""
 
     def __init__(self):
-        self.process, self.info, self.restarts = None, None, 0
+        self.process, self.info, self.restarts, self.root = None, None, 0, None
         self.timeout = float(os.environ.get("BPROP_FUZZ_TIMEOUT", "20"))
 
     def start(self):
-        env = dict(os.environ)
+        self.close()  # a worker that died leaves its directory
+        self.root = tempfile.mkdtemp(prefix="bprop-fuzz-")
+        env = dict(os.environ, BPROP_FUZZ_ROOT=self.root)
         env.setdefault("OMP_THREAD_LIMIT", "4")  # set_num_threads(10**6) must not start 10**6 threads here
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # children are short-lived: no spinning between calls
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(HERE), env.get("PYTHONPATH")]))
@@ -230,15 +229,26 @@ class Worker:
         return outcome
 
     def close(self):
+        """Stop the worker (it ends at the end of its input; killed if it does not) and remove its files."""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
             self.process = None
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
 
 
 def _parse_case(entry, text):
+    from fuzzing.registry import REGISTRY
     from fuzzing.values import R
 
+    if entry not in REGISTRY:
+        sys.exit(f"unknown entry {entry!r}; the registry has: {', '.join(REGISTRY)}")
     return {"entry": entry, "args": eval(text, {"R": R, "nan": math.nan, "inf": math.inf, "np": np}), "valid": False}
 
 
@@ -247,9 +257,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--serve"]:
         serve()
     elif len(sys.argv) == 4 and sys.argv[1] == "--replay":
-        worker = Worker()
+        case, worker = _parse_case(sys.argv[2], sys.argv[3]), Worker()
         print("bprop:", worker.start()["bprop"])
-        outcome = worker.run(_parse_case(sys.argv[2], sys.argv[3]))
+        outcome = worker.run(case)
         worker.close()
         for key in ("kind", "type", "message", "stderr", "traceback"):
             if outcome.get(key):
