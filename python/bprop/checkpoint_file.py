@@ -211,8 +211,22 @@ def _remove_stale_temporaries(directory, name):
             os.close(fd)
 
 
+def _check_target(path, directory, name):
+    """Targets no save can write, refused before any work: a directory (IsADirectoryError, as open() gives),
+    a name too long for the filesystem (ValueError)."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"[save] {path!r:.200} is a directory; give a file name")
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # a missing directory is reported by the write itself
+        limit = 255
+    if len(os.fsencode(name)) > limit:
+        raise ValueError(f"[save] the file name is {len(os.fsencode(name))} bytes long; this filesystem allows {limit}")
+
+
 def _write_atomically(path, data):
     directory, name = os.path.split(os.path.abspath(path))
+    _check_target(path, directory, name)
     _remove_stale_temporaries(directory, name)
     while True:
         # Beside the target so the rename stays on one filesystem; name[:200] keeps it under NAME_MAX.

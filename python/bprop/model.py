@@ -1,7 +1,7 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from ._checks import as_array, integer
+from ._checks import as_array, flag, integer
 from ._dtypes import core_class, resolve_dtype
 from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
@@ -116,7 +116,7 @@ class Sequential(LayerStack, Trainable):
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 
     def train(self, mode=True):
-        self.training = bool(mode)
+        self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
     def eval(self):

@@ -8,7 +8,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from ._checks import as_array, integer
+from ._checks import as_array, flag, integer
 from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
@@ -69,7 +69,7 @@ class Module(Trainable):
 
     def train(self, mode=True):
         """Training behaviour (dropout, batch statistics) for this module and everything in it."""
-        self.__dict__["_training"] = bool(mode)
+        self.__dict__["_training"] = flag(mode, "mode", f"{type(self).__name__}.train")
         for _, child in self.named_children():
             child.train(mode)
         return self

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core
 from ._checks import as_array
-from ._dtypes import core_class
+from ._dtypes import core_class, resolve_dtype
 
 __all__ = ["Parameter", "PARAMETER_TYPES", "is_parameter"]
 
@@ -36,10 +36,8 @@ class Parameter(metaclass=_ParameterType):
         if not isinstance(name, str):
             raise TypeError(f"[Parameter] name must be a str; got {type(name).__name__}")
         array = as_array(data, "data", "Parameter")
-        if dtype is None:
-            dtype = np.float64 if array.dtype == np.float64 else np.float32
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"[Parameter] dtype must be float32 or float64; got {dtype}")
+        dtype = (np.float64 if array.dtype == np.float64 else np.float32) if dtype is None else \
+            resolve_dtype(dtype, "Parameter")
         array = np.asarray(array, dtype=dtype, order="C")  # not ascontiguousarray: it makes 0-d data 1-d
         if not np.isfinite(array).all():
             raise ValueError(f"[Parameter] {name} contains NaN or Inf")

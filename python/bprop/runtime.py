@@ -17,6 +17,9 @@ def set_num_threads(n):
         n = operator.index(n)
     except TypeError:
         raise TypeError(f"[set_num_threads] n must be an integer; got {type(n).__name__}") from None
+    if not 1 <= n < 2**31:
+        raise ValueError(f"[set_num_threads] the thread count must be >= 1; got {n}" if n < 1 else
+                         f"[set_num_threads] {n} threads is not a thread count")
     _core.set_num_threads(n)
 
 

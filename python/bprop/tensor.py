@@ -124,10 +124,12 @@ def is_grad_enabled():
     return _core.ag_grad_enabled()
 
 
-def _axes(axis):
+def _axes(axis, where):
+    """An axis argument (None, an int or a sequence of ints) as the list the core takes; [] means all."""
     if axis is None:
         return []
-    return [int(a) for a in axis] if isinstance(axis, (tuple, list)) else [int(axis)]
+    axes = axis if isinstance(axis, (tuple, list)) else [axis]
+    return [integer(a, "axis", where, minimum=None) for a in axes]
 
 
 def maximum(a, b):
@@ -234,7 +236,12 @@ def _getitem(self, index):
         index = index.numpy().astype(np.int64)
     elif isinstance(index, tuple):
         index = tuple(i.numpy().astype(np.int64) if isinstance(i, Tensor) else i for i in index)
-    positions = flat_positions(self.shape, index)
+    try:
+        positions = flat_positions(self.shape, index)
+    except IndexError:
+        raise
+    except (ValueError, TypeError) as error:  # NumPy's words for an index it cannot take (a zero step, ...)
+        raise type(error)(f"[Tensor.__getitem__] {error}") from None
     return _core.ag_gather(self, positions.reshape(-1), list(positions.shape))
 
 
@@ -308,9 +315,12 @@ _METHODS = {
     "reshape": _reshape,
     "transpose": _transpose,
     "T": property(lambda self: _core.ag_transpose(self, [])),
-    "sum": lambda self, axis=None, keepdims=False: _core.ag_sum(self, _axes(axis), bool(keepdims)),
-    "mean": lambda self, axis=None, keepdims=False: _core.ag_mean(self, _axes(axis), bool(keepdims)),
-    "max": lambda self, axis=None, keepdims=False: _core.ag_max(self, _axes(axis), bool(keepdims)),
+    "sum": lambda self, axis=None, keepdims=False: _core.ag_sum(self, _axes(axis, "sum"),
+                                                                flag(keepdims, "keepdims", "sum")),
+    "mean": lambda self, axis=None, keepdims=False: _core.ag_mean(self, _axes(axis, "mean"),
+                                                                  flag(keepdims, "keepdims", "mean")),
+    "max": lambda self, axis=None, keepdims=False: _core.ag_max(self, _axes(axis, "max"),
+                                                                flag(keepdims, "keepdims", "max")),
     "gelu": gelu, "softmax": softmax, "log_softmax": log_softmax,
     "clip": clip,
     "astype": _astype,

@@ -81,6 +81,9 @@ def parse_metrics(metrics, loss):
         return []
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"[compile] metrics must be a list of names (accuracy, top_k_accuracy, mse, mae); got "
+                        f"{type(metrics).__name__}")
     parsed = []
     threshold = 0.0 if isinstance(loss, BinaryCrossEntropy) else 0.5  # logits vs probabilities
     for name in metrics:
@@ -334,9 +337,12 @@ class Trainer:
         atomically: what fit(resume_from=path) continues from."""
         from .saving import save
 
+        epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
+        if self.seed is None:
+            raise ValueError("[Trainer.save_checkpoint] no fit has run, so there is no training position to save")
         step = self.optimizer.step_count if self.optimizer is not None else 0
         save(self.model, path, include_optimizer=True,
-             training={"epoch": int(epoch), "seed": int(self.seed), "step": int(step)})
+             training={"epoch": epoch, "seed": int(self.seed), "step": int(step)})
 
     def _epoch_logs(self, train_totals, validation_totals):
         logs = self._logs(train_totals)

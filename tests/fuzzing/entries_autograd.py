@@ -116,11 +116,11 @@ def call_parameter(data, name, dtype):
 
 def call_parameter_set(p, method, x):
     getattr(p, method)(x)
-    return p.value(), p.grad()
+    return p.value(), p.grad
 
 
 def call_parameter_method(p, method, other):
-    methods = {"value": lambda: p.value(), "grad": lambda: p.grad(), "zero_grad": lambda: p.zero_grad(),
+    methods = {"value": lambda: p.value(), "grad": lambda: p.grad, "zero_grad": lambda: p.zero_grad(),
                "tensor": lambda: p.tensor, "repr": lambda: repr(p), "array": lambda: np.asarray(p),
                "getitem": lambda: p[other], "requires_grad": lambda: setattr(p, "requires_grad", other),
                "sum": lambda: p.sum(), "T": lambda: p.T, "neg": lambda: -p, "reshape": lambda: p.reshape(other),

@@ -140,7 +140,8 @@ def call_layer_method(layer, method, argument):
 
 def call_layer_config(layer, config, name):
     config = layer.get_config() if config is None else config
-    return getattr(nn, name or layer.name).from_config(config)
+    cls = getattr(nn, name or layer.name)
+    return cls.tensor_shapes(config), cls.from_config(config), layer.training
 
 
 def deserialize_junk():

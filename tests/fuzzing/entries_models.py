@@ -99,7 +99,7 @@ def call_forward_backward(model, x, training, grad_out, order):
         return model.backward(np.ones((1, 1), np.float32) if grad_out is None else grad_out)
     out = model.forward(x, training=training)
     model.backward(np.ones_like(out) if grad_out is None else grad_out)
-    return out, [p.grad() for p in model.parameters()]
+    return out, [p.grad for p in model.parameters()]
 
 
 @st.composite
@@ -112,7 +112,7 @@ def forward_valid(draw):
 MODEL_CALLS = ("forward", "backward", "predict", "fit", "evaluate", "get_weights", "set_weights", "state_dict",
                "load_state_dict", "summary", "reseed", "build", "call", "train", "eval", "count_params", "save",
                "load_weights", "get_config", "compile", "zero_grad", "repr", "parameters", "in_features", "as_batch",
-               "named_parameters", "named_buffers", "buffers")
+               "named_parameters", "named_buffers", "buffers", "training", "stop_training")
 
 
 def call_model_sequence(model, calls):
@@ -138,6 +138,10 @@ def call_model_sequence(model, calls):
             repr(model)
         elif method == "in_features":
             (model.in_features, model.out_features)
+        elif method == "training":
+            model.training
+        elif method == "stop_training":
+            model.stop_training = argument
         else:
             getattr(model, method)(argument)
     return model
@@ -145,7 +149,8 @@ def call_model_sequence(model, calls):
 
 MODULE_CALLS = ("call", "predict", "fit", "evaluate", "state_dict", "load_state_dict", "reseed", "train", "eval",
                 "count_params", "save", "load_weights", "compile", "zero_grad", "repr", "parameters", "in_features",
-                "as_batch", "named_parameters", "named_buffers", "buffers", "named_children", "dtype", "forward")
+                "as_batch", "named_parameters", "named_buffers", "buffers", "named_children", "dtype", "forward",
+                "training", "stop_training", "output_of")
 
 
 @st.composite
@@ -160,7 +165,8 @@ def model_sequences(draw):
         "load_state_dict": st.just(R("weights_of", model, "dict")),
         "reseed": st.sampled_from((0, 5)), "build": st.just(width), "call": valid_tensors(st.just((2, width))),
         "train": st.booleans(), "save": st.sampled_from(("m.bprop", "sub/m.bprop")),
-        "load_weights": st.just("m.bprop"), "compile": st.just(R("loss", loss or "MSE", {}))}
+        "load_weights": st.just("m.bprop"), "compile": st.just(R("loss", loss or "MSE", {})),
+        "stop_training": st.booleans(), "output_of": valid_tensors(st.just((2, width)))}
     calls = []
     for _ in range(draw(st.integers(1, 4))):
         method = draw(st.sampled_from(MODULE_CALLS if model[1] == "module" else MODEL_CALLS))
@@ -199,7 +205,7 @@ def compile_valid(draw):
 
 
 def call_from_config(config):
-    return bprop.Sequential.from_config(config)
+    return bprop.Sequential.tensor_shapes(config), bprop.Sequential.from_config(config)
 
 
 def model_config_junk():

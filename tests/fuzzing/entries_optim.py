@@ -32,7 +32,8 @@ OPTIMIZER_JUNK = {"lr": junk_reals(), "momentum": junk_reals(), "dampening": jun
                   "eps": junk_reals(), "amsgrad": junk_flags(), "alpha": junk_reals(), "centered": junk_flags(),
                   "lr_decay": junk_reals(), "initial_accumulator_value": junk_reals(), "clipnorm": junk_reals(),
                   "clipvalue": junk_reals(), "schedule": st.one_of(junk_scalars(), st.just(R("schedule", "LinearWarmup",
-                                                                                             {"warmup_steps": 1})))}
+                                                                                             {"warmup_steps": 1,
+                                                                                              "per": "step"})))}
 
 
 @builder("schedule")
@@ -52,7 +53,7 @@ def optimizer_specs(draw, junk_keys=0):
     kwargs = {key: draw(st.sampled_from(values)) for key, values in HYPERPARAMETERS[name].items()}
     kwargs["clipnorm"] = draw(st.sampled_from((None, 1.0)))
     kwargs["clipvalue"] = draw(st.sampled_from((None, 0.5)))
-    kwargs["schedule"] = draw(st.sampled_from((None, R("schedule", "ExponentialDecay", {"gamma": 0.9}))))
+    kwargs["schedule"] = draw(st.sampled_from((None, R("schedule", "ExponentialDecay", {"gamma": 0.9, "per": "epoch"}))))
     keys = sorted(kwargs)
     for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
                              max_size=min(junk_keys, len(keys)), unique=True)):
@@ -79,13 +80,13 @@ def call_optimizer(spec, parameters, steps):
 
 
 OPTIMIZER_CALLS = ("step", "zero_grad", "bind", "lr", "current_lr", "step_count", "schedule", "state_dict",
-                   "load_state_dict", "get_config", "from_config", "repr", "dtype", "core")
+                   "load_state_dict", "get_config", "from_config", "repr", "dtype", "core", "epoch")
 
 
 def call_optimizer_sequence(optimizer, calls):
     """Calls in any order on an optimizer made without parameters or with them."""
     for method, argument in calls:
-        if method in ("lr", "schedule"):
+        if method in ("lr", "schedule", "epoch"):
             setattr(optimizer, method, argument)
         elif method in ("bind", "load_state_dict", "from_config"):
             getattr(optimizer, method)(argument)
@@ -113,18 +114,21 @@ def optimizer_sequences(draw):
     return {"optimizer": R("optimizer", name, parameters_, {}), "calls": calls}
 
 
-SCHEDULES = {"StepDecay": {"step_size": (1, 10), "gamma": (0.1, 0.5)}, "ExponentialDecay": {"gamma": (0.9, 1.0)},
-             "CosineDecay": {"t_max": (10, 1), "eta_min": (0.0, 1e-4)},
-             "LinearWarmup": {"warmup_steps": (5, 1), "start_factor": (0.0, 1 / 3),
-                              "then": (None, R("schedule", "ExponentialDecay", {"gamma": 0.5}))}}
+SCHEDULES = {"StepDecay": {"step_size": (1, 10), "gamma": (0.1, 0.5), "per": ("step", "epoch")},
+             "ExponentialDecay": {"gamma": (0.9, 1.0), "per": ("step", "epoch")},
+             "CosineDecay": {"t_max": (10, 1), "eta_min": (0.0, 1e-4), "per": ("step", "epoch")},
+             "LinearWarmup": {"warmup_steps": (5, 1), "start_factor": (0.0, 1 / 3), "per": ("step",),
+                              "then": (None, R("schedule", "ExponentialDecay", {"gamma": 0.5, "per": "step"}))}}
 SCHEDULE_JUNK = {"step_size": junk_ints(1), "gamma": junk_reals(), "t_max": junk_ints(1), "eta_min": junk_reals(),
-                 "warmup_steps": junk_ints(0), "start_factor": junk_reals(), "then": junk_scalars()}
+                 "warmup_steps": junk_ints(0), "start_factor": junk_reals(), "then": junk_scalars(),
+                 "per": st.one_of(junk_scalars(), st.sampled_from(("epochs", "batch", "STEP")))}
 
 
 def call_schedule(spec, lr, step):
     name, kwargs = spec
     schedule = getattr(schedules, name)(**kwargs)
-    return schedule.rate(lr, step), schedule.get_config(), repr(schedule), schedules.serialize(schedule)
+    return (schedule.rate(lr, step), schedule.per, schedule.get_config(), repr(schedule),
+            schedules.serialize(schedule))
 
 
 @st.composite
@@ -147,7 +151,8 @@ def call_deserialize(function, data):
 
 DESERIALIZE_VALID = [("optim.get", "adam"), ("optim.get", "SGD"), ("optim.deserialize", {"name": "SGD", "config": {}}),
                      ("optim.deserialize", {"name": "Adam", "config": {"lr": 0.1, "betas": [0.5, 0.6]}}),
-                     ("schedules.deserialize", {"name": "CosineDecay", "config": {"t_max": 3}}),
+                     ("schedules.deserialize", {"name": "CosineDecay", "config": {"t_max": 3}}),  # per: step
+                     ("schedules.deserialize", {"name": "StepDecay", "config": {"step_size": 3, "per": "epoch"}}),
                      ("schedules.deserialize", None),
                      ("losses.deserialize", {"class": "Huber", "config": {"delta": 2.0}}),
                      ("nn.layers.deserialize", {"class": "Linear", "config": {"in_features": 2, "out_features": 3}}),

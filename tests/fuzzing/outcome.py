@@ -2,7 +2,8 @@
 
 Allowed: a result whose objects are consistent (shapes match sizes, values readable), or a ValueError,
 TypeError, IndexError, KeyboardInterrupt, FileNotFoundError or CheckpointError whose message is bprop's
-own, "[Where] what is wrong". Also allowed, because the interpreter raises them at the caller's own line
+own, "[Where] what is wrong"; IsADirectoryError for a path that is a directory, which, like a missing
+path's FileNotFoundError, is Python's own exception for that (open(dir, "w") raises it). Also allowed, because the interpreter raises them at the caller's own line
 and they name the problem: TypeErrors of the call and operator protocols ("unsupported operand type(s)",
 "missing 1 required positional argument") when no bprop frame raised them. Everything else is a failure:
 a crash (signal, abort, sanitizer report), a hang, another exception type, a foreign message
@@ -17,7 +18,8 @@ import numpy as np
 import bprop
 from bprop.checkpoint_file import CheckpointError
 
-ALLOWED = (ValueError, TypeError, IndexError, KeyboardInterrupt, FileNotFoundError, CheckpointError)
+ALLOWED = (ValueError, TypeError, IndexError, KeyboardInterrupt, FileNotFoundError, IsADirectoryError,
+           CheckpointError)
 BPROP_DIR = bprop.__file__.rsplit("/", 1)[0] + "/"
 OWN_MESSAGE = re.compile(r"\[[A-Za-z_][^\]\n]{0,80}\] +\S")
 OPERATOR = re.compile(r"unsupported operand type\(s\)|bad operand type for unary|can only concatenate str")
@@ -73,7 +75,7 @@ def check_result(value, depth=0):
         problem = _check_shaped(value, value.shape, value.size, f"Parameter {value.name!r}")
         if problem is None and value.size <= MAX_TOUCH:
             value.value().sum()
-            value.grad().sum()
+            value.grad.sum()
         return problem
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biufc" and value.size <= MAX_TOUCH:

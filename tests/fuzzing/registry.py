@@ -55,7 +55,7 @@ COVERS = {
     "Layer.__call__": "Layer.__call__",
     "Layer.<method>": "Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
                       "Layer.eval Layer.parameters Layer.buffers Layer.dtype Layer.name",
-    "Layer.from_config": "Layer.from_config Layer.get_config",
+    "Layer.from_config": "Layer.from_config Layer.get_config Layer.tensor_shapes Layer.training",
     "nn.<Loss>(...)": "nn.MSE nn.MAE nn.Huber nn.CrossEntropy nn.BinaryCrossEntropy nn.Loss",
     "Loss(out, y) / nn.functional.*": "Loss.__call__ Loss.forward_backward functional.cross_entropy functional.mse "
                                       "functional.mse_loss functional.mae functional.l1_loss functional.huber "
@@ -68,9 +68,9 @@ COVERS = {
                                       "Optimizer.current_lr Optimizer.step_count Optimizer.schedule "
                                       "Optimizer.state_dict Optimizer.load_state_dict Optimizer.get_config "
                                       "Optimizer.from_config Optimizer.dtype Optimizer.core Optimizer.bound "
-                                      "Optimizer.parameters",
+                                      "Optimizer.parameters Optimizer.epoch",
     "optim.<Schedule>(...).rate": "optim.StepDecay optim.ExponentialDecay optim.CosineDecay optim.LinearWarmup "
-                                  "optim.Schedule Schedule.rate Schedule.get_config",
+                                  "optim.Schedule Schedule.rate Schedule.get_config Schedule.per",
     "deserialize / optim.get": "optim.get optim.deserialize optim.schedules",
     "Sequential(...)": "bprop.Sequential",
     "Sequential/Module.fit": "Sequential.fit Module.fit",
@@ -89,9 +89,11 @@ COVERS = {
                                               "Module.zero_grad Module.parameters Module.in_features "
                                               "Module.out_features Module.as_batch Module.named_parameters "
                                               "Module.named_buffers Module.buffers Module.named_children "
-                                              "Module.dtype Module.forward",
+                                              "Module.dtype Module.forward Sequential.training "
+                                              "Sequential.stop_training Module.training Module.stop_training "
+                                              "Module.output_of",
     "Sequential/Module.compile": "Sequential.compile",
-    "Sequential.from_config": "Sequential.from_config",
+    "Sequential.from_config": "Sequential.from_config Sequential.tensor_shapes",
     "Sequential/Module.set_weights/load_state_dict": "Sequential.set_weights Sequential.load_state_dict",
     "Module misuse": "bprop.Module",
     "Trainer(...)": "bprop.Trainer Trainer.fit Trainer.evaluate Trainer.save_checkpoint",

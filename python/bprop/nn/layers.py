@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from .._checks import integer, real
+from .._checks import flag, integer, real
 from .._mode import TrainingFlag
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
@@ -41,7 +41,7 @@ class Layer:
 
     def train(self, mode=True):
         """Training behaviour (dropout active, batch statistics) when called on tensors; returns self."""
-        self.training = bool(mode)
+        self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
     def eval(self):
@@ -174,8 +174,7 @@ class Linear(Layer):
 
     @classmethod
     def tensor_shapes(cls, config):
-        rows = integer(config["in_features"], "in_features", "Linear", minimum=1)
-        cols = integer(config["out_features"], "out_features", "Linear", minimum=1)
+        rows, cols = (config_size(config, key, "Linear") for key in ("in_features", "out_features"))
         return {"weight": (rows, cols), "bias": (cols,)} if config.get("bias", True) else {"weight": (rows, cols)}
 
     def get_config(self):
@@ -288,7 +287,7 @@ class BatchNorm(Layer):
 
     @classmethod
     def tensor_shapes(cls, config):
-        size = (integer(config["features"], "features", "BatchNorm", minimum=1),)
+        size = (config_size(config, "features", "BatchNorm"),)
         return {"weight": size, "bias": size, "running_mean": size, "running_var": size}
 
     def get_config(self):
@@ -311,7 +310,7 @@ class LayerNorm(Layer):
 
     @classmethod
     def tensor_shapes(cls, config):
-        size = (integer(config["features"], "features", "LayerNorm", minimum=1),)
+        size = (config_size(config, "features", "LayerNorm"),)
         return {"weight": size, "bias": size}
 
     def get_config(self):
@@ -395,6 +394,15 @@ class Residual(LayerStack, Layer):
 
 _LAYER_CLASSES = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity, Softmax,
                                                  Dropout, BatchNorm, LayerNorm, Residual)}
+
+
+def config_size(config, key, where):
+    """config[key], a size >= 1, checked: what tensor_shapes reads from a config it has not built."""
+    if not isinstance(config, dict):
+        raise TypeError(f"[{where}.tensor_shapes] config must be a dict; got {type(config).__name__}")
+    if key not in config:
+        raise ValueError(f"[{where}.tensor_shapes] the config has no {key!r}")
+    return integer(config[key], key, where, minimum=1)
 
 
 def config_layers(config, where):

@@ -5,7 +5,10 @@ them (``Adam(lr=1e-3)``), to be bound later by ``bind(parameters)`` (``Model.com
 parameters' dtype picks the C++ class (``Adam_float32`` or ``Adam_float64``); ``core`` is that object,
 which the trainer steps without coming back to Python.
 """
+import inspect
 from collections.abc import Iterable, Mapping
+
+import numpy as np
 
 from .. import _core
 from .._dtypes import core_class
@@ -21,7 +24,7 @@ def _parameter_list(parameters, where):
     """The parameters as a list of Parameter handles of one dtype; TypeError/ValueError otherwise."""
     if isinstance(parameters, _PARAMETER_TYPES):
         raise TypeError(f"[{where}] parameters must be a list of parameters; got one Parameter (put it in a list)")
-    if isinstance(parameters, (str, bytes, Mapping)) or not isinstance(parameters, Iterable):
+    if isinstance(parameters, (str, bytes, Mapping, np.ndarray)) or not isinstance(parameters, Iterable):
         raise TypeError(f"[{where}] parameters must be a list of parameters; got {type(parameters).__name__}")
     parameters = list(parameters)
     if not parameters:
@@ -188,6 +191,10 @@ class Optimizer:
                             f"{type(config).__name__}")
         config = dict(config)
         config["schedule"] = _schedules.deserialize(config.get("schedule"))
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as error:  # an unknown or non-str keyword
+            raise ValueError(f"[{cls.__name__}.from_config] the config does not fit {cls.__name__}: {error}") from None
         return cls(**config)
 
     def state_dict(self):
@@ -301,7 +308,7 @@ def get(identifier):
 
 def deserialize(data):
     """A new, unbound optimizer from ``{"name", "config"}`` (e.g. a ``state_dict()``)."""
-    if not isinstance(data, Mapping) or data.get("name") not in _OPTIMIZERS:
+    if not isinstance(data, Mapping) or not isinstance(data.get("name"), str) or data["name"] not in _OPTIMIZERS:
         name = data.get("name") if isinstance(data, Mapping) else data
         raise ValueError(f"[optim.deserialize] unknown optimizer {name!r}; expected one of {', '.join(_OPTIMIZERS)}")
     return _OPTIMIZERS[data["name"]].from_config(data.get("config", {}))

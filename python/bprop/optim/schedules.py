@@ -25,6 +25,8 @@ Each schedule is the closed form of the matching PyTorch scheduler:
 
 ``lr`` is the optimizer's base rate (its ``lr`` property), so changing it rescales the whole schedule.
 """
+import inspect
+
 from .. import _core
 from .._checks import integer, real
 
@@ -135,10 +137,17 @@ def deserialize(data):
     name = data.get("name") if isinstance(data, dict) else None
     if name not in _SCHEDULES:
         raise ValueError(f"[schedules.deserialize] unknown schedule {name!r}; expected one of {sorted(_SCHEDULES)}")
-    config = dict(data.get("config", {}))
+    config = data.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"[schedules.deserialize] the config of {name} must be a dict; got {type(config).__name__}")
+    config = dict(config)
     config.setdefault("per", "step")  # files written before the unit was explicit counted steps
     if name == "LinearWarmup":
         config["then"] = deserialize(config.get("then"))
+    try:
+        inspect.signature(_SCHEDULES[name]).bind(**config)
+    except TypeError as error:  # an unknown or non-str keyword
+        raise ValueError(f"[schedules.deserialize] the config does not fit {name}: {error}") from None
     return _SCHEDULES[name](**config)
 
 
