@@ -34,6 +34,7 @@ MatrixView matrix_view(const py::array& x, const char* name, bool writable) {
   const long item = long(x.itemsize()), rows = long(x.shape(0)), cols = long(x.shape(1));
   const long row_stride = long(x.strides(0)), col_stride = long(x.strides(1));
   if (writable && !x.writeable()) fail("is read-only");
+  if (!(x.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) fail("is not aligned to its dtype");  // UB to read
   if (rows == 0 || cols == 0) return {const_cast<void*>(x.data()), rows, cols, cols > 1 ? cols : 1};  // any strides
   if (cols > 1 && col_stride != item) fail("must have contiguous rows (last-axis stride == itemsize)");
   long ld = cols > 1 ? cols : 1;

@@ -63,6 +63,13 @@ def as_array(value, name, where):
     return value
 
 
+def c_array(value, dtype=None):
+    """value as a C-contiguous, aligned array (of dtype, when given): what the C++ core reads in place. A copy
+    only when needed; unlike np.ascontiguousarray it also copies a misaligned view (one made from a buffer at
+    an odd offset, which C++ may not read through a float pointer) and keeps 0-d data 0-d."""
+    return np.require(value, dtype=dtype, requirements=("C", "A"))
+
+
 def file_path(value, name, where):
     """value as a str path: TypeError for what is not a path (str, bytes or os.PathLike), ValueError for a NUL
     character (no file can have one)."""

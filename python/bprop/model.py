@@ -1,7 +1,7 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from ._checks import as_array, flag, integer
+from ._checks import as_array, c_array, flag, integer
 from ._dtypes import core_class, resolve_dtype
 from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
@@ -86,7 +86,7 @@ class Sequential(LayerStack, Trainable):
         if x.shape[1] != self._model.in_features:
             raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects "
                              f"{self._model.in_features}")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
+        x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
         return x
@@ -102,7 +102,7 @@ class Sequential(LayerStack, Trainable):
         (overwriting it, or adding to it with accumulate=True)."""
         if self._model is None:
             raise ValueError("[Sequential.backward] call forward first")
-        grad_out = np.ascontiguousarray(as_array(grad_out, "grad_out", "Sequential.backward"), dtype=self.dtype)
+        grad_out = c_array(as_array(grad_out, "grad_out", "Sequential.backward"), self.dtype)
         if not all_finite(grad_out):
             raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
         self._model.backward(grad_out, bool(accumulate))
@@ -146,7 +146,7 @@ class Sequential(LayerStack, Trainable):
             raise ValueError(f"[Sequential.set_weights] expected {len(targets)} arrays; got {len(weights)}")
         converted = []
         for i, (target, w) in enumerate(zip(targets, weights)):
-            w = np.ascontiguousarray(as_array(w, f"array {i}", "Sequential.set_weights"), dtype=self.dtype)
+            w = c_array(as_array(w, f"array {i}", "Sequential.set_weights"), self.dtype)
             if w.shape != tuple(target.shape):
                 raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) has shape {w.shape}; "
                                  f"expected {tuple(target.shape)}")

@@ -8,7 +8,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from ._checks import as_array, flag, integer
+from ._checks import as_array, c_array, flag, integer
 from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
@@ -163,7 +163,7 @@ class Module(Trainable):
         if self._input_shape is not None and x.shape[1:] != self._input_shape:
             raise ValueError(f"[{where}] {name} has samples of shape {x.shape[1:]}; the model was used with "
                              f"{self._input_shape}")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
+        x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
         if self._input_shape is None:

@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from ._checks import c_array
 from ._dtypes import resolve_dtype
 from .checkpoint_file import CheckpointError, load_file, save_file
 
@@ -57,7 +58,7 @@ def load_state_dict(model, arrays, prefix="[load_state_dict]", error=ValueError)
     targets = dict(model.named_parameters() + model.named_buffers())
     _check_arrays(targets, arrays, prefix, error)
     for name, target in targets.items():
-        target.set_value(np.ascontiguousarray(arrays[name]))
+        target.set_value(c_array(arrays[name]))
 
 
 # -- saving --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from . import callbacks as callbacks_module
-from ._checks import integer
+from ._checks import c_array, integer
 from ._dtypes import core_class
 from .nn.layers import Sigmoid, Softmax
 from .nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
@@ -145,7 +145,7 @@ class _Data:
                 raise ValueError(f"[{where}] class weights must be finite and >= 0")
             from_classes = per_class[classes]
             weights = from_classes if weights is None else weights * from_classes
-        return None if weights is None else np.ascontiguousarray(weights, dtype=dtype)
+        return None if weights is None else c_array(weights, dtype)
 
     def _classes(self, where):
         if self.labels is not None:

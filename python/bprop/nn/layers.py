@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from .._checks import flag, integer, real
+from .._checks import c_array, flag, integer, real
 from .._mode import TrainingFlag
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
@@ -97,12 +97,12 @@ class Layer:
     def forward(self, x, training=False):
         """This layer alone on a batch x (samples × features); returns a new array."""
         core = self._core_for_batch(x, "forward")
-        return core.forward(np.ascontiguousarray(x), bool(training))
+        return core.forward(c_array(x), flag(training, "training", f"{self.name}.forward"))
 
     def backward(self, x, y, dy, accumulate=False):
         """dx for the x, y of the last forward; writes (or adds to) the parameter gradients."""
         core = self._core_for_batch(x, "backward")
-        return core.backward(np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(dy),
+        return core.backward(c_array(x), c_array(y), c_array(dy),
                              bool(accumulate))
 
     def get_config(self):

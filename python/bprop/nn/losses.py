@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from .. import _core
+from .._checks import c_array
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
 from ..tensor import as_input
 
@@ -98,7 +99,7 @@ class Loss:
             expected = self._expected_shape(y, n_outputs)
             raise ValueError(f"[{self.name}] targets have shape {y.shape}; expected {expected}")
         with np.errstate(over="ignore"):  # a value too large for dtype becomes inf, reported below
-            values = np.ascontiguousarray(y, dtype=dtype)
+            values = c_array(y, dtype)
         self._check_finite(values, "targets")
         self._check_values(values)
         return values
@@ -156,7 +157,7 @@ class Loss:
         if out.ndim != 2 or out.size == 0:
             raise ValueError(f"[{self.name}] out must be a non-empty 2-D (rows, outputs) array; got shape {out.shape}")
         self._check_finite(out, "out")
-        return np.ascontiguousarray(out)
+        return c_array(out)
 
     def _target_array(self, y):
         y = np.asarray(y)
@@ -202,7 +203,7 @@ class Loss:
         if weights.shape != (rows,):
             raise ValueError(f"[{self.name}] sample_weight has shape {weights.shape}; "
                              f"expected ({rows},), one weight per row")
-        weights = np.ascontiguousarray(weights, dtype=dtype)
+        weights = c_array(weights, dtype)
         self._check_finite(weights, "sample_weight")
         if (weights < 0).any():
             index = _first(weights < 0)
@@ -304,7 +305,7 @@ class CrossEntropy(Loss):
             value = labels[_first(outside)]
             raise ValueError(f"[CrossEntropy] label {int(value)} is out of range for {n_outputs} classes "
                              f"(expected 0..{n_outputs - 1})")
-        return np.ascontiguousarray(labels, dtype=np.int64)
+        return c_array(labels, np.int64)
 
     def _expected_shape(self, y, n_outputs):
         return f"({len(y)},) class indices or ({len(y)}, {n_outputs}) probabilities"
