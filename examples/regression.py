@@ -20,7 +20,7 @@ model = bprop.Sequential([
 ])
 epochs, batch_size = 80, 64
 steps = epochs * -(-len(x_train) // batch_size)
-model.compile(optimizer=optim.AdamW(lr=3e-3, weight_decay=1e-4, schedule=optim.CosineDecay(steps)),
+model.compile(optimizer=optim.AdamW(lr=3e-3, weight_decay=1e-4, schedule=optim.CosineDecay(steps, per="step")),
               loss=nn.Huber(delta=0.1), metrics=["mse", "mae"])
 model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_split=0.1, seed=0, verbose=2)
 scores = model.evaluate(x_test, y_test)

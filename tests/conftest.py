@@ -33,3 +33,12 @@ def threads():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """test_fuzz's count of cases by outcome (result, each exception type, crash, hang), for every run."""
+    lines = getattr(config, "fuzz_tallies", [])
+    if lines:
+        terminalreporter.section("fuzz outcomes")
+        for line in lines:
+            terminalreporter.write_line(line)

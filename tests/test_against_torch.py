@@ -108,5 +108,5 @@ def test_random_mlp_gradients_match_pytorch(seed):
     assert value == pytest.approx(t_value.item(), rel=1e-4, abs=1e-5)
     for mine, theirs in zip(ours_params, torch_params):
         expected = theirs.grad.numpy().T if theirs.grad.ndim == 2 else theirs.grad.numpy()
-        np.testing.assert_allclose(mine.grad(), expected, rtol=1e-4, atol=1e-5,
+        np.testing.assert_allclose(mine.grad, expected, rtol=1e-4, atol=1e-5,
                                    err_msg=f"{mine.name} in {ours_model!r} with {loss_name}")

@@ -204,3 +204,86 @@ def test_numpy_view_is_read_only(rng):
     a = leaf(rng, 3)
     with pytest.raises(ValueError):
         a.numpy()[0] = 1.0
+
+
+def test_a_tensor_wins_over_numpy_on_either_side(rng):
+    """tensor ∘ array and array ∘ tensor are tensors with their graph, as in PyTorch."""
+    w = bprop.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    a = rng.standard_normal((3, 2))
+    for result in (w * a, a * w, w + a, a + w, w - a, a - w, w / (a + 5), (a + 5) / w, w ** 2.0, abs(a) ** w,
+                   w.T @ a, a.T @ w, w * a[0], [1.0, 2.0] * w):
+        assert isinstance(result, bprop.Tensor) and result.grad_fn is not None
+    pred, y = w.sum(axis=1), rng.standard_normal(3)
+    ((pred - y) ** 2).mean().backward()  # a user's loss, with the target an array
+    expected = np.repeat((2 / 3 * (w.numpy().sum(axis=1) - y))[:, None], 2, axis=1)
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
+    p = bprop.Parameter(np.ones(2))
+    assert isinstance(a * p, bprop.Tensor) and isinstance(p * a, bprop.Tensor)
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**", "@"])
+def test_none_as_an_operand_is_a_type_error(op):
+    t = bprop.tensor(np.ones((2, 2)))
+    p = bprop.Parameter(np.ones((2, 2)))
+    for left, right in ((t, None), (None, t), (p, None), (None, p)):
+        with pytest.raises(TypeError, match="None"):
+            eval(f"left {op} right")
+
+
+@pytest.mark.parametrize("call", [lambda: bprop.clip(None, 0, 1), lambda: bprop.maximum(None, 1),
+                                  lambda: bprop.where(None, None, None), lambda: bprop.tensor(np.ones(2)) * "abc",
+                                  lambda: bprop.tensor(np.ones(2)).backward("x"), lambda: bprop.stack([None]),
+                                  lambda: bprop.tensor(np.ones(2)).softmax(axis=None)])
+def test_functions_of_tensors_refuse_what_is_not_numbers(call):
+    with pytest.raises(TypeError, match=r"^\[[\w. _]+\] "):
+        call()
+
+
+def test_astype_only_to_the_dtypes_tensors_hold():
+    t = bprop.tensor([1.5, 2.0])
+    assert t.astype("float64").dtype == "float64" and t.astype(np.float32).dtype == "float32"
+    for dtype in ("int8", "float16", "bool", np.int64, "complex64"):
+        with pytest.raises(TypeError, match=r"\[Tensor.astype\] tensors hold float32 or float64"):
+            t.astype(dtype)
+
+
+def test_clip_refuses_a_nan_bound_and_keeps_nan_values():
+    t = bprop.tensor([0.5, np.nan, 2.0])
+    for low, high in ((np.nan, 1.0), (0.0, np.nan)):
+        with pytest.raises(ValueError, match=r"\[clip\] the bounds must not be NaN"):
+            bprop.clip(t, low, high)
+    values = bprop.clip(t, 0.0, 1.0).numpy()
+    assert values[0] == 0.5 and np.isnan(values[1]) and values[2] == 1.0
+
+
+@pytest.mark.parametrize("shape", [(3, 6148914691236517206), (2**32, 2**32), (-1, 2**62, 4)])
+def test_reshape_to_sizes_that_multiply_past_int64_is_refused(shape):
+    for t in (bprop.tensor([1.0, 2.0]), bprop.tensor(np.zeros(0))):
+        with pytest.raises(ValueError, match=r"\[reshape\]"):
+            t.reshape(*shape)
+
+
+def test_one_no_grad_object_entered_twice_restores_each_level():
+    guard = bprop.no_grad()
+    assert bprop.is_grad_enabled()
+    with guard:
+        with bprop.enable_grad():
+            with guard:  # the same object again, nested
+                assert not bprop.is_grad_enabled()
+            assert bprop.is_grad_enabled()  # restored to what this level had, not to the outer enter's
+        assert not bprop.is_grad_enabled()
+    assert bprop.is_grad_enabled()
+    with pytest.raises(TypeError, match=r"\[no_grad\] __exit__ without a matching __enter__"):
+        guard.__exit__(None, None, None)
+
+
+def test_tensor_class_makes_tensors_like_the_function():
+    t = bprop.Tensor([[1.0, 2.0]], requires_grad=True)
+    assert isinstance(t, bprop.Tensor) and t.shape == (1, 2) and t.requires_grad
+    for bad, error in ((None, TypeError), ([[1.0], [2.0, 3.0]], TypeError), ("abc", TypeError)):
+        with pytest.raises(error, match=r"^\[tensor\] data"):
+            bprop.Tensor(bad)
+    with pytest.raises(TypeError, match=r"\[Tensor.requires_grad\] must be a bool; got str"):
+        t.requires_grad = "yes"
+    with pytest.raises(TypeError, match=r"\[Tensor.backward\] create_graph must be a bool"):
+        (t * 2).sum().backward(create_graph=[])

@@ -597,3 +597,30 @@ def test_saves_killed_at_random_moments_leave_a_loadable_target(tmp_path):
     assert left["temporary"] > 0 and seen == {"A", "B"}
     print(f"\n{KILLS} kills: temporaries left by kills at random moments {left['random']}/{KILLS // 2}, "
           f"by kills aimed at a temporary {left['temporary']}/{KILLS // 2}; contents seen {sorted(seen)}")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="leftovers are recognised by their lock (fcntl)")
+def test_the_next_save_removes_what_a_killed_save_left_and_nothing_else(tmp_path):
+    target = tmp_path / "model.bprop"
+    save_file(target, {"w": np.ones(3, np.float32)}, {"which": "A"})
+    old = time.time() - 3600
+
+    def leftover(name, age=old):
+        path = tmp_path / name
+        path.write_bytes(b"partial")
+        os.utime(path, (age, age))
+        return path
+
+    dead = leftover(".model.bprop.0123abcd" + TEMP_SUFFIX)          # a killed save's: unlocked and old
+    young = leftover(".model.bprop.89abcdef" + TEMP_SUFFIX, time.time())  # may be a save that just began
+    other_target = leftover(".other.bprop.0123abcd" + TEMP_SUFFIX)  # another target's
+    not_ours = leftover(".model.bprop.notes" + TEMP_SUFFIX)          # not a name a save makes
+    live = leftover(".model.bprop.fedcba98" + TEMP_SUFFIX)           # old, but a save holds its lock
+    import fcntl
+
+    with open(live, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        save_file(target, {"w": np.zeros(3, np.float32)}, {"which": "B"})
+    assert not dead.exists()
+    assert young.exists() and other_target.exists() and not_ours.exists() and live.exists()
+    assert load_file(target)[1]["which"] == "B"

@@ -57,13 +57,13 @@ def run_pair_unfused(linear, act, x, dy):
     y = act.forward(z)
     dz = act.backward(z, y, dy)
     dx = linear.backward(x, z, dz)
-    return y, dx, [p.grad().copy() for p in linear.parameters()]
+    return y, dx, [p.grad.copy() for p in linear.parameters()]
 
 
 def run_pair_fused(model, x, dy):
     y = model.forward(x, training=True)
     model.backward(dy)
-    return y, [p.grad().copy() for p in model.parameters()]
+    return y, [p.grad.copy() for p in model.parameters()]
 
 
 # rows: 1-3 take the few-row GEMM path, more the packed one; in_features 600 and 1100 make two and three
@@ -110,7 +110,7 @@ def test_fused_step_passes_dx_to_the_layer_before(threads, rng, thread_count):
     dy = rng.standard_normal((17, 2)).astype(np.float32)
     model.forward(x, training=True)
     model.backward(dy)
-    fused_grads = [p.grad().copy() for p in model.parameters()]
+    fused_grads = [p.grad.copy() for p in model.parameters()]
 
     tanh = nn.Tanh()
     z1 = first.forward(x)
@@ -123,5 +123,5 @@ def test_fused_step_passes_dx_to_the_layer_before(threads, rng, thread_count):
     g = middle.backward(a1, z2, g)
     g = tanh.backward(z1, a1, g)
     first.backward(x, z1, g)
-    for a, b in zip(fused_grads, [p.grad() for p in model.parameters()]):
+    for a, b in zip(fused_grads, [p.grad for p in model.parameters()]):
         np.testing.assert_array_equal(a, b)

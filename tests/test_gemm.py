@@ -346,3 +346,34 @@ def test_few_rows_split_across_threads_match(isa, dtype, force_isa, threads, rng
                 results.append(bprop.matmul(a, b, transpose_a=transpose_a, out=out, alpha=0.5, beta=2.0))
             assert_gemm_close(results[0], a, b, transpose_a, False, 0.5, 2.0, c_before)
             np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_an_overflowing_float32_product_keeps_its_sign(rng):
+    """Partial sums can overflow one way before the rest of the sum comes back: float32 results past
+    float32's range are recomputed in float64, so an infinity always has the sign of the true value and a
+    finite true value comes out finite."""
+    wrong = 0
+    for _ in range(300):
+        m, n, k = rng.integers(1, 30, 3)
+        a = (rng.standard_normal((m, k)) * 10.0 ** rng.integers(15, 22)).astype(np.float32)
+        b = (rng.standard_normal((k, n)) * 10.0 ** rng.integers(15, 22)).astype(np.float32)
+        exact = a.astype(np.float64) @ b.astype(np.float64)
+        bound = k * 1.2e-7 * (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64))  # float32 GEMM error
+        with np.errstate(over="ignore"):
+            expected = exact.astype(np.float32)  # rounded once: ±inf past the range
+        finite = np.isfinite(expected)
+        for got in (bprop.matmul(a, b), bprop.matmul(np.asfortranarray(a), b),
+                    (bprop.tensor(a) @ bprop.tensor(b)).numpy()):
+            wrong += int(np.sum(np.isinf(got) != ~finite) + np.sum(np.sign(got[~finite]) != np.sign(exact[~finite])))
+            assert np.all(np.abs(got[finite] - exact[finite]) <= bound[finite])
+    assert wrong == 0
+
+
+def test_overflow_repair_keeps_beta_c_and_real_nan(rng):
+    a = np.full((2, 3), 3e38, np.float32)
+    b = np.array([[1, 1], [1, -1], [-1, 1]], np.float32)  # column sums: 3e38 + 3e38 - 3e38, finite
+    out = np.ones((2, 2), np.float32)
+    bprop.matmul(a, b, out=out, beta=2.0)
+    np.testing.assert_allclose(out, np.full((2, 2), 3e38 + 2, np.float32), rtol=1e-6)
+    a[0, 0] = np.nan  # a NaN input stays NaN: nothing to repair
+    assert np.isnan(bprop.matmul(a, b)[0]).all() and np.isfinite(bprop.matmul(a, b)[1]).all()

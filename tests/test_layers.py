@@ -107,7 +107,7 @@ def test_forward_matches_numpy_and_backward_matches_finite_differences(name, row
     core.reseed(7)
     y = layer.forward(x, training=training)
     dx = layer.backward(x, y, r)
-    grads = {p.name: p.grad() for p in layer.parameters()}
+    grads = {p.name: p.grad for p in layer.parameters()}
     assert_gradients_close(dx, numeric_gradient(lambda: float(np.sum(r * run(x))), x), f"{name} dx")
     for p in layer.parameters():
         numeric = numeric_parameter_gradient(p, lambda: float(np.sum(r * run(x))))
@@ -119,11 +119,11 @@ def test_backward_accumulates_on_request():
     x = np.ones((4, 3))
     y = layer.forward(x)
     layer.backward(x, y, np.ones_like(y))
-    once = layer.parameters()[0].grad()
+    once = layer.parameters()[0].grad
     layer.backward(x, y, np.ones_like(y), accumulate=True)
-    np.testing.assert_allclose(layer.parameters()[0].grad(), 2 * once)
+    np.testing.assert_allclose(layer.parameters()[0].grad, 2 * once)
     layer.backward(x, y, np.ones_like(y))
-    np.testing.assert_allclose(layer.parameters()[0].grad(), once)
+    np.testing.assert_allclose(layer.parameters()[0].grad, once)
 
 
 class TestTrainEval:
@@ -262,7 +262,7 @@ def test_sequential_matches_layer_by_layer_and_its_gradients():
     r = rng.standard_normal(y.shape)
     model.forward(x)
     model.backward(r)
-    grads = [p.grad() for p in model.parameters()]
+    grads = [p.grad for p in model.parameters()]
     for p, grad in zip(model.parameters(), grads):
         numeric = numeric_parameter_gradient(p, lambda: float(np.sum(r * model.forward(x))))
         assert_gradients_close(grad, numeric, p.name)
@@ -296,4 +296,54 @@ def test_matches_pytorch_in_float32():
     np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-4, atol=1e-5)
     for mine, t in zip(ours_params, torch_params):
         expected = t.grad.numpy().T if t.grad.ndim == 2 else t.grad.numpy()
-        np.testing.assert_allclose(mine.grad(), expected, rtol=1e-4, atol=1e-5, err_msg=mine.name)
+        np.testing.assert_allclose(mine.grad, expected, rtol=1e-4, atol=1e-5, err_msg=mine.name)
+
+
+ACTIVATIONS = ("ReLU", "LeakyReLU", "ELU", "GELU", "GELU-tanh", "Sigmoid", "Tanh", "Identity", "Softmax")
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_activation_propagates_nan(name, dtype):
+    """A NaN going in comes out (PyTorch's behaviour): an activation that turned it into a number would
+    hide a diverging run."""
+    layer = REGISTRY[name][0](3, dtype)
+    x = np.array([[np.nan, -1.0, 2.0], [0.5, np.nan, -0.25]], dtype)
+    y = layer.forward(x)
+    assert np.isnan(y[0, 0]) and np.isnan(y[1, 1])
+    if name != "Softmax":  # softmax mixes a row: all of it is NaN
+        assert np.isfinite(y[0, 1:]).all()
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(), nn.Sigmoid(), nn.Tanh()])
+def test_a_fused_linear_and_activation_propagates_nan(activation):
+    """The GEMM epilogue applies the activation of a fused Linear+activation step: NaN passes there too."""
+    linear = nn.Linear(2, 2)
+    linear.weight.set_value(np.array([[1, 0], [0, 0]], np.float32))
+    net = bprop.Sequential([linear, activation])
+    assert net._net.step_names == [f"Linear+{activation.name}"]
+    core = net._net
+    y = core.forward(np.array([[np.inf, -1.0]], np.float32))  # inf·0 = NaN in the product's second column
+    assert np.isnan(y[0, 1])
+
+
+def test_tensor_relu_and_maximum_propagate_nan():
+    x = bprop.tensor(np.array([np.nan, -1.0, 2.0], np.float32))
+    for y in (x.relu(), bprop.maximum(x, 0.0), bprop.maximum(0.0, x)):
+        values = y.numpy()
+        assert np.isnan(values[0]) and values[1] == 0 and values[2] == 2
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(2**62, 1), lambda: nn.Linear(1, 2**40),
+                                  lambda: nn.BatchNorm(2**62), lambda: nn.LayerNorm(2**61),
+                                  lambda: bprop.Parameter(np.zeros(2)).__class__("p", [2**40, 2**40])])
+def test_absurd_sizes_are_refused_before_allocating(make):
+    with pytest.raises(ValueError, match=r"this machine has|multiply past|more than 2\^63"):
+        make()
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(2**63, 1), lambda: nn.LayerNorm(2**64),
+                                  lambda: nn.BatchNorm(-(2**63))])
+def test_sizes_beyond_int64_are_a_clear_error(make):
+    with pytest.raises(ValueError, match=r"^\[(Linear|LayerNorm|BatchNorm)\] \w+ must be"):
+        make()

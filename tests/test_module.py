@@ -44,7 +44,7 @@ def test_module_and_sequential_give_identical_gradients(dtype):
     graph_loss.backward()
     assert graph_loss.item() == float(np.dtype(dtype).type(value))  # the loss tensor has the model's dtype
     for (name, p), q in zip(module.named_parameters(), sequential.parameters()):
-        assert p.grad().tobytes() == q.grad().tobytes(), name
+        assert p.grad.tobytes() == q.grad.tobytes(), name
 
 
 def test_sequential_called_on_a_tensor_is_one_node_with_its_own_backward():
@@ -57,10 +57,10 @@ def test_sequential_called_on_a_tensor_is_one_node_with_its_own_backward():
     nn.functional.cross_entropy(out, y).backward()
     # Against the numpy-level path on the same batch.
     _, grad_out = nn.CrossEntropy().forward_backward(model.forward(x, training=True), y)
-    expected = [p.grad() for p in model.parameters()]
+    expected = [p.grad for p in model.parameters()]
     model.zero_grad()
     model.backward(grad_out)
-    for got, want in zip(expected, [p.grad() for p in model.parameters()]):
+    for got, want in zip(expected, [p.grad for p in model.parameters()]):
         np.testing.assert_array_equal(got, want)
 
 
@@ -108,14 +108,14 @@ def test_parameter_gradients_accumulate_and_grad_leaves_them_alone():
     layer = nn.Linear(3, 2, dtype="float64")
     x = tensor(np.ones((4, 3)))
     (layer(x) ** 2).sum().backward()
-    once = layer.weight.grad()
+    once = layer.weight.grad
     (layer(x) ** 2).sum().backward()
-    np.testing.assert_allclose(layer.weight.grad(), 2 * once, rtol=1e-12)
+    np.testing.assert_allclose(layer.weight.grad, 2 * once, rtol=1e-12)
     returned = bprop.grad((layer(x) ** 2).sum(), [layer.weight.tensor])[0]
     np.testing.assert_allclose(returned.numpy(), once, rtol=1e-12)
-    np.testing.assert_allclose(layer.weight.grad(), 2 * once, rtol=1e-12)  # untouched by grad()
+    np.testing.assert_allclose(layer.weight.grad, 2 * once, rtol=1e-12)  # untouched by grad()
     layer.weight.tensor.grad = None  # zeroes, as zero_grad
-    assert not layer.weight.grad().any()
+    assert not layer.weight.grad.any()
 
 
 def test_shared_layer_sums_gradients_over_its_uses():
@@ -136,7 +136,7 @@ def test_shared_layer_sums_gradients_over_its_uses():
         d = np.zeros_like(w)
         d[i] = 1e-6
         numeric[i] = (loss_of(w + d) - loss_of(w - d)) / 2e-6
-    np.testing.assert_allclose(layer.weight.grad(), numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(layer.weight.grad, numeric, rtol=1e-6, atol=1e-9)
 
 
 def test_raw_parameters_mix_with_layers_and_train():
@@ -168,8 +168,8 @@ def test_frozen_parameter_keeps_its_gradient_at_zero():
     layer.weight.requires_grad = False
     x = tensor(np.ones((2, 3)), requires_grad=True)
     layer(x).sum().backward()
-    assert not layer.weight.grad().any()
-    np.testing.assert_allclose(layer.bias.grad(), [2.0, 2.0])
+    assert not layer.weight.grad.any()
+    np.testing.assert_allclose(layer.bias.grad, [2.0, 2.0])
     np.testing.assert_allclose(x.grad, np.tile(layer.weight.value().sum(axis=1), (2, 1)))
     with pytest.raises(ValueError, match="set requires_grad on the Parameter"):
         layer.weight.tensor.requires_grad = True
@@ -257,10 +257,17 @@ def test_module_errors_name_the_problem():
         def __init__(self):
             self.fc = nn.Linear(2, 2)
 
-    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+    with pytest.raises(TypeError, match=r"super\(\).__init__\(\)"):
         Forgot()
-    with pytest.raises(NotImplementedError, match="forward"):
+    with pytest.raises(TypeError, match="forward"):
         bprop.Module()(tensor(np.ones(2)))
+
+    class Skipped(bprop.Module):
+        def __init__(self):
+            pass
+
+    with pytest.raises(TypeError, match=r"\[Skipped\] its __init__ must call super\(\).__init__\(\) first"):
+        Skipped().parameters()
     with pytest.raises(TypeError, match="bprop.Parameter"):
         optim.SGD([tensor(np.ones(2), requires_grad=True)], lr=0.1)
     model = MLP(_mlp_layers("float32"))
@@ -386,3 +393,16 @@ def test_optimizers_leave_a_frozen_parameter_as_it_is(make):
     model.fit(np.ones((8, 3)), np.zeros((8, 2)), epochs=2, verbose=0)  # fit respects it too (Keras's trainable)
     np.testing.assert_array_equal(model.layers[0].weight.value(), before)
     assert (model.layers[0].bias.value() != 0).any()
+
+
+def test_parameter_grad_is_an_attribute_like_tensor_grad():
+    p = bprop.Parameter(np.ones(3))
+    (p * 2.0).sum().backward()
+    np.testing.assert_array_equal(p.grad, [2.0, 2.0, 2.0])
+    assert isinstance(p.tensor.grad, np.ndarray)
+    p.grad = np.full(3, 5.0)
+    np.testing.assert_array_equal(p.grad, [5.0, 5.0, 5.0])
+    p.grad = None  # as in PyTorch's zero_grad(set_to_none=True): nothing accumulated
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match=r"\[Parameter.grad\]"):
+        p.grad = [1, 2, 3]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bprop
-from bprop import _core, optim
+from bprop import _core, callbacks, nn, optim
 
 SHAPES = [(3, 4), (7,), (1,)]
 STEPS = 20
@@ -60,15 +60,15 @@ def _lr_scheduler():
 
 
 SCHEDULE_CASES = [
-    ("StepDecay", lambda: optim.StepDecay(3, 0.5), lambda o: _lr_scheduler().StepLR(o, step_size=3, gamma=0.5)),
-    ("ExponentialDecay", lambda: optim.ExponentialDecay(0.9), lambda o: _lr_scheduler().ExponentialLR(o, 0.9)),
-    ("CosineDecay", lambda: optim.CosineDecay(8, eta_min=0.01),  # 20 steps: past t_max and back up
+    ("StepDecay", lambda: optim.StepDecay(3, 0.5, per="step"), lambda o: _lr_scheduler().StepLR(o, step_size=3, gamma=0.5)),
+    ("ExponentialDecay", lambda: optim.ExponentialDecay(0.9, per="step"), lambda o: _lr_scheduler().ExponentialLR(o, 0.9)),
+    ("CosineDecay", lambda: optim.CosineDecay(8, eta_min=0.01, per="step"),  # 20 steps: past t_max and back up
      lambda o: _lr_scheduler().CosineAnnealingLR(o, T_max=8, eta_min=0.01)),
-    ("LinearWarmup", lambda: optim.LinearWarmup(5, 0.2),
+    ("LinearWarmup", lambda: optim.LinearWarmup(5, 0.2, per="step"),
      lambda o: _lr_scheduler().LinearLR(o, start_factor=0.2, total_iters=5)),
-    ("LinearWarmup-CosineDecay", lambda: optim.LinearWarmup(5, 0.25, then=optim.CosineDecay(10)),
+    ("LinearWarmup-CosineDecay", lambda: optim.LinearWarmup(5, 0.25, then=optim.CosineDecay(10, per="step"), per="step"),
      lambda o: _torch_sequential(o, 5, 0.25, lambda o: _lr_scheduler().CosineAnnealingLR(o, T_max=10))),
-    ("LinearWarmup-StepDecay", lambda: optim.LinearWarmup(4, 0.5, then=optim.StepDecay(3, 0.5)),
+    ("LinearWarmup-StepDecay", lambda: optim.LinearWarmup(4, 0.5, then=optim.StepDecay(3, 0.5, per="step"), per="step"),
      lambda o: _torch_sequential(o, 4, 0.5, lambda o: _lr_scheduler().StepLR(o, step_size=3, gamma=0.5))),
 ]
 
@@ -174,13 +174,13 @@ def test_schedule_matches_torch(optimizer, make_schedule, make_torch_scheduler):
 def test_schedule_rates_by_step():
     """The documented closed forms, step by step, without torch."""
     t = np.arange(12)
-    assert [optim.StepDecay(3, 0.5).rate(2.0, s) for s in t] == [2.0 * 0.5 ** (s // 3) for s in t]
-    assert [optim.ExponentialDecay(0.9).rate(1.0, s) for s in t] == [0.9 ** s for s in t]
-    cosine = optim.CosineDecay(4, eta_min=0.1)
+    assert [optim.StepDecay(3, 0.5, per="step").rate(2.0, s) for s in t] == [2.0 * 0.5 ** (s // 3) for s in t]
+    assert [optim.ExponentialDecay(0.9, per="step").rate(1.0, s) for s in t] == [0.9 ** s for s in t]
+    cosine = optim.CosineDecay(4, eta_min=0.1, per="step")
     assert cosine.rate(1.0, 0) == 1.0 and cosine.rate(1.0, 4) == pytest.approx(0.1) and cosine.rate(1.0, 8) == 1.0
-    warmup = optim.LinearWarmup(4, 0.0, then=optim.ExponentialDecay(0.5))
+    warmup = optim.LinearWarmup(4, 0.0, then=optim.ExponentialDecay(0.5, per="step"), per="step")
     assert [warmup.rate(1.0, s) for s in range(7)] == [0.0, 0.25, 0.5, 0.75, 1.0, 0.5, 0.25]
-    assert [optim.LinearWarmup(2, 0.5).rate(1.0, s) for s in range(4)] == [0.5, 0.75, 1.0, 1.0]
+    assert [optim.LinearWarmup(2, 0.5, per="step").rate(1.0, s) for s in range(4)] == [0.5, 0.75, 1.0, 1.0]
 
 
 def test_setting_lr_rescales_the_schedule_and_matches_torch():
@@ -194,7 +194,7 @@ def test_setting_lr_rescales_the_schedule_and_matches_torch():
     expected, _, _, _ = run_torch(name, hyperparameters, {}, values, grads, lr_changes={10: 0.03})
     assert_trajectories_close(first + second, expected, rtol=1e-12, atol=1e-12)
 
-    scheduled = optim.Adam(make_parameters(values), lr=0.1, schedule=optim.ExponentialDecay(0.5))
+    scheduled = optim.Adam(make_parameters(values), lr=0.1, schedule=optim.ExponentialDecay(0.5, per="step"))
     run_bprop(scheduled, scheduled.parameters(), grads[:3])
     scheduled.lr = 0.2
     assert scheduled.lr == 0.2 and scheduled.current_lr == pytest.approx(0.2 * 0.5 ** 3, rel=1e-15)
@@ -226,7 +226,7 @@ def test_same_bits_at_one_and_two_threads(name, hyperparameters, clip, threads):
     for n in (1, 2):
         threads(n)
         params = make_parameters(values)
-        opt = getattr(optim, name)(params, **hyperparameters, **clip, schedule=optim.StepDecay(2, 0.5))
+        opt = getattr(optim, name)(params, **hyperparameters, **clip, schedule=optim.StepDecay(2, 0.5, per="step"))
         trajectories.append(run_bprop(opt, params, grads)[0])
     assert_trajectories_equal(trajectories[0], trajectories[1])
 
@@ -247,7 +247,7 @@ def test_large_parameter_on_two_threads_matches_torch(threads):
 @pytest.mark.parametrize("name, hyperparameters, clip", optimizer_cases([{"clipnorm": 1.0}]))
 def test_resume_from_state_continues_the_same_trajectory(name, hyperparameters, clip):
     values, grads = problem(seed=13)
-    schedule = optim.LinearWarmup(3, 0.5, then=optim.StepDecay(4, 0.5))
+    schedule = optim.LinearWarmup(3, 0.5, then=optim.StepDecay(4, 0.5, per="step"), per="step")
     params = make_parameters(values)
     uninterrupted, _ = run_bprop(getattr(optim, name)(params, **hyperparameters, **clip, schedule=schedule),
                                  params, grads)
@@ -311,7 +311,7 @@ def test_load_state_dict_errors(mutate, error, message):
 def test_unbound_optimizer_binds_later_once():
     opt = optim.Adam(lr=0.01, clipnorm=1.0)
     assert not opt.bound and opt.dtype is None and opt.step_count == 0 and opt.parameters() == []
-    with pytest.raises(RuntimeError, match=r"\[Adam\] the optimizer has no parameters yet; .*bind\(parameters\)"):
+    with pytest.raises(ValueError, match=r"\[Adam\] the optimizer has no parameters yet; .*bind\(parameters\)"):
         opt.step()
     opt.lr = 0.02
     params = make_parameters(problem(seed=1)[0])
@@ -323,22 +323,22 @@ def test_unbound_optimizer_binds_later_once():
         p.set_grad(np.ones(p.shape))
     opt.step()
     opt.zero_grad()
-    assert all(np.all(p.grad() == 0) for p in params) and opt.step_count == 1
+    assert all(np.all(p.grad == 0) for p in params) and opt.step_count == 1
 
 
 def test_config_repr_and_get():
-    schedule = optim.LinearWarmup(10, 0.1, then=optim.CosineDecay(100, eta_min=1e-5))
+    schedule = optim.LinearWarmup(10, 0.1, then=optim.CosineDecay(100, eta_min=1e-5, per="step"), per="step")
     opt = optim.AdamW(lr=3e-4, betas=[0.8, 0.95], clipvalue=1.0, schedule=schedule)
     config = opt.get_config()
     assert config == {"lr": 3e-4, "betas": (0.8, 0.95), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False,
                       "clipnorm": None, "clipvalue": 1.0,
                       "schedule": {"name": "LinearWarmup", "config": {
-                          "warmup_steps": 10, "start_factor": 0.1,
-                          "then": {"name": "CosineDecay", "config": {"t_max": 100, "eta_min": 1e-5}}}}}
+                          "warmup_steps": 10, "start_factor": 0.1, "per": "step",
+                          "then": {"name": "CosineDecay", "config": {"t_max": 100, "eta_min": 1e-5, "per": "step"}}}}}
     assert optim.AdamW.from_config(config).get_config() == config
     assert repr(opt) == ("AdamW(lr=0.0003, betas=(0.8, 0.95), eps=1e-08, weight_decay=0.01, amsgrad=False, "
                          "clipvalue=1.0, schedule=LinearWarmup(warmup_steps=10, start_factor=0.1, "
-                         "then=CosineDecay(t_max=100, eta_min=1e-05)))")
+                         "then=CosineDecay(t_max=100, eta_min=1e-05, per='step'), per='step'))")
     assert repr(optim.SGD()) == "SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)"
     assert isinstance(optim.get("rmsprop"), optim.RMSprop) and optim.get(opt) is opt
     with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
@@ -363,7 +363,7 @@ def test_torch_defaults():
 def test_schedule_can_be_set_later_and_removed():
     params = make_parameters(problem(seed=1)[0])
     opt = optim.SGD(params, lr=1.0)
-    opt.schedule = optim.StepDecay(1, 0.5)
+    opt.schedule = optim.StepDecay(1, 0.5, per="step")
     assert opt.current_lr == 1.0
     for p in params:
         p.set_grad(np.zeros(p.shape))
@@ -408,15 +408,15 @@ BAD_HYPERPARAMETERS = [
     (lambda: optim.SGD(clipvalue=-1), ValueError, r"^\[SGD\] clipvalue must be > 0; got -1$"),
     (lambda: optim.SGD(clipnorm="1"), TypeError, r"^\[SGD\] clipnorm must be a real number; got str$"),
     (lambda: optim.SGD(schedule="cosine"), TypeError, r"^\[SGD\] schedule must be a bprop.optim schedule or None"),
-    (lambda: optim.StepDecay(0), ValueError, r"^\[StepDecay\] step_size must be >= 1; got 0$"),
-    (lambda: optim.StepDecay(2.5), TypeError, r"^\[StepDecay\] step_size must be an integer; got float$"),
-    (lambda: optim.StepDecay(2, gamma=0), ValueError, r"^\[StepDecay\] gamma must be > 0; got 0$"),
-    (lambda: optim.ExponentialDecay(-0.5), ValueError, r"^\[ExponentialDecay\] gamma must be > 0; got -0.5$"),
-    (lambda: optim.CosineDecay(0), ValueError, r"^\[CosineDecay\] t_max must be >= 1; got 0$"),
-    (lambda: optim.CosineDecay(10, eta_min=-1), ValueError, r"^\[CosineDecay\] eta_min must be >= 0; got -1$"),
-    (lambda: optim.LinearWarmup(5, start_factor=1.5), ValueError, r"start_factor must be in \[0, 1\]; got 1.5$"),
-    (lambda: optim.LinearWarmup(0), ValueError, r"^\[LinearWarmup\] warmup_steps must be >= 1; got 0$"),
-    (lambda: optim.LinearWarmup(5, then=0.1), TypeError, r"^\[LinearWarmup\] then must be a schedule or None"),
+    (lambda: optim.StepDecay(0, per="step"), ValueError, r"^\[StepDecay\] step_size must be >= 1; got 0$"),
+    (lambda: optim.StepDecay(2.5, per="step"), TypeError, r"^\[StepDecay\] step_size must be an integer; got float$"),
+    (lambda: optim.StepDecay(2, gamma=0, per="step"), ValueError, r"^\[StepDecay\] gamma must be > 0; got 0$"),
+    (lambda: optim.ExponentialDecay(-0.5, per="step"), ValueError, r"^\[ExponentialDecay\] gamma must be > 0; got -0.5$"),
+    (lambda: optim.CosineDecay(0, per="step"), ValueError, r"^\[CosineDecay\] t_max must be >= 1; got 0$"),
+    (lambda: optim.CosineDecay(10, eta_min=-1, per="step"), ValueError, r"^\[CosineDecay\] eta_min must be >= 0; got -1$"),
+    (lambda: optim.LinearWarmup(5, start_factor=1.5, per="step"), ValueError, r"start_factor must be in \[0, 1\]; got 1.5$"),
+    (lambda: optim.LinearWarmup(0, per="step"), ValueError, r"^\[LinearWarmup\] warmup_steps must be >= 1; got 0$"),
+    (lambda: optim.LinearWarmup(5, then=0.1, per="step"), TypeError, r"^\[LinearWarmup\] then must be a schedule or None"),
 ]
 
 
@@ -496,3 +496,79 @@ def test_every_isa_loop_matches_torch(isa, name, hyperparameters, clip):
     params32 = make_parameters(values32)
     got32, _ = run_bprop(getattr(optim, name)(params32, **hyperparameters), params32, grads32)
     assert_trajectories_close(got32, expected, rtol=1e-4, atol=1e-5)
+
+
+def _schedule_data():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((96, 5)).astype(np.float32)
+    return x, (x[:, 0] - x[:, 1] > 0).astype(np.int64)
+
+
+def _scheduled_model(schedule, seed=3):
+    bprop.manual_seed(seed)
+    model = bprop.Sequential([nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 2)])
+    model.compile(optim.SGD(lr=0.2, momentum=0.9, schedule=schedule), nn.CrossEntropy())
+    return model
+
+
+def test_a_schedule_must_say_what_it_counts():
+    for make in (lambda: optim.StepDecay(3), lambda: optim.ExponentialDecay(0.9), lambda: optim.CosineDecay(10),
+                 lambda: optim.LinearWarmup(5)):
+        with pytest.raises(TypeError, match=r"say what the schedule counts: per='epoch'"):
+            make()
+    with pytest.raises(ValueError, match=r"\[ExponentialDecay\] per must be 'epoch' or 'step'; got 'batch'"):
+        optim.ExponentialDecay(0.9, per="batch")
+    with pytest.raises(ValueError, match=r"\[LinearWarmup\] counts per epoch but then \(CosineDecay\) counts per step"):
+        optim.LinearWarmup(2, then=optim.CosineDecay(10, per="step"), per="epoch")
+    # A config saved before the unit was explicit counted steps, and still does.
+    old = optim.schedules.deserialize({"name": "ExponentialDecay", "config": {"gamma": 0.5}})
+    assert old.per == "step"
+
+
+@pytest.mark.parametrize("per_batch_hooks", [False, True])
+def test_a_per_epoch_schedule_changes_the_rate_once_an_epoch(per_batch_hooks):
+    """ExponentialDecay(0.5, per="epoch") trains exactly as the same rates set by hand at each epoch's start
+    (LearningRateScheduler), whichever way fit drives the epochs, and whatever the batches per epoch."""
+    x, y = _schedule_data()
+    rates, hooks = [], []
+    scheduled = _scheduled_model(optim.ExponentialDecay(0.5, per="epoch"))
+    spy = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: rates.append(scheduled._trainer.optimizer.current_lr))
+    if per_batch_hooks:
+        hooks.append(callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: None))
+    scheduled.fit(x, y, epochs=4, batch_size=16, seed=2, verbose=0, callbacks=[spy] + hooks)
+    assert rates == pytest.approx([0.2, 0.1, 0.05, 0.025])
+    by_hand = _scheduled_model(None)
+    by_hand.fit(x, y, epochs=4, batch_size=16, seed=2, verbose=0,
+                callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.2 * 0.5 ** epoch)] + hooks)
+    for a, b in zip(scheduled.get_weights(), by_hand.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    plain = _scheduled_model(optim.ExponentialDecay(0.5, per="epoch"))
+    plain.fit(x, y, epochs=4, batch_size=16, seed=2, verbose=0)  # all epochs in one C++ call
+    for a, b in zip(scheduled.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_per_epoch_schedule_resumes_exactly(tmp_path):
+    x, y = _schedule_data()
+    whole = _scheduled_model(optim.StepDecay(1, 0.5, per="epoch"))
+    whole.fit(x, y, epochs=4, batch_size=16, seed=6, verbose=0)
+    first = _scheduled_model(optim.StepDecay(1, 0.5, per="epoch"))
+    first.fit(x, y, epochs=2, batch_size=16, seed=6, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}.bprop"))])
+    resumed = _scheduled_model(optim.StepDecay(1, 0.5, per="epoch"), seed=9)
+    resumed.fit(x, y, epochs=4, batch_size=16, verbose=0, resume_from=str(tmp_path / "e2.bprop"))
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_custom_loop_sets_the_epoch_a_per_epoch_schedule_reads():
+    params = make_parameters([np.ones(3)])
+    opt = optim.SGD(params, lr=1.0, schedule=optim.StepDecay(2, 0.1, per="epoch"))
+    assert opt.epoch == 0 and opt.current_lr == 1.0
+    opt.epoch = 2
+    assert opt.current_lr == pytest.approx(0.1)
+    for _ in range(5):
+        opt.step()
+    assert opt.current_lr == pytest.approx(0.1)  # steps do not move a per-epoch schedule
+    with pytest.raises(ValueError, match=r"epoch must be >= 0"):
+        opt.epoch = -1

@@ -53,7 +53,7 @@ def test_every_layer_round_trips_bit_exact(tmp_path, dtype):
 
 OPTIMIZERS = [
     lambda: optim.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4),
-    lambda: optim.Adam(lr=0.01, amsgrad=True, schedule=optim.CosineDecay(50)),
+    lambda: optim.Adam(lr=0.01, amsgrad=True, schedule=optim.CosineDecay(50, per="step")),
     lambda: optim.AdamW(lr=0.01, clipnorm=1.0),
     lambda: optim.RMSprop(lr=0.01, centered=True, momentum=0.5),
     lambda: optim.Adagrad(lr=0.05, lr_decay=0.01),
@@ -87,7 +87,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     y = (x[:, 0] + x[:, 2] > 0).astype(np.int64)
     bprop.manual_seed(5)
     model = bprop.Sequential([nn.Linear(6, 32), nn.BatchNorm(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2)])
-    model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5)), nn.CrossEntropy(), metrics=["accuracy"])
+    model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5, per="step")), nn.CrossEntropy(), metrics=["accuracy"])
     if mode == "whole":
         model.fit(x, y, epochs=4, batch_size=32, seed=11, verbose=0, validation_split=0.1)
     elif mode == "first":
@@ -96,7 +96,7 @@ RESUME_SCRIPT = textwrap.dedent("""
     else:
         bprop.manual_seed(99)  # a fresh process with other initial weights: the checkpoint decides
         model = bprop.Sequential([nn.Linear(6, 32), nn.BatchNorm(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2)])
-        model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5)), nn.CrossEntropy(), metrics=["accuracy"])
+        model.compile(optim.Adam(lr=0.01, schedule=optim.StepDecay(10, 0.5, per="step")), nn.CrossEntropy(), metrics=["accuracy"])
         model.fit(x, y, epochs=4, batch_size=32, verbose=0, validation_split=0.1,
                   resume_from=directory + "/ckpt/epoch002.bprop")
     np.savez(directory + "/" + mode + ".npz", *[a for a in model.get_weights()])
@@ -143,8 +143,9 @@ def test_module_resumes_exactly_too(tmp_path):
     resumed.fit(x, y, epochs=3, batch_size=16, verbose=0, resume_from=tmp_path / "net.bprop")
     for (name, p), q in zip(whole.named_parameters(), resumed.parameters()):
         assert p.value().tobytes() == q.value().tobytes(), name
-    with pytest.raises(bprop.CheckpointError, match="Module"):
-        bprop.load(tmp_path / "net.bprop")
+    with pytest.raises(bprop.CheckpointError, match=r"Module.*call module.load_weights\(path\)"):
+        bprop.load(tmp_path / "net.bprop")  # the way out it names exists:
+    assert callable(Net().load_weights)
     other = fresh(2)
     other.load_weights(tmp_path / "net.bprop")
     for p, q in zip(other.parameters(), first.parameters()):
@@ -313,3 +314,20 @@ def test_files_hold_no_pickle_and_document_is_json(saved):
     raw = (directory / "good.bprop").read_bytes()
     header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
     assert "__metadata__" in header and b"\x80\x04" not in raw[:64]
+
+
+def test_a_file_declaring_sizes_its_tensors_do_not_have_is_refused_before_building(tmp_path):
+    """A 1 KB file whose config says Linear(12000, 12000) (or 2**61 features) is refused from its tensor
+    headers: nothing is allocated for the sizes it claims."""
+    import resource
+
+    model = bprop.Sequential([nn.Linear(3, 2), nn.LayerNorm(2)])
+    path = tmp_path / "small.bprop"
+    model.save(path)
+    for layer, claimed in ((0, {"in_features": 12000, "out_features": 12000}), (1, {"features": 2**61})):
+        bad = rewrite(path, tmp_path / "bad.bprop", None,
+                      lambda d: d["model"]["config"]["layers"][layer]["config"].update(claimed))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(bprop.CheckpointError, match=r"float32 \(2,\)|float32 \(3, 2\)"):
+            bprop.load(bad)
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 100_000  # KB: far below 1.1 GB

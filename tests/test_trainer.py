@@ -254,7 +254,7 @@ class TestBadInput:
     def test_predict_with_the_wrong_width(self):
         with pytest.raises(ValueError, match="has 3 features; the model expects 64"):
             small_classifier().predict(np.zeros((2, 3)))
-        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        with pytest.raises(ValueError, match=r"\[predict\] batch_size must be >= 1; got 0"):
             small_classifier().predict(np.zeros((2, 64)), batch_size=0)
 
     def test_float64_and_int_inputs_are_converted(self):
@@ -285,3 +285,114 @@ def test_each_epochs_random_streams_depend_on_the_seed_and_epoch_only():
     split.fit(x, y, epochs=4, batch_size=32, verbose=0, seed=7, initial_epoch=2)
     for a, b in zip(whole.get_weights(), split.get_weights()):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("patience,stops_after", [(0, 1), (1, 1), (3, 3)])
+def test_early_stopping_waits_patience_epochs_as_keras_does(patience, stops_after):
+    """Keras stops at the `patience`-th epoch in a row without improvement (patience 0 acts as 1)."""
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+    stop = callbacks.EarlyStopping(monitor="loss", patience=patience, min_delta=1e9, baseline=None)
+    history = model.fit(x[:64], y[:64], epochs=20, verbose=0, callbacks=[stop])
+    assert len(history.epoch) == 1 + stops_after  # epoch 0 sets the best; nothing beats it by 1e9
+    assert stop.stopped_epoch == stops_after
+
+
+@pytest.mark.parametrize("hook", ["on_epoch_end", "on_train_batch_end"])
+def test_a_callback_stops_training_through_model_stop_training(hook):
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+
+    class Stop(callbacks.Callback):
+        pass
+
+    setattr(Stop, hook, lambda self, step, logs: setattr(self.model, "stop_training", True))
+    history = model.fit(x[:64], y[:64], epochs=5, batch_size=16, verbose=0, callbacks=[Stop()])
+    assert len(history.epoch) == 1 and history.stopped_reason == "a callback set stop_training"
+    assert len(model.fit(x[:64], y[:64], epochs=2, verbose=0).epoch) == 2  # the next fit starts afresh
+
+
+def test_compile_warns_when_a_probability_layer_meets_a_logit_loss():
+    with pytest.warns(UserWarning, match=r"ends in Sigmoid but BinaryCrossEntropy takes logits.*remove the final"):
+        bprop.Sequential([nn.Linear(4, 1), nn.Sigmoid()]).compile(optim.Adam(), nn.BinaryCrossEntropy())
+    with pytest.warns(UserWarning, match=r"ends in Softmax but CrossEntropy takes logits"):
+        bprop.Sequential([nn.Linear(4, 3), nn.Softmax()]).compile(optim.Adam(), nn.CrossEntropy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bprop.Sequential([nn.Linear(4, 3), nn.Softmax()]).compile(optim.Adam(), nn.MSE())  # probabilities on purpose
+        bprop.Sequential([nn.Linear(4, 1)]).compile(optim.Adam(), nn.BinaryCrossEntropy())
+
+
+@pytest.mark.parametrize("bad,message", [
+    (["junk"], r"\[fit\] callbacks\[0\] is a str \('junk'\), not a bprop.callbacks.Callback"),
+    (callbacks.History(), r"\[fit\] callbacks must be a list"),
+    ([None], r"\[fit\] callbacks\[0\] is a NoneType"),
+])
+def test_callbacks_that_are_not_callbacks_are_a_type_error(bad, message):
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=1e-3), loss=nn.CrossEntropy())
+    with pytest.raises(TypeError, match=message):
+        model.fit(x[:8], y[:8], verbose=0, callbacks=bad)
+
+
+def test_batch_sizes_and_epochs_past_the_data_or_int64():
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optimizer=optim.SGD(lr=0.1), loss=nn.CrossEntropy())
+    whole = model.fit(x[:64], y[:64], epochs=1, batch_size=2**63 - 1, verbose=0).history["loss"][0]
+    assert 0 < whole < 10  # one batch of all 64 samples, not an overflowed batch count that trains nothing
+    assert model.predict(x[:5], batch_size=2**70).shape == (5, 10)
+    assert set(model.evaluate(x[:5], y[:5], batch_size=2**64)) == {"loss"}
+    with pytest.raises(ValueError, match=r"\[fit\] epochs must be <= 2\*\*62"):
+        model.fit(x[:8], y[:8], epochs=2**63, verbose=0)
+    for verbose in (0, 2):  # the same answer whatever the callbacks
+        with pytest.raises(ValueError, match=r"\[fit\] initial_epoch \(5\) is past epochs \(1\)"):
+            model.fit(x[:8], y[:8], epochs=1, initial_epoch=5, verbose=verbose)
+    assert model.fit(x[:8], y[:8], epochs=3, initial_epoch=3, verbose=0).epoch == []  # nothing left to train
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda m: m.fit([[1, 2], [3]] * 4, [0, 1] * 4, verbose=0), TypeError,
+     r"^\[fit\] x cannot be read as an array of numbers \(ragged"),
+    (lambda m: m.predict([["a", "b"]]), TypeError, r"^\[predict\] x must hold numbers; got dtype <U1"),
+    (lambda m: m.predict(None), TypeError, r"^\[predict\] x must be an array of numbers; got None"),
+    (lambda m: m.fit(np.zeros((100, 2)), np.zeros(100, int), validation_split=0.999, verbose=0), ValueError,
+     r"^\[fit\] validation_split=0.999 would hold out 99.9% of the samples"),
+    (lambda m: m.reseed(2**64), ValueError, r"^\[Sequential.reseed\] seed must be an integer in \[0, 2\*\*64\)"),
+    (lambda m: m.fit(np.zeros((4, 2)), np.zeros(4, int), seed=2**64, verbose=0), ValueError,
+     r"^\[fit\] seed must be an integer in \[0, 2\*\*64\) or None"),
+])
+def test_bad_input_is_named_in_bprops_own_words(call, error, message):
+    model = bprop.Sequential([nn.ReLU(), nn.Linear(2, 2)])
+    model.compile(optim.SGD(lr=0.1), nn.CrossEntropy())
+    with pytest.raises(error, match=message):
+        call(model)
+
+
+def test_a_model_starting_with_an_activation_knows_its_width_and_predicts_at_once():
+    model = bprop.Sequential([nn.ReLU(), nn.Dropout(0.1), nn.Linear(3, 2)])
+    assert model.in_features == 3
+    assert model.predict(np.ones((4, 3), np.float32)).shape == (4, 2)
+    assert bprop.Sequential([nn.ReLU()]).predict(np.ones((2, 5))).shape == (2, 5)  # built by its first input
+
+
+def test_a_python_subclass_of_layer_is_refused_with_a_way_out():
+    class Doubler(nn.Layer):
+        def forward(self, x, training=False):
+            return 2 * x
+
+    with pytest.raises(TypeError, match=r"\[Sequential\] item 1 \(Doubler\) is a Python subclass of nn.Layer"):
+        bprop.Sequential([nn.Linear(2, 2), Doubler()])
+    with pytest.raises(TypeError, match=r"\[Doubler\] is a Python subclass of nn.Layer.*bprop.Module"):
+        Doubler()(bprop.tensor(np.ones((1, 2))))
+
+
+@pytest.mark.parametrize("config", [{}, {"layers": "Linear"}, [], {"layers": [{"class": "Linear"}]},
+                                    {"layers": [{"class": "Linear", "config": {"in_features": 2}}]},
+                                    {"layers": [{"class": "Linear", "config": {"units": 2}}]}])
+def test_from_config_names_what_is_wrong(config):
+    with pytest.raises(ValueError, match=r"^\[(Sequential.from_config|Linear.from_config|nn.deserialize)\] "):
+        bprop.Sequential.from_config(config)

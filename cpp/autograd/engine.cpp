@@ -5,6 +5,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 
 namespace bprop::autograd {
 namespace {
@@ -81,6 +82,7 @@ void run(const std::vector<std::pair<std::shared_ptr<Node>, Tensor>>& start, boo
       order.push_back(seed.first);
     }
   while (!order.empty()) {
+    throw_if_interrupted();  // Ctrl-C between nodes of a long backward
     std::shared_ptr<Node> node = std::move(order.back());
     order.pop_back();
     Tensor g;

@@ -1,6 +1,7 @@
 #include "autograd/nn_ops.h"
 
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 #include "autograd/engine.h"
@@ -53,6 +54,7 @@ struct LayerNode : Node {
   const char* name() const override { return name_.c_str(); }
 
   std::vector<Tensor> apply(const Tensor& grad_output) override {
+    std::lock_guard<std::mutex> lock(layer_->cache_mutex());
     if (layer_->caches_forward() && layer_->graph_forwards != forward_)
       throw ValueError("[backward] " + name_ + " ran another forward since this graph used it, and its backward "
                        "needs that forward's cache; call backward() before applying it again, or use one " +
@@ -120,6 +122,9 @@ struct LossNode : Node {
 
 template <typename T>
 Tensor parameter_tensor(const nn::ParameterPtr<T>& parameter) {
+  // Layer calls reach here with the GIL released: two threads must not both make the one view.
+  static std::mutex making;
+  std::lock_guard<std::mutex> lock(making);
   if (auto existing = parameter->tensor_view.lock()) return std::static_pointer_cast<TensorImpl>(existing);
   Tensor view = view_of(parameter, parameter->value);
   view->buffer()->external_writes = &parameter->writes;
@@ -146,11 +151,20 @@ Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training)
   Shape shape = x->shape();
   shape.back() = layer->out_features();
   Tensor y = make_tensor(dtype_of<T>(), shape);
-  const uint64_t forward = ++layer->graph_forwards;
-  layer->forward(x->template data<T>(), rows, y->template data<T>(), training);
-
   std::vector<Tensor> inputs{x};
   for (const auto& parameter : layer->parameters()) inputs.push_back(parameter_tensor(parameter));
+  bool recording = grad_enabled();
+  if (recording) {
+    recording = false;
+    for (const auto& input : inputs) recording = recording || input->requires_grad();
+  }
+  if (!training && !recording) {  // nothing will call backward: the cache-free forward, safe across threads
+    layer->infer(x->template data<T>(), rows, y->template data<T>());
+    return y;
+  }
+  std::lock_guard<std::mutex> lock(layer->cache_mutex());
+  const uint64_t forward = ++layer->graph_forwards;
+  layer->forward(x->template data<T>(), rows, y->template data<T>(), training);
   auto node = std::make_shared<LayerNode<T>>(layer, forward);
   if (record(y, node, inputs)) {
     node->saved.emplace_back(x, false);

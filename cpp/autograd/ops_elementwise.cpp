@@ -185,6 +185,9 @@ Tensor where(const Tensor& condition, const Tensor& a0, const Tensor& b0) {
 }
 
 Tensor clip(const Tensor& x, double low, double high) {
+  if (std::isnan(low) || std::isnan(high))
+    throw ValueError("[clip] the bounds must not be NaN; got low=" + std::to_string(low) + ", high=" +
+                     std::to_string(high));
   if (low > high)
     throw ValueError("[clip] low must be <= high; got " + std::to_string(low) + " and " + std::to_string(high));
   Tensor out = map_unary(x, [low, high](auto v) {

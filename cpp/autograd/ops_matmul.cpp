@@ -3,11 +3,13 @@
 // whether each operand is used transposed, so the vjps (two more products of the same kind) never
 // materialise a transpose; they sum over broadcast batch axes with sum_to, so they stay differentiable.
 #include <algorithm>
+#include <type_traits>
 
 #include "autograd/kernels.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "gemm/gemm.h"
+#include "gemm/overflow.h"
 
 namespace bprop::autograd {
 namespace {
@@ -50,9 +52,14 @@ Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     const T* pa = a->data<T>();
     const T* pb = b->data<T>();
     T* o = out->data<T>();
+    const gemm::Op op_a = ta ? gemm::Op::T : gemm::Op::N, op_b = tb ? gemm::Op::T : gemm::Op::N;
     ops::for_each_strided<2>(batch, {a_step, b_step}, [&, i = 0L](const std::array<long, 2>& at) mutable {
-      gemm::gemm<T>(ta ? gemm::Op::T : gemm::Op::N, tb ? gemm::Op::T : gemm::Op::N, m, n, k, T(1),
-                    pa + at[0] * a_rows * a_cols, lda, pb + at[1] * b_rows * b_cols, ldb, T(0), o + i++ * m * n, ldc);
+      const T* a_at = pa + at[0] * a_rows * a_cols;
+      const T* b_at = pb + at[1] * b_rows * b_cols;
+      T* c_at = o + i++ * m * n;
+      gemm::gemm<T>(op_a, op_b, m, n, k, T(1), a_at, lda, b_at, ldb, T(0), c_at, ldc);
+      if constexpr (std::is_same_v<T, float>)  // a float32 value past float32's range, signed right
+        gemm::repair_overflow(op_a, op_b, m, n, k, 1.0f, a_at, lda, b_at, ldb, 0.0f, nullptr, 0, c_at, ldc);
     });
   });
   auto node = std::make_shared<MatMulNode>(ta, tb);

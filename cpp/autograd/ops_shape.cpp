@@ -135,8 +135,9 @@ Tensor reshape(const Tensor& x, Shape shape) {
       unknown = long(d);
     } else if (shape[d] < 0) {
       throw ValueError("[reshape] sizes must be >= 0 or -1; got " + shape_string(shape));
-    } else {
-      known *= shape[d];
+    } else if (__builtin_mul_overflow(known, shape[d], &known)) {  // a wrapped product could look right
+      throw ValueError("[reshape] cannot reshape " + shape_string(x->shape()) + " to " + shape_string(shape) +
+                       ": the sizes multiply past 2^63");
     }
   }
   if (unknown >= 0 && known > 0 && x->numel() % known == 0) shape[unknown] = x->numel() / known;

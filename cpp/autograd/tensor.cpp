@@ -4,6 +4,7 @@
 
 #include "autograd/node.h"
 #include "core/error.h"
+#include "core/sizes.h"
 
 namespace bprop::autograd {
 
@@ -22,9 +23,7 @@ std::string shape_string(const Shape& shape) {
 }
 
 TensorImpl::TensorImpl(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
-  for (long d : shape_)
-    if (d < 0) throw ValueError("[Tensor] sizes must be >= 0; got shape " + shape_string(shape_));
-  numel_ = autograd::numel(shape_);
+  numel_ = checked_count(shape_, dtype_size(dtype), "[Tensor]");
   buffer_ = std::make_shared<Buffer>();
   const std::size_t bytes = std::size_t(std::max(numel_, 1L)) * dtype_size(dtype);
   buffer_->data = buffer_->memory.reserve(bytes);

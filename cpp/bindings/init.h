@@ -4,6 +4,7 @@
 namespace bprop::bindings {
 
 void init_runtime(pybind11::module_& m);
+void init_interrupts(pybind11::module_& m);    // Ctrl-C inside long calls (core/interrupt.h)
 void init_gemm(pybind11::module_& m);
 void init_nn_parameter(pybind11::module_& m);  // Parameter handles, needed by layers and optimizers
 void init_nn(pybind11::module_& m);            // layers and Sequential

@@ -5,10 +5,12 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "bindings/init.h"
 #include "core/error.h"
 #include "gemm/gemm.h"
+#include "gemm/overflow.h"
 
 namespace py = pybind11;
 
@@ -32,6 +34,7 @@ MatrixView matrix_view(const py::array& x, const char* name, bool writable) {
   const long item = long(x.itemsize()), rows = long(x.shape(0)), cols = long(x.shape(1));
   const long row_stride = long(x.strides(0)), col_stride = long(x.strides(1));
   if (writable && !x.writeable()) fail("is read-only");
+  if (!(x.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) fail("is not aligned to its dtype");  // UB to read
   if (rows == 0 || cols == 0) return {const_cast<void*>(x.data()), rows, cols, cols > 1 ? cols : 1};  // any strides
   if (cols > 1 && col_stride != item) fail("must have contiguous rows (last-axis stride == itemsize)");
   long ld = cols > 1 ? cols : 1;
@@ -70,9 +73,21 @@ void run_gemm(const MatrixView& a, bool trans_a, const MatrixView& b, bool trans
                      ", op(b) is " + std::to_string(kb) + "x" + std::to_string(n) + ", out is " +
                      std::to_string(c.rows) + "x" + std::to_string(c.cols));
   py::gil_scoped_release release;
-  gemm::gemm<T>(trans_a ? gemm::Op::T : gemm::Op::N, trans_b ? gemm::Op::T : gemm::Op::N, m, n, k, T(alpha),
-                static_cast<const T*>(a.data), a.ld, static_cast<const T*>(b.data), b.ld, T(beta),
-                static_cast<T*>(c.data), c.ld);
+  const gemm::Op op_a = trans_a ? gemm::Op::T : gemm::Op::N, op_b = trans_b ? gemm::Op::T : gemm::Op::N;
+  const T* pa = static_cast<const T*>(a.data);
+  const T* pb = static_cast<const T*>(b.data);
+  T* pc = static_cast<T*>(c.data);
+  if constexpr (std::is_same_v<T, float>) {
+    // A float32 result that overflowed is recomputed in float64 (gemm/overflow.h); with beta != 0 that
+    // needs C as it was, kept here (a pass over C, against the product's k passes).
+    std::vector<float> before;
+    if (beta != 0)
+      for (long i = 0; i < m; ++i) before.insert(before.end(), pc + i * c.ld, pc + i * c.ld + n);
+    gemm::gemm<T>(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), pc, c.ld);
+    gemm::repair_overflow(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), before.data(), n, pc, c.ld);
+  } else {
+    gemm::gemm<T>(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), pc, c.ld);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Layers, Sequential/Residual and Model. Each layer is bound once per dtype (Linear_float32, ...) under
 // a common base (Layer_float32) whose forward/backward run one layer on numpy arrays (tests and custom
 // code); Model runs a whole network from its own buffers. Arrays are checked here, then the GIL is
-// released while the kernels run.
+// released while the kernels run. Calls that use a layer's caches (forward, backward) lock its
+// cache_mutex after releasing the GIL, never before: a training call holding the mutex may need the
+// GIL (to poll for Ctrl-C), so waiting for the mutex with the GIL held could deadlock.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -68,6 +70,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             T* out = y.mutable_data();
             const T* in = static_cast<const T*>(x.data());
             py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(layer.cache_mutex());
             layer.forward(in, rows, out, training);
             return y;
           },
@@ -85,6 +88,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             T* dxp = dx.mutable_data();
             const T* xp = static_cast<const T*>(x.data());
             py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(layer.cache_mutex());
             layer.backward(xp, yp, dyp, rows, dxp, accumulate);
             return dx;
           },
@@ -123,22 +127,33 @@ void bind_layers(py::module_& m, const std::string& suffix) {
           "forward",
           [](Model& model, const py::array& x, bool training) {
             const long rows = batch_rows<T>(x, model.in_features(), "[Sequential.forward] x");
-            std::memcpy(model.input(rows), x.data(), sizeof(T) * std::size_t(rows * model.in_features()));
-            const T* out;
-            {
-              py::gil_scoped_release release;
-              out = model.forward(rows, training);
-            }
-            return copy_to_numpy(out, {rows, model.out_features()});
+            py::array_t<T> y({rows, model.out_features()});
+            T* out = y.mutable_data();
+            const T* in = static_cast<const T*>(x.data());
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(model.net().cache_mutex());
+            std::memcpy(model.input(rows), in, sizeof(T) * std::size_t(rows * model.in_features()));
+            std::memcpy(out, model.forward(rows, training), sizeof(T) * std::size_t(rows * model.out_features()));
+            return y;
           },
           py::arg("x"), py::arg("training") = false)
       .def(
           "backward",
           [](Model& model, const py::array& dout, bool accumulate) {
-            if (model.last_rows() < 1) throw ValueError("[Sequential.backward] call forward first");
-            const T* d = borrow_shaped<T>(dout, {model.last_rows(), model.out_features()},
-                                          "[Sequential.backward] grad_out");
+            const T* d = borrow<T>(dout, "[Sequential.backward] grad_out");
+            const std::vector<long> shape = shape_of(dout);
             py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(model.net().cache_mutex());
+            // Checked under the lock: another thread's forward may have changed the batch size.
+            if (model.last_rows() < 1) throw ValueError("[Sequential.backward] call forward first");
+            if (!model.last_forward_on_this_thread())
+              throw ValueError("[Sequential.backward] the last forward of this model ran on another thread, so its "
+                               "saved activations are that thread's batch; run forward and backward on one thread "
+                               "(or give each thread its own model)");
+            const std::vector<long> expected{model.last_rows(), model.out_features()};
+            if (shape != expected)
+              throw ValueError("[Sequential.backward] grad_out has shape " + shape_text(shape) + "; expected " +
+                               shape_text(expected) + " (the output of the last forward)");
             model.backward(d, accumulate);
           },
           py::arg("grad_out"), py::arg("accumulate") = false)

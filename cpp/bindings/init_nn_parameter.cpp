@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/arguments.h"
 #include "bindings/init.h"
 #include "bindings/numpy_util.h"
 #include "autograd/nn_ops.h"
@@ -12,6 +13,16 @@ namespace py = pybind11;
 
 namespace bprop::bindings {
 namespace {
+
+// target ← x, an array of exactly the parameter's dtype and shape (TypeError for anything that is not one).
+template <typename T>
+void copy_into(Array<T>& target, const nn::Parameter<T>& p, const py::object& x, const std::string& where) {
+  if (!py::isinstance<py::array>(x))
+    throw TypeError(where + p.name + " must be a numpy array of " + dtype_name<T>() + "; got " +
+                    std::string(py::str(py::type::of(x).attr("__name__"))));
+  const T* src = borrow_shaped<T>(x.cast<py::array>(), p.shape, where + p.name);
+  if (p.size()) std::memcpy(target.data(), src, sizeof(T) * std::size_t(p.size()));  // size 0: data may be null
+}
 
 template <typename T>
 void bind_parameter(py::module_& m, const char* class_name) {
@@ -28,22 +39,20 @@ void bind_parameter(py::module_& m, const char* class_name) {
       .def_property_readonly("dtype", [](const P&) { return std::string(dtype_name<T>()); })
       .def_property_readonly("size", &P::size)
       .def("value", [](const P& p) { return copy_to_numpy(p.value.data(), p.shape); })
-      .def("grad", [](const P& p) { return copy_to_numpy(p.grad.data(), p.shape); })
-      .def("set_value",
-           [](P& p, const py::array& x) {
-             const T* src = borrow_shaped<T>(x, p.shape, "[Parameter.set_value] " + p.name);
-             std::memcpy(p.value.data(), src, sizeof(T) * std::size_t(p.size()));
-             ++p.writes;
-           })
-      .def("set_grad",
-           [](P& p, const py::array& x) {
-             const T* src = borrow_shaped<T>(x, p.shape, "[Parameter.set_grad] " + p.name);
-             std::memcpy(p.grad.data(), src, sizeof(T) * std::size_t(p.size()));
-           })
+      // An attribute, as Tensor.grad: a copy of the gradient; `p.grad = None` zeroes it, an array sets it.
+      .def_property(
+          "grad", [](const P& p) { return copy_to_numpy(p.grad.data(), p.shape); },
+          [](P& p, const py::object& x) {
+            if (x.is_none()) return p.grad.fill(T(0));
+            copy_into(p.grad, p, x, "[Parameter.grad] ");
+          })
+      .def("set_value", [](P& p, const py::object& x) { copy_into(p.value, p, x, "[Parameter.set_value] "); ++p.writes; })
+      .def("set_grad", [](P& p, const py::object& x) { copy_into(p.grad, p, x, "[Parameter.set_grad] "); })
       .def("zero_grad", [](P& p) { p.grad.fill(T(0)); })
       .def_property(
           "requires_grad", [](const P& p) { return p.requires_grad; },
-          [](P& p, bool value) {
+          [](P& p, const py::object& flag) {
+            const bool value = as_flag(flag, "[Parameter.requires_grad]");
             p.requires_grad = value;
             if (auto view = std::static_pointer_cast<autograd::TensorImpl>(p.tensor_view.lock()))
               view->set_requires_grad(value);

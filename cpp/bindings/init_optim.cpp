@@ -35,24 +35,35 @@ void bind_schedules(py::module_& m) {
   using namespace optim;
   py::class_<Schedule, ScheduleHolder>(m, "Schedule")
       .def_property_readonly("name", &Schedule::name)
+      .def_property_readonly("per", [](const Schedule& s) { return std::string(schedule_unit_name(s.unit())); })
       .def("rate", &Schedule::rate, py::arg("base_lr"), py::arg("step"),
            "The learning rate of step `step` (0 for the first step) for base rate `base_lr`.");
   py::class_<StepDecay, Schedule, std::shared_ptr<StepDecay>>(m, "StepDecay")
-      .def(py::init<long, double>(), py::arg("step_size"), py::arg("gamma"))
+      .def(py::init([](long step_size, double gamma, const std::string& per) {
+             return std::make_shared<StepDecay>(step_size, gamma, schedule_unit(per, "StepDecay"));
+           }),
+           py::arg("step_size"), py::arg("gamma"), py::arg("per"))
       .def_property_readonly("step_size", &StepDecay::step_size)
       .def_property_readonly("gamma", &StepDecay::gamma);
   py::class_<ExponentialDecay, Schedule, std::shared_ptr<ExponentialDecay>>(m, "ExponentialDecay")
-      .def(py::init<double>(), py::arg("gamma"))
+      .def(py::init([](double gamma, const std::string& per) {
+             return std::make_shared<ExponentialDecay>(gamma, schedule_unit(per, "ExponentialDecay"));
+           }),
+           py::arg("gamma"), py::arg("per"))
       .def_property_readonly("gamma", &ExponentialDecay::gamma);
   py::class_<CosineDecay, Schedule, std::shared_ptr<CosineDecay>>(m, "CosineDecay")
-      .def(py::init<long, double>(), py::arg("t_max"), py::arg("eta_min"))
+      .def(py::init([](long t_max, double eta_min, const std::string& per) {
+             return std::make_shared<CosineDecay>(t_max, eta_min, schedule_unit(per, "CosineDecay"));
+           }),
+           py::arg("t_max"), py::arg("eta_min"), py::arg("per"))
       .def_property_readonly("t_max", &CosineDecay::t_max)
       .def_property_readonly("eta_min", &CosineDecay::eta_min);
   py::class_<LinearWarmup, Schedule, std::shared_ptr<LinearWarmup>>(m, "LinearWarmup")
-      .def(py::init([](long warmup_steps, double start_factor, ScheduleHolder then) {
-             return std::make_shared<LinearWarmup>(warmup_steps, start_factor, std::move(then));
+      .def(py::init([](long warmup_steps, double start_factor, ScheduleHolder then, const std::string& per) {
+             return std::make_shared<LinearWarmup>(warmup_steps, start_factor, std::move(then),
+                                                   schedule_unit(per, "LinearWarmup"));
            }),
-           py::arg("warmup_steps"), py::arg("start_factor"), py::arg("then").none(true) = nullptr)
+           py::arg("warmup_steps"), py::arg("start_factor"), py::arg("then").none(true), py::arg("per"))
       .def_property_readonly("warmup_steps", &LinearWarmup::warmup_steps)
       .def_property_readonly("start_factor", &LinearWarmup::start_factor)
       .def_property_readonly("then", [](const LinearWarmup& s) { return to_python(s.then()); });
@@ -148,6 +159,7 @@ void bind_base(py::module_& m, const std::string& dtype) {
       .def_property("lr", &O::lr, &O::set_lr, "The base learning rate, which a schedule scales.")
       .def_property_readonly("current_lr", &O::current_lr, "The rate the next step() will use.")
       .def_property("step_count", &O::step_count, &O::set_step_count)
+      .def_property("epoch", &O::epoch, &O::set_epoch, "The epoch per-epoch schedules read (fit sets it).")
       .def_property("clip", &O::clip, &O::set_clip)
       .def_property(
           "schedule", [](const O& o) { return to_python(o.schedule()); },

@@ -17,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   bprop::bindings::init_runtime(m);
+  bprop::bindings::init_interrupts(m);
   bprop::bindings::init_gemm(m);
   bprop::bindings::init_nn_parameter(m);
   bprop::bindings::init_nn(m);

@@ -47,6 +47,10 @@ const T* borrow(const pybind11::array& x, const std::string& where) {
     throw TypeError(where + " must be " + dtype_name<T>() + "; got " + std::string(pybind11::str(x.dtype())));
   if (!(x.flags() & pybind11::array::c_style))
     throw TypeError(where + " must be C-contiguous");
+  // A view at an odd byte offset (np.frombuffer(b, offset=1)) cannot be read through a T*; the Python front
+  // copies such arrays (bprop._checks.c_array), so only a direct caller of _core gets here.
+  if (!(x.flags() & pybind11::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw TypeError(where + " is not aligned to its dtype; copy it first (numpy.require(x, requirements='A'))");
   return static_cast<const T*>(x.data());
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/parallel.h"
 #include "core/workspace.h"
 #include "gemm/isa.h"
@@ -70,12 +71,23 @@ void edge_tile(const Kernel<T>& kern, long kc, const T* a, const T* b, long rows
     for (long j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * kern.nr + j];
 }
 
+// Ctrl-C inside a long product: the calling thread polls between blocks (core/interrupt.h) and raises
+// the flag; every thread leaves at its next block, and the caller throws once the region has ended.
+struct StopFlag {
+  std::atomic<bool> raised{false};
+  // At the start of a block: whether this thread should leave. Only the calling thread polls.
+  bool stop_here(bool caller) {
+    if (caller && interrupt_requested()) raised.store(true, std::memory_order_relaxed);
+    return raised.load(std::memory_order_relaxed);
+  }
+};
+
 // One thread's whole problem: the five loops with its own packing buffers. The last kc slice applies
 // the epilogue to each tile as soon as the kernel has written it.
 template <typename T>
 void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
                  long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, T* packed_a,
-                 T* packed_b) {
+                 T* packed_b, StopFlag& stop, bool caller) {
   const long mr = kern.mr, nr = kern.nr;
   for (long jc = 0; jc < n; jc += kern.nc) {
     const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
@@ -83,8 +95,10 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
       const long kb = std::min<long>(kern.kc, k - pc);
       const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
       const bool last_slice = pc + kb >= k;
+      if (stop.stop_here(caller)) return;
       kern.pack_b(trans_b, b, ldb, pc, kb, jc, nb, packed_b);
       for (long ic = 0; ic < m; ic += kern.mc) {
+        if (ic > 0 && stop.stop_here(caller)) return;
         const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
         kern.pack_a(trans_a, a, lda, ic, mb, pc, kb, packed_a);
         // jr outer, ir inner: each B̃ micro-panel stays in L1 while the Ã micro-panels stream past.
@@ -130,10 +144,12 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
   T* packed_a = ws.gemm_pack_a.reserve_elements<T>(a_size * team.size());
   T* packed_b = ws.gemm_pack_b.reserve_elements<T>(b_size * team.size());
 
-  team.run(blocks, [&](long block, int slot) {
+  StopFlag stop;
+  const auto block_of_c = [&](long block, int slot) {
     T* own_a = packed_a + a_size * slot;
     T* own_b = packed_b + b_size * slot;
     const auto [p0, p1] = split_range(panels, int(block), int(blocks));
+    const bool caller = slot == 0;  // only the calling thread polls for Ctrl-C
     if (split_n) {
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
@@ -141,15 +157,17 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
       Epilogue<T> part = epilogue;
       if (part.bias) part.bias += j0;
       gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, part, own_a,
-                  own_b);
+                  own_b, stop, caller);
     } else {
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
       gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, epilogue,
-                  own_a, own_b);
+                  own_a, own_b, stop, caller);
     }
-  });
+  };
+  team.run(blocks, block_of_c, &stop.raised);  // blocks not yet started are skipped once the flag is raised
+  if (stop.raised.load()) throw Interrupted();  // C is partly written; the caller discards it
 }
 
 // A few rows of C through the unpacked path. Threads take column ranges (multiples of 16, so vectors

@@ -2,7 +2,8 @@
 //     C ← alpha·op(A)·op(B) + beta·C,   op(X) = X or Xᵀ,   row-major with leading dimensions.
 // op(A) is m×k, op(B) is k×n, C is m×n. beta == 0 ignores what C held (NaN included), alpha == 0 or
 // k == 0 leaves beta·C, as BLAS does. Throws ValueError for negative sizes or too-small leading
-// dimensions, before any work; never throws once computing.
+// dimensions, before any work; once computing, throws only Interrupted (Ctrl-C, polled between blocks
+// outside the parallel region; C is then partly written).
 #pragma once
 
 #include "ops/activations.h"

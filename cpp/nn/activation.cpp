@@ -19,6 +19,11 @@ long ActivationLayer<T>::build(long in_features) {
 
 template <typename T>
 void ActivationLayer<T>::forward(const T* x, long rows, T* y, bool) {
+  infer(x, rows, y);
+}
+
+template <typename T>
+void ActivationLayer<T>::infer(const T* x, long rows, T* y) const {
   ops::activation_forward(kind_, param_, x, y, rows * this->in_features_);
 }
 
@@ -34,6 +39,11 @@ long Softmax<T>::build(long in_features) {
 
 template <typename T>
 void Softmax<T>::forward(const T* x, long rows, T* y, bool) {
+  infer(x, rows, y);
+}
+
+template <typename T>
+void Softmax<T>::infer(const T* x, long rows, T* y) const {
   ops::softmax_rows(x, rows, this->in_features_, y);
 }
 

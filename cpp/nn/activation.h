@@ -17,6 +17,7 @@ class ActivationLayer : public Layer<T> {
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
 
   ops::Activation kind() const { return kind_; }
   T param() const { return param_; }
@@ -33,6 +34,7 @@ class Softmax : public Layer<T> {
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
 };
 
 }  // namespace bprop::nn

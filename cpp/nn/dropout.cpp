@@ -1,5 +1,7 @@
 #include "nn/dropout.h"
 
+#include <cstring>
+
 #include "core/error.h"
 
 namespace bprop::nn {
@@ -13,16 +15,19 @@ template <typename T>
 void Dropout<T>::forward(const T* x, long rows, T* y, bool training) {
   const long n = rows * this->in_features_;
   last_training_ = training && p_ > 0;
-  if (!last_training_) {
-    for (long i = 0; i < n; ++i) y[i] = x[i];
-    return;
-  }
+  if (!last_training_) return infer(x, rows, y);
   mask_.resize(n);
   const T keep_scale = p_ < 1 ? T(1 / (1 - p_)) : T(0);
   for (long i = 0; i < n; ++i) {
     mask_[i] = rng_.uniform() >= p_ ? keep_scale : T(0);
     y[i] = x[i] * mask_[i];
   }
+}
+
+template <typename T>
+void Dropout<T>::infer(const T* x, long rows, T* y) const {
+  const long n = rows * this->in_features_;
+  if (x != y) std::memcpy(y, x, sizeof(T) * std::size_t(n));
 }
 
 template <typename T>

@@ -18,6 +18,7 @@ class Dropout : public Layer<T> {
   long build(long in_features) override { return this->keep_width(in_features); }
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
   void reseed(uint64_t seed) override { rng_.reseed(seed); }
   bool caches_forward() const override { return true; }  // the mask
 

@@ -8,11 +8,19 @@
 //   backward(x, y, dy, rows, dx, accumulate): given the x and y of the last forward and dy = ∂L/∂y,
 //       writes dx = ∂L/∂x (skipped when dx is null: the first layer's input needs no gradient) and each
 //       parameter's gradient: overwritten, or added to when `accumulate`.
-// Layers validate in build() and the bindings validate batches; forward and backward never throw, so
-// they are safe inside OpenMP regions.
+//   infer(x, rows, y): the forward of evaluation mode, writing nothing but y (intermediate values go to
+//       a ScratchFrame, core/scratch.h). It reads the layer and writes no member, so any number of threads
+//       may run it at once on one layer: predict, evaluate and no-grad calls use it. Same values as
+//       forward(x, rows, y, false).
+// forward and backward share the layer's caches: a caller that runs them holds cache_mutex() meanwhile
+// (the trainer, a graph node, a binding), so two threads training one model never interleave.
+// Layers validate in build() and the bindings validate batches; forward, backward and infer throw nothing
+// but Interrupted (Ctrl-C, core/interrupt.h), thrown between units of work outside their own parallel
+// regions; nobody calls them from inside a parallel region.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,6 +42,8 @@ class Layer {
 
   virtual void forward(const T* x, long rows, T* y, bool training) = 0;
   virtual void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) = 0;
+  virtual void infer(const T* x, long rows, T* y) const = 0;
+  std::mutex& cache_mutex() const { return cache_mutex_; }
 
   // Trainable parameters, in a fixed order; state that is saved but not trained (BatchNorm's running
   // statistics) is in buffers().
@@ -66,6 +76,9 @@ class Layer {
   }
 
   long in_features_ = -1, out_features_ = -1;
+
+ private:
+  mutable std::mutex cache_mutex_;
 };
 
 template <typename T>

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/sizes.h"
 #include "gemm/gemm.h"
 #include "nn/init.h"
 
@@ -19,6 +20,7 @@ Linear<T>::Linear(long in_features, long out_features, bool bias, const std::str
   if (in_features < 1 || out_features < 1)
     throw ValueError("[Linear] in_features and out_features must be >= 1; got " + std::to_string(in_features) +
                      " and " + std::to_string(out_features));
+  checked_count({in_features, out_features}, 2 * sizeof(T), "[Linear] weight");  // before allocating
   check_initializer(init, init_limit);
   this->in_features_ = in_features;
   this->out_features_ = out_features;
@@ -38,7 +40,7 @@ void Linear<T>::forward(const T* x, long rows, T* y, bool) {
 }
 
 template <typename T>
-void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) {
+void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const {
   const long in = this->in_features_, out = this->out_features_;
   const gemm::Epilogue<T> epilogue{bias_ ? bias_->value.data() : nullptr, activation, param};
   gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out, T(0), y, out,

@@ -21,8 +21,9 @@ class Linear : public Layer<T> {
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   // y = f(x·W + b) in one pass over y: the forward of a Linear fused with the activation after it.
-  void forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param);
+  void forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override { forward_activated(x, rows, y, ops::Activation::identity, T(0)); }
   std::vector<ParameterPtr<T>> parameters() override;
 
  private:

@@ -25,6 +25,11 @@ long LinearActivation<T>::build(long in_features) {
 
 template <typename T>
 void LinearActivation<T>::forward(const T* x, long rows, T* y, bool) {
+  infer(x, rows, y);
+}
+
+template <typename T>
+void LinearActivation<T>::infer(const T* x, long rows, T* y) const {
   linear_->forward_activated(x, rows, y, activation_->kind(), activation_->param());
 }
 

@@ -26,6 +26,7 @@ class LinearActivation : public Layer<T> {
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> parameters() override { return linear_->parameters(); }
 
  private:

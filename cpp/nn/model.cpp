@@ -1,7 +1,8 @@
 #include "nn/model.h"
 
 #include <algorithm>
-#include <cstring>
+
+#include "core/interrupt.h"
 
 namespace bprop::nn {
 
@@ -20,6 +21,7 @@ const T* Model<T>::forward(long rows, bool training) {
   output_.resize(rows * out_features_);
   net_->forward(input_.data(), rows, output_.data(), training);
   rows_ = rows;
+  forward_thread_ = std::this_thread::get_id();
   return output_.data();
 }
 
@@ -29,11 +31,11 @@ void Model<T>::backward(const T* dout, bool accumulate) {
 }
 
 template <typename T>
-void Model<T>::predict(const T* x, long rows, long batch_size, T* out) {
+void Model<T>::predict(const T* x, long rows, long batch_size, T* out) const {
   for (long start = 0; start < rows; start += batch_size) {
     const long n = std::min(batch_size, rows - start);
-    std::memcpy(input(n), x + start * in_features_, sizeof(T) * std::size_t(n * in_features_));
-    std::memcpy(out + start * out_features_, forward(n, false), sizeof(T) * std::size_t(n * out_features_));
+    net_->infer(x + start * in_features_, n, out + start * out_features_);
+    throw_if_interrupted();  // Ctrl-C between batches
   }
 }
 

@@ -1,7 +1,10 @@
 // A built network with its own input and output buffers: what a Python Sequential drives, and what
-// the trainer gathers batches into. forward keeps x and y for the backward that follows.
+// the trainer gathers batches into. forward keeps x and y for the backward that follows; whoever calls
+// input/forward/backward holds net().cache_mutex() (they share those buffers and the layers' caches).
+// predict shares nothing: any number of threads may run it at once.
 #pragma once
 #include <memory>
+#include <thread>
 
 #include "core/array.h"
 #include "nn/sequential.h"
@@ -25,14 +28,18 @@ class Model {
   // Backward from dout (rows × out_features of the last forward): parameter gradients only.
   void backward(const T* dout, bool accumulate);
   long last_rows() const { return rows_; }
+  // Whether the last forward ran on the calling thread: a backward from another thread's forward would
+  // mix two threads' batches (the bindings refuse it).
+  bool last_forward_on_this_thread() const { return forward_thread_ == std::this_thread::get_id(); }
   // Outputs for x (rows × in_features) in evaluation mode, batch_size rows at a time, into out.
-  void predict(const T* x, long rows, long batch_size, T* out);
+  void predict(const T* x, long rows, long batch_size, T* out) const;
 
  private:
   std::shared_ptr<Sequential<T>> net_;
   long in_features_, out_features_;
   Array<T> input_, output_;
   long rows_ = 0;
+  std::thread::id forward_thread_;
 };
 
 }  // namespace bprop::nn

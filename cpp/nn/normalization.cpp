@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/scratch.h"
+#include "core/sizes.h"
 #include "ops/normalization.h"
 
 namespace bprop::nn {
@@ -21,6 +23,7 @@ template <typename T>
 AffineNorm<T>::AffineNorm(const char* layer, long features, double eps) : eps_(T(eps)) {
   if (features < 1) throw ValueError(std::string("[") + layer + "] features must be >= 1; got " + std::to_string(features));
   if (!(eps > 0)) throw ValueError(std::string("[") + layer + "] eps must be > 0; got " + std::to_string(eps));
+  checked_count({features}, 8 * sizeof(T), std::string("[") + layer + "] parameter");
   this->in_features_ = this->out_features_ = features;
   weight_ = filled<T>("weight", features, T(1));
   bias_ = filled<T>("bias", features, T(0));
@@ -84,6 +87,21 @@ void BatchNorm<T>::forward(const T* x, long rows, T* y, bool training) {
 }
 
 template <typename T>
+void BatchNorm<T>::infer(const T* x, long rows, T* y) const {
+  // The arithmetic of forward(training=false), in the same order, without its caches.
+  const long w = this->in_features_;
+  const T* rmean = running_mean_->value.data();
+  const T* rvar = running_var_->value.data();
+  const T* gamma = this->weight_->value.data();
+  const T* beta = this->bias_->value.data();
+  ScratchFrame scratch;
+  T* inv_std = scratch.take<T>(w);
+  for (long j = 0; j < w; ++j) inv_std[j] = T(1) / std::sqrt(rvar[j] + this->eps_);
+  for (long r = 0; r < rows; ++r)
+    for (long j = 0; j < w; ++j) y[r * w + j] = gamma[j] * ((x[r * w + j] - rmean[j]) * inv_std[j]) + beta[j];
+}
+
+template <typename T>
 void BatchNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool accumulate) {
   const long w = this->in_features_;
   this->affine_grads(dy, rows, accumulate);
@@ -108,6 +126,20 @@ void LayerNorm<T>::forward(const T* x, long rows, T* y, bool) {
     this->inv_std_[r] = ops::normalize_group(x + r * w, w, 1L, this->eps_, this->xhat_.data() + r * w, mean, var);
   }
   this->scale_and_shift(rows, y);
+}
+
+template <typename T>
+void LayerNorm<T>::infer(const T* x, long rows, T* y) const {
+  // xhat is written straight into y, then scaled and shifted in place: forward's arithmetic, no cache.
+  const long w = this->in_features_;
+  const T* gamma = this->weight_->value.data();
+  const T* beta = this->bias_->value.data();
+  for (long r = 0; r < rows; ++r) {
+    T mean, var;
+    T* row = y + r * w;
+    ops::normalize_group(x + r * w, w, 1L, this->eps_, row, mean, var);
+    for (long j = 0; j < w; ++j) row[j] = gamma[j] * row[j] + beta[j];
+  }
 }
 
 template <typename T>

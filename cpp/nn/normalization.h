@@ -38,6 +38,7 @@ class BatchNorm : public AffineNorm<T> {
   std::string name() const override { return "BatchNorm"; }
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> buffers() override { return {running_mean_, running_var_}; }
 
  private:
@@ -53,6 +54,7 @@ class LayerNorm : public AffineNorm<T> {
   std::string name() const override { return "LayerNorm"; }
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
 };
 
 }  // namespace bprop::nn

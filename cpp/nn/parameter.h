@@ -6,14 +6,15 @@
 #include <vector>
 
 #include "core/array.h"
+#include "core/sizes.h"
 
 namespace bprop::nn {
 
 template <typename T>
 struct Parameter {
+  // ValueError for sizes whose product overflows or whose value and gradient exceed the machine's memory.
   Parameter(std::string name_, std::vector<long> shape_) : name(std::move(name_)), shape(std::move(shape_)) {
-    long n = 1;
-    for (long d : shape) n *= d;
+    const long n = checked_count(shape, 2 * sizeof(T), "[Parameter " + name + "]");
     value.resize(n);
     grad.resize(n);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/scratch.h"
 #include "nn/linear_activation.h"
 
 namespace bprop::nn {
@@ -47,6 +48,22 @@ void Sequential<T>::forward(const T* x, long rows, T* y, bool training) {
     in = outputs_[i].data();
   }
   steps_[last]->forward(in, rows, y, training);
+}
+
+template <typename T>
+void Sequential<T>::infer(const T* x, long rows, T* y) const {
+  const std::size_t last = steps_.size() - 1;
+  long widest = 0;
+  for (std::size_t i = 0; i < last; ++i) widest = std::max(widest, steps_[i]->out_features());
+  ScratchFrame scratch;
+  T* const buffers[2] = {scratch.take<T>(rows * widest), scratch.take<T>(rows * widest)};
+  const T* in = x;
+  for (std::size_t i = 0; i < last; ++i) {
+    T* out = buffers[i % 2];
+    steps_[i]->infer(in, rows, out);
+    in = out;
+  }
+  steps_[last]->infer(in, rows, y);
 }
 
 template <typename T>
@@ -110,6 +127,15 @@ void Residual<T>::forward(const T* x, long rows, T* y, bool training) {
   body_out_.resize(n);
   body_.forward(x, rows, body_out_.data(), training);
   for (long i = 0; i < n; ++i) y[i] = x[i] + body_out_[i];
+}
+
+template <typename T>
+void Residual<T>::infer(const T* x, long rows, T* y) const {
+  const long n = rows * this->in_features_;
+  ScratchFrame scratch;
+  T* body_out = scratch.take<T>(n);
+  body_.infer(x, rows, body_out);
+  for (long i = 0; i < n; ++i) y[i] = x[i] + body_out[i];
 }
 
 template <typename T>

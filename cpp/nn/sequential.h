@@ -19,6 +19,8 @@ class Sequential : public Layer<T> {
   long build(long in_features) override;  // ValueError naming the layer whose width does not fit
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  // Two scratch buffers take turns holding the steps' outputs.
+  void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> parameters() override;
   std::vector<ParameterPtr<T>> buffers() override;
   void reseed(uint64_t seed) override;
@@ -44,6 +46,7 @@ class Residual : public Layer<T> {
   long build(long in_features) override;  // ValueError unless the block keeps the width
   void forward(const T* x, long rows, T* y, bool training) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
+  void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> parameters() override { return body_.parameters(); }
   std::vector<ParameterPtr<T>> buffers() override { return body_.buffers(); }
   void reseed(uint64_t seed) override { body_.reseed(seed); }

@@ -55,8 +55,8 @@ void forward_span(Activation kind, T param, const T* x, T* y, long n) {
     case Activation::identity:
       for (long i = 0; i < n; ++i) y[i] = x[i];
       break;
-    case Activation::relu:
-      for (long i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+    case Activation::relu:  // NaN passes through (as in PyTorch): `x > 0 ? x : 0` would hide a divergence
+      for (long i = 0; i < n; ++i) y[i] = x[i] <= T(0) ? T(0) : x[i];
       break;
     case Activation::leaky_relu:
       for (long i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : param * x[i];

@@ -78,6 +78,12 @@ void Optimizer<T>::set_step_count(long n) {
 }
 
 template <typename T>
+void Optimizer<T>::set_epoch(long n) {
+  check_count(name_, "epoch", n, 0);
+  locked([&] { epoch_ = n; });
+}
+
+template <typename T>
 void Optimizer<T>::set_clip(const ClipOptions& clip) {
   clip.validate(name_);
   locked([&] { clip_ = clip; });

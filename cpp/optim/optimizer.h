@@ -57,6 +57,10 @@ class Optimizer {
 
   long step_count() const { return locked([&] { return step_count_; }); }  // step() calls so far, or as restored
   void set_step_count(long n);  // ValueError if n < 0; n = 0 means "no step taken" (SGD's first buffer)
+  // The index of the epoch being trained, which per-epoch schedules read: the trainer sets it as each
+  // epoch begins (a custom loop sets it itself). ValueError if n < 0.
+  long epoch() const { return locked([&] { return epoch_; }); }
+  void set_epoch(long n);
 
   ClipOptions clip() const { return locked([&] { return clip_; }); }
   void set_clip(const ClipOptions& clip);  // validated
@@ -80,7 +84,11 @@ class Optimizer {
     std::vector<Array<T>> arrays;  // one per parameter
   };
 
-  double rate_at(long t) const { return schedule_ ? schedule_->rate(lr_, t) : lr_; }
+  // The rate of the step after `steps` steps, in the current epoch.
+  double rate_at(long steps) const {
+    if (!schedule_) return lr_;
+    return schedule_->rate(lr_, schedule_->unit() == ScheduleUnit::epoch ? epoch_ : steps);
+  }
   template <class Body>
   auto locked(Body&& body) const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -91,6 +99,7 @@ class Optimizer {
   ParameterList params_;
   double lr_;
   long step_count_ = 0;
+  long epoch_ = 0;
   ClipOptions clip_;
   SchedulePtr schedule_;
   GradientNorm<T> norm_;

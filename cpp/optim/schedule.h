@@ -2,9 +2,11 @@
 // without returning to Python. Dtype-independent and immutable once made (one may serve several
 // optimizers).
 //
-// Step numbering: rate(base_lr, t) is the rate of the optimizer's (t+1)-th step() call, t = 0 for the
-// first. That is the rate torch.optim gives when its scheduler's step() is called once after each
-// optimizer step: t counts the scheduler steps taken so far. Each schedule uses torch's closed form:
+// Every schedule counts in one unit, chosen when it is made and never implied: per step, t is the number
+// of optimizer steps taken (0 for the first step() call); per epoch, t is the index of the epoch being
+// trained (0 for the first; fit sets it, a custom loop sets Optimizer.epoch). Per epoch is torch.optim's
+// usual use (scheduler.step() after each epoch); per step, its scheduler stepped after every optimizer
+// step. Each schedule uses torch's closed form:
 //   StepDecay(step_size, gamma)        base_lr · gamma^floor(t / step_size)                 (StepLR)
 //   ExponentialDecay(gamma)            base_lr · gamma^t                                    (ExponentialLR)
 //   CosineDecay(t_max, eta_min)        eta_min + (base_lr − eta_min)·(1 + cos(π·t / t_max))/2
@@ -18,19 +20,29 @@
 
 namespace bprop::optim {
 
+enum class ScheduleUnit { step, epoch };
+// "step" or "epoch"; ValueError naming `who` for anything else.
+ScheduleUnit schedule_unit(const std::string& per, const std::string& who);
+const char* schedule_unit_name(ScheduleUnit unit);
+
 class Schedule {
  public:
+  explicit Schedule(ScheduleUnit unit) : unit_(unit) {}
   virtual ~Schedule() = default;
   virtual std::string name() const = 0;  // "StepDecay", as in Python
-  // The rate of step t (0-based) for base rate base_lr. Never throws.
+  // The rate at t (0-based, in the schedule's unit) for base rate base_lr. Never throws.
   virtual double rate(double base_lr, long t) const = 0;
+  ScheduleUnit unit() const { return unit_; }
+
+ private:
+  ScheduleUnit unit_;
 };
 
 using SchedulePtr = std::shared_ptr<const Schedule>;
 
 class StepDecay final : public Schedule {
  public:
-  StepDecay(long step_size, double gamma);  // step_size >= 1, gamma > 0
+  StepDecay(long step_size, double gamma, ScheduleUnit unit);  // step_size >= 1, gamma > 0
   std::string name() const override { return "StepDecay"; }
   double rate(double base_lr, long t) const override;
   long step_size() const { return step_size_; }
@@ -43,7 +55,7 @@ class StepDecay final : public Schedule {
 
 class ExponentialDecay final : public Schedule {
  public:
-  explicit ExponentialDecay(double gamma);  // gamma > 0
+  ExponentialDecay(double gamma, ScheduleUnit unit);  // gamma > 0
   std::string name() const override { return "ExponentialDecay"; }
   double rate(double base_lr, long t) const override;
   double gamma() const { return gamma_; }
@@ -54,7 +66,7 @@ class ExponentialDecay final : public Schedule {
 
 class CosineDecay final : public Schedule {
  public:
-  CosineDecay(long t_max, double eta_min);  // t_max >= 1, eta_min >= 0 (an absolute rate, as in torch)
+  CosineDecay(long t_max, double eta_min, ScheduleUnit unit);  // t_max >= 1, eta_min >= 0 (absolute, as in torch)
   std::string name() const override { return "CosineDecay"; }
   double rate(double base_lr, long t) const override;
   long t_max() const { return t_max_; }
@@ -67,8 +79,9 @@ class CosineDecay final : public Schedule {
 
 class LinearWarmup final : public Schedule {
  public:
-  // warmup_steps >= 1, start_factor in [0, 1]; `then` may be null (constant base_lr after warm-up).
-  LinearWarmup(long warmup_steps, double start_factor, SchedulePtr then);
+  // warmup_steps >= 1 (in the schedule's unit), start_factor in [0, 1]; `then` may be null (constant base_lr
+  // after warm-up) and otherwise counts in the same unit.
+  LinearWarmup(long warmup_steps, double start_factor, SchedulePtr then, ScheduleUnit unit);
   std::string name() const override { return "LinearWarmup"; }
   double rate(double base_lr, long t) const override;
   long warmup_steps() const { return warmup_steps_; }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+
+#include "core/interrupt.h"
 
 namespace bprop::train {
 
@@ -30,11 +33,12 @@ void Trainer<T>::start(const Dataset<T>& data, long batch_size, uint64_t seed, l
 
 template <typename T>
 long Trainer<T>::batches_per_epoch() const {
-  return (data_.rows + batch_size_ - 1) / batch_size_;
+  return data_.rows / batch_size_ + (data_.rows % batch_size_ != 0);  // rows + batch_size - 1 could overflow
 }
 
 template <typename T>
 void Trainer<T>::new_epoch(bool shuffle) {
+  optimizer_->set_epoch(epoch_);  // what a per-epoch schedule reads
   const uint64_t seed = epoch_seed(seed_, epoch_++);
   rng_.reseed(seed);
   model_->net().reseed(seed ^ 0xd1b54a32d192ed03ULL);  // dropout: a stream apart from the shuffle's
@@ -45,30 +49,30 @@ void Trainer<T>::new_epoch(bool shuffle) {
 }
 
 template <typename T>
-void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows) {
+void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x,
+                        BatchTargets& batch) const {
   const long f = data.features, c = data.target_cols;
-  T* x = model_->input(rows);
-  if (data.labels) batch_labels_.resize(rows);
-  if (data.values) batch_values_.resize(rows * c);
-  if (data.sample_weight) batch_weights_.resize(rows);
+  if (data.labels) batch.labels.resize(rows);
+  if (data.values) batch.values.resize(rows * c);
+  if (data.sample_weight) batch.weights.resize(rows);
   for (long r = 0; r < rows; ++r) {
     const long i = order ? long(order[start + r]) : start + r;
     std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
-    if (data.labels) batch_labels_[r] = data.labels[i];
-    if (data.values) std::memcpy(batch_values_.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
-    if (data.sample_weight) batch_weights_[r] = data.sample_weight[i];
+    if (data.labels) batch.labels[r] = data.labels[i];
+    if (data.values) std::memcpy(batch.values.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
+    if (data.sample_weight) batch.weights[r] = data.sample_weight[i];
   }
 }
 
 template <typename T>
-double Trainer<T>::batch_loss(const Dataset<T>& data, long rows, const T* out, bool want_grad, Totals& totals) {
+double Trainer<T>::batch_loss(const Dataset<T>& data, const BatchTargets& batch, long rows, const T* out, T* grad,
+                              Totals& totals) const {
   const long cols = model_->out_features();
   loss::Targets<T> targets;
-  if (data.labels) targets.labels = batch_labels_.data();
-  if (data.values) targets.values = batch_values_.data();
-  if (want_grad) grad_out_.resize(rows * cols);
-  const double value = loss_->forward_backward(out, rows, cols, targets, data.sample_weight ? batch_weights_.data() : nullptr,
-                                               want_grad ? grad_out_.data() : nullptr);
+  if (data.labels) targets.labels = batch.labels.data();
+  if (data.values) targets.values = batch.values.data();
+  const double value = loss_->forward_backward(out, rows, cols, targets,
+                                               data.sample_weight ? batch.weights.data() : nullptr, grad);
   if (!std::isfinite(value)) return value;
   // Reported losses are per-sample means, so batches of different sizes weigh by their size.
   const double per_sample = loss_->reduction() == loss::Reduction::sum ? value / double(rows) : value;
@@ -83,13 +87,21 @@ double Trainer<T>::batch_loss(const Dataset<T>& data, long rows, const T* out, b
 
 template <typename T>
 Totals Trainer<T>::train_batches(long first, long last) {
+  std::lock_guard<std::mutex> lock(model_->net().cache_mutex());
+  return train_batches_locked(first, last);
+}
+
+template <typename T>
+Totals Trainer<T>::train_batches_locked(long first, long last) {
   Totals totals;
   totals.metric_sums.assign(metrics_.size(), 0.0);
+  const long cols = model_->out_features();
   for (long b = first; b < last; ++b) {
     const long start = b * batch_size_, rows = std::min(batch_size_, data_.rows - start);
-    gather(data_, order_.data(), start, rows);
+    gather(data_, order_.data(), start, rows, model_->input(rows), batch_);
     const T* out = model_->forward(rows, true);
-    const double value = batch_loss(data_, rows, out, true, totals);
+    grad_out_.resize(rows * cols);
+    const double value = batch_loss(data_, batch_, rows, out, grad_out_.data(), totals);
     if (!std::isfinite(value)) {  // never step on a NaN/Inf gradient: stop and say where
       totals.nonfinite = true;
       totals.nonfinite_batch = b;
@@ -97,18 +109,20 @@ Totals Trainer<T>::train_batches(long first, long last) {
     }
     model_->backward(grad_out_.data(), false);
     optimizer_->step();
+    throw_if_interrupted();  // Ctrl-C: stop here, with the weights of this completed step
   }
   return totals;
 }
 
 template <typename T>
 std::vector<EpochResult> Trainer<T>::run_epochs(long count, bool shuffle, const Dataset<T>* validation) {
+  std::lock_guard<std::mutex> lock(model_->net().cache_mutex());
   std::vector<EpochResult> results;
   results.reserve(std::size_t(count));
   for (long e = 0; e < count; ++e) {
     new_epoch(shuffle);
     EpochResult result;
-    result.train = train_batches(0, batches_per_epoch());
+    result.train = train_batches_locked(0, batches_per_epoch());
     if (validation) {
       result.validation = evaluate(*validation, batch_size_);
       result.has_validation = true;
@@ -120,14 +134,18 @@ std::vector<EpochResult> Trainer<T>::run_epochs(long count, bool shuffle, const 
 }
 
 template <typename T>
-Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) {
+Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) const {
   Totals totals;
   totals.metric_sums.assign(metrics_.size(), 0.0);
-  for (long start = 0; start < data.rows; start += batch_size) {
-    const long rows = std::min(batch_size, data.rows - start);
-    gather(data, nullptr, start, rows);
-    const T* out = model_->forward(rows, false);
-    if (!std::isfinite(batch_loss(data, rows, out, false, totals))) totals.nonfinite = true;
+  const long step = std::min(batch_size, data.rows);
+  Array<T> x(step * data.features), out(step * model_->out_features());
+  BatchTargets batch;
+  for (long start = 0; start < data.rows; start += step) {
+    const long rows = std::min(step, data.rows - start);
+    gather(data, nullptr, start, rows, x.data(), batch);
+    model_->net().infer(x.data(), rows, out.data());
+    if (!std::isfinite(batch_loss(data, batch, rows, out.data(), nullptr, totals))) totals.nonfinite = true;
+    throw_if_interrupted();
   }
   return totals;
 }

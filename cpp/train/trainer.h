@@ -3,6 +3,10 @@
 // shuffle is an index: the data are never copied per epoch) into the model's input buffer, forward,
 // loss and its gradient in one pass, backward, optimizer step, and running sums of loss and metrics.
 // Every buffer is grown once and reused: no allocation per step after the first.
+// Every loop polls for Ctrl-C between batches (core/interrupt.h) and throws Interrupted there.
+// Training calls hold the model's cache mutex for their whole run (two fits of one model never
+// interleave); evaluate shares no buffer with them or with other evaluations (it infers into its own),
+// so it may run from any number of threads at once, in a callback of a running fit included.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -68,12 +72,20 @@ class Trainer {
   // stops after an epoch that met a non-finite loss. What fit runs when no callback needs the epochs.
   std::vector<EpochResult> run_epochs(long count, bool shuffle, const Dataset<T>* validation);
   // Loss and metrics over a dataset in evaluation mode.
-  Totals evaluate(const Dataset<T>& data, long batch_size);
+  Totals evaluate(const Dataset<T>& data, long batch_size) const;
 
  private:
-  // Copies a batch's rows, targets and weights into the batch buffers.
-  void gather(const Dataset<T>& data, const int64_t* order, long start, long rows);
-  double batch_loss(const Dataset<T>& data, long rows, const T* out, bool want_grad, Totals& totals);
+  // A batch's targets and weights, gathered from the dataset in the batch's sample order.
+  struct BatchTargets {
+    Array<int64_t> labels;
+    Array<T> values, weights;
+  };
+  // Copies a batch's rows into x and its targets and weights into `targets`.
+  void gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x, BatchTargets& targets) const;
+  // The batch's loss (and, when grad is not null, ∂loss/∂out into it), added to the totals when finite.
+  double batch_loss(const Dataset<T>& data, const BatchTargets& batch, long rows, const T* out, T* grad,
+                    Totals& totals) const;
+  Totals train_batches_locked(long first, long last);
 
   std::shared_ptr<nn::Model<T>> model_;
   loss::LossPtr<T> loss_;
@@ -84,8 +96,9 @@ class Trainer {
   uint64_t seed_ = 0;
   long epoch_ = 0;  // the epoch new_epoch begins next
   Generator rng_;
-  Array<int64_t> order_, batch_labels_;
-  Array<T> batch_values_, batch_weights_, grad_out_;
+  Array<int64_t> order_;
+  BatchTargets batch_;
+  Array<T> grad_out_;
 };
 
 }  // namespace bprop::train

@@ -6,6 +6,7 @@ simple ranges of Python-only arguments (epochs, batch_size, layer sizes).
 """
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -26,8 +27,13 @@ def optional_real(value, name, where):
     return None if value is None else real(value, name, where)
 
 
-def integer(value, name, where, minimum=None):
-    """``value`` as an int; TypeError unless it is an integer (bool is not), ValueError below minimum."""
+# The largest count or size bprop passes to C++ (int64 there): anything larger is a mistake, not a request.
+LARGEST = 2**62
+
+
+def integer(value, name, where, minimum=None, maximum=LARGEST):
+    """``value`` as an int; TypeError unless it is an integer (bool is not), ValueError outside
+    [minimum, maximum] (maximum: 2**62 unless given; None for no bound)."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"[{where}] {name} must be an integer; got bool")
     try:
@@ -36,6 +42,45 @@ def integer(value, name, where, minimum=None):
         raise TypeError(f"[{where}] {name} must be an integer; got {type(value).__name__}") from None
     if minimum is not None and value < minimum:
         raise ValueError(f"[{where}] {name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"[{where}] {name} must be <= {maximum if maximum != LARGEST else '2**62'}; got {value}")
+    return value
+
+
+def as_array(value, name, where):
+    """value as a NumPy array of numbers (bool, integers, floats); TypeError naming the problem for
+    anything else: ragged lists, strings, objects, complex numbers, None."""
+    if value is None:
+        raise TypeError(f"[{where}] {name} must be an array of numbers; got None")
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as error:  # ragged nesting: NumPy's message names neither
+            raise TypeError(f"[{where}] {name} cannot be read as an array of numbers (ragged or mixed "
+                            f"nesting?): {error}") from None
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"[{where}] {name} must hold numbers; got dtype {value.dtype}")
+    return value
+
+
+def c_array(value, dtype=None):
+    """value as a C-contiguous, aligned array (of dtype, when given): what the C++ core reads in place. A copy
+    only when needed; unlike np.ascontiguousarray it also copies a misaligned view (one made from a buffer at
+    an odd offset, which C++ may not read through a float pointer) and keeps 0-d data 0-d."""
+    return np.require(value, dtype=dtype, requirements=("C", "A"))
+
+
+def file_path(value, name, where):
+    """value as a str path: TypeError for what is not a path (str, bytes or os.PathLike), ValueError for a NUL
+    character (no file can have one)."""
+    try:
+        value = os.fspath(value)
+    except TypeError:
+        raise TypeError(f"[{where}] {name} must be a str or os.PathLike; got {type(value).__name__}") from None
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if "\0" in value:
+        raise ValueError(f"[{where}] {name} contains a NUL character: {value!r:.80}")
     return value
 
 

@@ -10,8 +10,8 @@ def resolve_dtype(dtype, where):
     """np.dtype float32 or float64 from anything NumPy accepts as a dtype; TypeError otherwise."""
     try:
         resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"[{where}] dtype must be float32 or float64; got {dtype!r}") from None
+    except (TypeError, ValueError):  # ValueError: objects with a .dtype NumPy cannot read (tensors)
+        raise TypeError(f"[{where}] dtype must be float32 or float64; got {dtype!r:.60}") from None
     if resolved not in FLOAT_DTYPES:
         raise TypeError(f"[{where}] dtype must be float32 or float64; got {resolved}")
     return resolved

@@ -1,16 +1,19 @@
 """Callbacks: hooks into Trainer.fit, as in Keras.
 
-A callback sees the trainer (``self.trainer``, with ``.model`` and ``.optimizer``) and may set
-``self.trainer.stop_training = True``. Batch hooks cost nothing unless a callback defines them: the
+A callback sees the trainer (``self.trainer``, with ``.model`` and ``.optimizer``) and may stop training
+with ``self.model.stop_training = True`` (Keras's idiom) or ``self.trainer.stop_training = True``. Batch hooks cost nothing unless a callback defines them: the
 trainer then runs one C++ call per batch instead of one per epoch.
 """
 import math
+import numbers
 import os
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from ._checks import file_path, flag, integer, real
 
 __all__ = ["Callback", "History", "EarlyStopping", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
            "LambdaCallback", "ProgressBar", "ModelCheckpoint"]
@@ -99,7 +102,17 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
+def finite(value, name, where):
+    """value as a finite float; TypeError/ValueError naming it otherwise."""
+    value = real(value, name, where)
+    if not math.isfinite(value):
+        raise ValueError(f"[{where}] {name} must be finite; got {value}")
+    return value
+
+
 def _improvement_rule(monitor, mode, min_delta, where):
+    if not isinstance(monitor, str):
+        raise TypeError(f"[{where}] monitor must be the name of a logged value (a str); got {type(monitor).__name__}")
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"[{where}] mode must be 'auto', 'min' or 'max'; got {mode!r}")
     if mode == "auto":
@@ -110,16 +123,18 @@ def _improvement_rule(monitor, mode, min_delta, where):
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by min_delta for `patience` epochs; with restore_best,
+    """Stop when `monitor` has not improved by min_delta for `patience` epochs in a row (Keras's rule:
+    patience=3 stops at the third epoch without improvement; 0 or 1, at the first); with restore_best,
     put back the weights of the best epoch."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best=False,
                  baseline=None):
-        if patience < 0:
-            raise ValueError(f"[EarlyStopping] patience must be >= 0; got {patience}")
-        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), int(patience)
-        self.improved, self._initial_best = _improvement_rule(monitor, mode, abs(min_delta), "EarlyStopping")
-        self.restore_best, self.baseline = restore_best, baseline
+        patience = integer(patience, "patience", "EarlyStopping", minimum=0)
+        min_delta = abs(finite(min_delta, "min_delta", "EarlyStopping"))
+        self.monitor, self.min_delta, self.patience = monitor, min_delta, patience
+        self.improved, self._initial_best = _improvement_rule(monitor, mode, min_delta, "EarlyStopping")
+        self.restore_best = flag(restore_best, "restore_best", "EarlyStopping")
+        self.baseline = None if baseline is None else finite(baseline, "baseline", "EarlyStopping")
         self.stopped_epoch = None
 
     def on_train_begin(self, logs):
@@ -137,7 +152,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             self.trainer.stop_reason = (f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
@@ -157,7 +172,11 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs):
-        lr = float(self.schedule(epoch, self.trainer.optimizer.lr))
+        lr = self.schedule(epoch, self.trainer.optimizer.lr)
+        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
+            raise TypeError(f"[LearningRateScheduler] schedule returned {type(lr).__name__} at epoch {epoch}; "
+                            "expected a learning rate (a real number)")
+        lr = float(lr)
         if not (math.isfinite(lr) and lr >= 0):
             raise ValueError(f"[LearningRateScheduler] schedule returned lr={lr} at epoch {epoch}")
         self.trainer.optimizer.lr = lr
@@ -170,11 +189,16 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, mode="auto", min_delta=1e-4, cooldown=0,
                  min_lr=0.0, verbose=0):
+        where = "ReduceLROnPlateau"
+        factor = real(factor, "factor", where)
         if not 0.0 < factor < 1.0:
             raise ValueError(f"[ReduceLROnPlateau] factor must be in (0, 1); got {factor}")
-        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
-        self.improved, self._initial_best = _improvement_rule(monitor, mode, abs(min_delta), "ReduceLROnPlateau")
-        self.cooldown, self.min_lr, self.verbose = int(cooldown), float(min_lr), verbose
+        min_delta, min_lr = abs(finite(min_delta, "min_delta", where)), finite(min_lr, "min_lr", where)
+        if min_lr < 0:
+            raise ValueError(f"[ReduceLROnPlateau] min_lr must be >= 0; got {min_lr}")
+        self.monitor, self.factor, self.patience = monitor, factor, integer(patience, "patience", where, minimum=0)
+        self.improved, self._initial_best = _improvement_rule(monitor, mode, min_delta, where)
+        self.cooldown, self.min_lr, self.verbose = integer(cooldown, "cooldown", where, minimum=0), min_lr, verbose
 
     def on_train_begin(self, logs):
         self.best, self.wait, self.cooldown_left = self._initial_best, 0, 0
@@ -294,8 +318,8 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", verbose=0):
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"[ModelCheckpoint] filepath must be a str or path; got {type(filepath).__name__}")
-        self.filepath, self.monitor = os.fspath(filepath), monitor
-        self.save_best_only, self.verbose = bool(save_best_only), verbose
+        self.filepath, self.monitor = file_path(filepath, "filepath", "ModelCheckpoint"), monitor
+        self.save_best_only, self.verbose = flag(save_best_only, "save_best_only", "ModelCheckpoint"), verbose
         self.improved, self._initial_best = _improvement_rule(monitor, mode, 0.0, "ModelCheckpoint")
         self.best, self.last_saved = self._initial_best, None
 

@@ -14,22 +14,33 @@ format version, so any bprop can tell a corrupt file (checksum mismatch) from a 
 
 A save writes ``.<name>.<random hex>.bprop-tmp`` beside the target, then renames it over the target. A process
 killed during a save leaves the old target intact and at most that one temporary file, which nothing else
-reads; it is safe to delete whenever no save to the target is running.
+reads. The next save to that target deletes such leftovers: each save holds a lock on its own temporary
+while it writes, so one that nobody has locked for a minute belongs to a save that died.
 """
 import hashlib
 import json
 import os
 import secrets
 import stat
+import time
+
+try:
+    import fcntl
+except ImportError:  # Windows: leftovers are not cleaned up there
+    fcntl = None
 
 import numpy as np
 import safetensors.numpy
 
+from ._checks import file_path
 from ._version import __version__
 
 FORMAT = "bprop"
 FORMAT_VERSION = 1
 TEMP_SUFFIX = ".bprop-tmp"
+# A temporary untouched this long and unlocked is a dead save's: a live save locks its temporary
+# microseconds after creating it, and keeps writing (touching it) until the rename.
+_STALE_TEMP_SECONDS = 60
 
 # The dtypes safetensors.numpy reads back since 0.5 (complex64 only since 0.7, so not here).
 _DTYPES = frozenset(["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
@@ -52,7 +63,7 @@ def save_file(path, tensors, document):
     hold dicts with str keys, lists, tuples (they come back as lists), str, int, float (inf and nan too), bool
     and None; its key "file" is reserved for load_file.
     """
-    path = os.fspath(path)
+    path = file_path(path, "path", "save")
     arrays = _check_tensors(tensors)
     _check_document(document)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "bprop_version": __version__,
@@ -72,7 +83,7 @@ def load_file(path):
     ``{"format": "bprop", "format_version": int, "bprop_version": str}`` (the bprop that wrote the file).
     A missing path raises FileNotFoundError; anything else wrong with the file raises CheckpointError.
     """
-    path = os.fspath(path)
+    path = file_path(path, "path", "load")
     data = _read(path)
     header_length = int.from_bytes(data[:8], "little")
     try:
@@ -172,8 +183,51 @@ def _sha256(array):
     return hashlib.sha256(array).hexdigest()  # a C-contiguous array's buffer, without a copy
 
 
+def _remove_stale_temporaries(directory, name):
+    """Deletes what saves to ``name`` killed mid-write left in ``directory`` (see the module's docstring)."""
+    if fcntl is None:
+        return
+    prefix, now = f".{name[:200]}.", time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        middle = entry.name[len(prefix):-len(TEMP_SUFFIX)]
+        if not (entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX) and len(middle) == 8):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < _STALE_TEMP_SECONDS or not entry.is_file():
+                continue
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while its save is alive
+            os.unlink(entry.path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _check_target(path, directory, name):
+    """Targets no save can write, refused before any work: a directory (IsADirectoryError, as open() gives),
+    a name too long for the filesystem (ValueError)."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"[save] {path!r:.200} is a directory; give a file name")
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # a missing directory is reported by the write itself
+        limit = 255
+    if len(os.fsencode(name)) > limit:
+        raise ValueError(f"[save] the file name is {len(os.fsencode(name))} bytes long; this filesystem allows {limit}")
+
+
 def _write_atomically(path, data):
     directory, name = os.path.split(os.path.abspath(path))
+    _check_target(path, directory, name)
+    _remove_stale_temporaries(directory, name)
     while True:
         # Beside the target so the rename stays on one filesystem; name[:200] keeps it under NAME_MAX.
         temp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
@@ -183,6 +237,8 @@ def _write_atomically(path, data):
         except FileExistsError:
             continue
     try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file closes: marks this temporary as in use
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from . import _core
+from ._checks import c_array
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -23,11 +24,13 @@ def _rows_contiguous(x):
 
 def _as_operand(x, transpose):
     """(array the GEMM can read, transpose flag) for x: a view where possible, else a copy."""
+    if not x.flags.aligned:  # a view at an odd byte offset: C++ may not read it through a float pointer
+        return c_array(x), transpose
     if _rows_contiguous(x):
         return x, transpose
     if _rows_contiguous(x.T):  # Fortran order or a .T view: read the transpose, no copy
         return x.T, not transpose
-    return np.ascontiguousarray(x), transpose
+    return c_array(x), transpose
 
 
 def _check_matrix(x, name):
@@ -95,7 +98,7 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, out=None, alpha=1.0, b
         # outᵀ = op(b)ᵀ·op(a)ᵀ: write a Fortran-ordered out in place by swapping the operands.
         _core.gemm(b, a, out.T, not transpose_b, not transpose_a, alpha, beta)
     else:
-        scratch = np.ascontiguousarray(out)
+        scratch = c_array(out)
         _core.gemm(a, b, scratch, transpose_a, transpose_b, alpha, beta)
         out[...] = scratch
     return out

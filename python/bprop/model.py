@@ -1,9 +1,12 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
+from ._checks import as_array, c_array, flag, integer
 from ._dtypes import core_class, resolve_dtype
+from ._mode import TrainingFlag
 from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
-                        deserialize, serialize)
+                        config_layers, deserialize, serialize, stack_tensor_shapes)
+from .random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -21,14 +24,15 @@ def all_finite(x):
 
 
 def _first_width(layers):
-    """The input width the first layer fixes, or None when it takes any (an activation, Dropout)."""
-    first = layers[0]
-    if isinstance(first, Linear):
-        return first.in_features
-    if isinstance(first, (BatchNorm, LayerNorm)):
-        return first.features
-    if isinstance(first, Residual):
-        return _first_width(first.layers)
+    """The input width the first layer that fixes one fixes (the layers before it keep the width they are
+    given: activations, Dropout), or None when no layer fixes it."""
+    for layer in layers:
+        if isinstance(layer, Linear):
+            return layer.in_features
+        if isinstance(layer, (BatchNorm, LayerNorm)):
+            return layer.features
+        if isinstance(layer, Residual):
+            return _first_width(layer.layers)
     return None
 
 
@@ -39,13 +43,14 @@ class Sequential(LayerStack, Trainable):
     Inputs of another dtype (float64, integers) are converted to it once per call, never rejected.
     """
 
+    training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
+
     def __init__(self, layers, dtype=None):
         self.layers = check_layers(layers, "Sequential")
         self.dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else common_dtype(self.layers,
                                                                                                 "Sequential")
         self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
         self._model = None
-        self.training = True  # what calling the model on a tensor uses; fit/predict choose their own
         width = _first_width(self.layers)
         if width is not None:
             self.build(width)
@@ -71,10 +76,7 @@ class Sequential(LayerStack, Trainable):
 
     def as_batch(self, x, where, name="x"):
         """x as a C-contiguous 2-D array of the model's dtype, checked (shape, finiteness) before any work."""
-        if not isinstance(x, np.ndarray):
-            x = np.asarray(x)
-        if x.dtype.kind not in "fiub":
-            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        x = as_array(x, name, where)
         if x.ndim != 2:
             raise ValueError(f"[{where}] {name} must be 2-D (samples, features); got shape {x.shape}")
         if x.shape[0] == 0:
@@ -84,7 +86,7 @@ class Sequential(LayerStack, Trainable):
         if x.shape[1] != self._model.in_features:
             raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects "
                              f"{self._model.in_features}")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
+        x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
         return x
@@ -100,7 +102,7 @@ class Sequential(LayerStack, Trainable):
         (overwriting it, or adding to it with accumulate=True)."""
         if self._model is None:
             raise ValueError("[Sequential.backward] call forward first")
-        grad_out = np.ascontiguousarray(grad_out, dtype=self.dtype)
+        grad_out = c_array(as_array(grad_out, "grad_out", "Sequential.backward"), self.dtype)
         if not all_finite(grad_out):
             raise ValueError("[Sequential.backward] grad_out contains NaN or Inf")
         self._model.backward(grad_out, bool(accumulate))
@@ -114,7 +116,7 @@ class Sequential(LayerStack, Trainable):
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 
     def train(self, mode=True):
-        self.training = bool(mode)
+        self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
     def eval(self):
@@ -122,7 +124,7 @@ class Sequential(LayerStack, Trainable):
 
     def reseed(self, seed):
         """Restart the random layers (Dropout) from seeds derived from `seed`."""
-        self._net.reseed(seed)
+        self._net.reseed(resolve_seed(seed, "Sequential.reseed", none_allowed=False))
 
     def zero_grad(self):
         for p in self.parameters():
@@ -136,12 +138,15 @@ class Sequential(LayerStack, Trainable):
     def set_weights(self, weights):
         """Assign arrays in get_weights() order. Every array is checked before any is assigned."""
         targets = self.parameters() + self.buffers()
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"[Sequential.set_weights] weights must be a list of arrays (get_weights()'s output); got "
+                            f"{type(weights).__name__}")
         weights = list(weights)
         if len(weights) != len(targets):
             raise ValueError(f"[Sequential.set_weights] expected {len(targets)} arrays; got {len(weights)}")
         converted = []
         for i, (target, w) in enumerate(zip(targets, weights)):
-            w = np.ascontiguousarray(w, dtype=self.dtype)
+            w = c_array(as_array(w, f"array {i}", "Sequential.set_weights"), self.dtype)
             if w.shape != tuple(target.shape):
                 raise ValueError(f"[Sequential.set_weights] array {i} ({target.name}) has shape {w.shape}; "
                                  f"expected {tuple(target.shape)}")
@@ -174,9 +179,9 @@ class Sequential(LayerStack, Trainable):
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
-        return self._model.predict(self.as_batch(x, "predict"), int(batch_size))
+        batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
+        x = self.as_batch(x, "predict")
+        return self._model.predict(x, min(batch_size, len(x)))
 
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):
@@ -187,10 +192,15 @@ class Sequential(LayerStack, Trainable):
     @classmethod
     def from_config(cls, config):
         """A new Sequential (freshly initialised) from get_config()'s output."""
-        model = cls([deserialize(entry) for entry in config["layers"]], dtype=config.get("dtype"))
+        model = cls([deserialize(entry) for entry in config_layers(config, "Sequential")], dtype=config.get("dtype"))
         if config.get("in_features") is not None:
             model.build(config["in_features"])
         return model
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        """{name: shape} of the parameters and buffers from_config(config) would hold, from the config alone."""
+        return stack_tensor_shapes(config_layers(config, "Sequential"))
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)

@@ -8,11 +8,13 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
+from ._checks import as_array, c_array, flag, integer
+from ._mode import TrainingFlag, evaluating
 from .model import all_finite
 from .nn.layers import Layer
 from .parameter import is_parameter
 from .random import resolve_seed
-from .tensor import no_grad, tensor
+from .tensor import Tensor, no_grad, tensor
 from .trainable import Trainable
 
 __all__ = ["Module"]
@@ -35,9 +37,11 @@ def _registrable(value):
 class Module(Trainable):
     """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``."""
 
+    training = TrainingFlag()  # True until eval(); False inside predict/evaluate (on their thread only)
+    _input_shape = _out_features = None  # until fit/evaluate/predict sees data
+
     def __init__(self):
         object.__setattr__(self, "_registered", {})  # attribute name -> child, parameter or list of them
-        object.__setattr__(self, "training", True)
         object.__setattr__(self, "_input_shape", None)
         object.__setattr__(self, "_out_features", None)
 
@@ -45,7 +49,7 @@ class Module(Trainable):
         registered = self.__dict__.get("_registered")
         if registered is None:
             if _registrable(value):
-                raise AttributeError(f"[{type(self).__name__}] call super().__init__() before assigning {name!r}")
+                raise TypeError(f"[{type(self).__name__}] call super().__init__() before assigning {name!r}")
         else:
             registered.pop(name, None)
             if _registrable(value):
@@ -58,14 +62,14 @@ class Module(Trainable):
 
     # -- running ----------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"[{type(self).__name__}] a Module subclass defines forward(...)")
+        raise TypeError(f"[{type(self).__name__}] defines no forward(...); a Module subclass computes its output there")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
     def train(self, mode=True):
         """Training behaviour (dropout, batch statistics) for this module and everything in it."""
-        object.__setattr__(self, "training", bool(mode))
+        self.__dict__["_training"] = flag(mode, "mode", f"{type(self).__name__}.train")
         for _, child in self.named_children():
             child.train(mode)
         return self
@@ -76,7 +80,10 @@ class Module(Trainable):
     # -- what it holds ------------------------------------------------------------------------------
     def _items(self):
         """(name, value) for each registered child or parameter, lists expanded as name.0, name.1, ..."""
-        for name, value in self._registered.items():
+        registered = self.__dict__.get("_registered")
+        if registered is None:
+            raise TypeError(f"[{type(self).__name__}] its __init__ must call super().__init__() first")
+        for name, value in registered.items():
             if isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
                     yield f"{name}.{i}", item
@@ -150,16 +157,13 @@ class Module(Trainable):
     def as_batch(self, x, where, name="x"):
         """x (samples first) as a C-contiguous array of the model's dtype, checked; the first batch also
         fixes the output width, by running the module on one sample in evaluation mode."""
-        if not isinstance(x, np.ndarray):
-            x = np.asarray(x)
-        if x.dtype.kind not in "fiub":
-            raise TypeError(f"[{where}] {name} must hold numbers; got dtype {x.dtype}")
+        x = as_array(x, name, where)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"[{where}] {name} must be a non-empty batch (samples, features...); got shape {x.shape}")
         if self._input_shape is not None and x.shape[1:] != self._input_shape:
             raise ValueError(f"[{where}] {name} has samples of shape {x.shape[1:]}; the model was used with "
                              f"{self._input_shape}")
-        x = np.ascontiguousarray(x, dtype=self.dtype)
+        x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
         if self._input_shape is None:
@@ -171,18 +175,22 @@ class Module(Trainable):
         return x
 
     def _predict_batch(self, x):
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                return self(tensor(x, dtype=self.dtype)).numpy().copy()
-        finally:
-            self.train(was_training)
+        # Evaluation mode for this call alone: the module's own flag is left as it is, so threads
+        # predicting (or a fit training) at the same time are not switched under their feet.
+        with evaluating(), no_grad():
+            return self.output_of(tensor(x, dtype=self.dtype)).numpy().copy()
+
+    def output_of(self, x):
+        """self(x), checked to be a tensor: what fit, evaluate and predict take from forward."""
+        out = self(x)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "
+                            f"{type(out).__name__}")
+        return out
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"[predict] batch_size must be a positive integer; got {batch_size!r}")
+        batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
         x = self.as_batch(x, "predict")
         return np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import _core
+from ._mode import evaluating
 from .tensor import no_grad, tensor
 
 __all__ = ["ModuleLoop"]
@@ -44,6 +45,7 @@ class ModuleLoop:
         """As the C++ trainer: epoch e's shuffle and dropout come from epoch_seed(seed, e) alone, so a
         resumed run continues exactly."""
         seed = _core.epoch_seed(self._seed, self._epoch)
+        self.optimizer.epoch = self._epoch  # what a per-epoch schedule reads
         self._epoch += 1
         self.model.reseed(seed ^ _DROPOUT_STREAM)
         n = len(self._data[0])
@@ -73,7 +75,7 @@ class ModuleLoop:
         self.model.train()
         for b in range(first, last):
             rows = self._order[b * self._batch_size:(b + 1) * self._batch_size]
-            out = self.model(tensor(x[rows]))
+            out = self.model.output_of(tensor(x[rows]))
             loss, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
                                            totals)
             if not math.isfinite(value):  # never step on a NaN/Inf gradient: stop and say where
@@ -96,19 +98,14 @@ class ModuleLoop:
 
     def evaluate(self, x, labels, values, weights, batch_size):
         totals = _fresh_totals(len(self.metrics))
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                for start in range(0, len(x), batch_size):
-                    rows = slice(start, start + batch_size)
-                    out = self.model(tensor(x[rows]))
-                    _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
-                                                totals)
-                    if not math.isfinite(value):
-                        totals["nonfinite"] = True
-        finally:
-            self.model.train(was_training)
+        with evaluating(), no_grad():  # this call alone: the module's own mode is left as it is
+            for start in range(0, len(x), batch_size):
+                rows = slice(start, start + batch_size)
+                out = self.model.output_of(tensor(x[rows]))
+                _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
+                                            totals)
+                if not math.isfinite(value):
+                    totals["nonfinite"] = True
         return totals
 
 

@@ -11,7 +11,8 @@ custom model can mix layers and raw parameters:
 import numpy as np
 
 from . import _core
-from ._dtypes import core_class
+from ._checks import as_array
+from ._dtypes import core_class, resolve_dtype
 
 __all__ = ["Parameter", "PARAMETER_TYPES", "is_parameter"]
 
@@ -32,14 +33,12 @@ class Parameter(metaclass=_ParameterType):
     float32 or float64 (default: float64 data stays float64, anything else becomes float32)."""
 
     def __new__(cls, data, name="parameter", dtype=None):
-        array = np.asarray(data)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"[Parameter] expects numbers; got an array of {array.dtype}")
-        if dtype is None:
-            dtype = np.float64 if array.dtype == np.float64 else np.float32
-        if np.dtype(dtype) not in (np.float32, np.float64):
-            raise TypeError(f"[Parameter] dtype must be float32 or float64; got {dtype}")
-        array = np.ascontiguousarray(array, dtype=dtype)
+        if not isinstance(name, str):
+            raise TypeError(f"[Parameter] name must be a str; got {type(name).__name__}")
+        array = as_array(data, "data", "Parameter")
+        dtype = (np.float64 if array.dtype == np.float64 else np.float32) if dtype is None else \
+            resolve_dtype(dtype, "Parameter")
+        array = np.asarray(array, dtype=dtype, order="C")  # not ascontiguousarray: it makes 0-d data 1-d
         if not np.isfinite(array).all():
             raise ValueError(f"[Parameter] {name} contains NaN or Inf")
         parameter = core_class("Parameter", dtype)(str(name), list(array.shape))
@@ -79,6 +78,7 @@ def _install():
     for cls in PARAMETER_TYPES:
         for name, method in forwarded.items():
             setattr(cls, name, method)
+        cls.__array_ufunc__ = None  # `array * parameter` reaches __rmul__: a tensor, not an array
 
 
 _install()

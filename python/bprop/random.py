@@ -21,10 +21,12 @@ def next_seed():
     return int(_source.integers(0, 2**63))
 
 
-def resolve_seed(seed, where):
-    """The seed to use: the one given (checked), or the next from the global source."""
-    if seed is None:
+def resolve_seed(seed, where, none_allowed=True):
+    """The seed to use: the one given (checked: an integer in [0, 2**64), what C++ takes), or the next
+    from the global source when it is None."""
+    if seed is None and none_allowed:
         return next_seed()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"[{where}] seed must be a non-negative integer or None; got {seed!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise ValueError(f"[{where}] seed must be an integer in [0, 2**64){' or None' if none_allowed else ''}; "
+                         f"got {seed!r:.60}")
     return int(seed)

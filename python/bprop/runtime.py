@@ -20,11 +20,14 @@ def set_num_threads(n):
         n = operator.index(n)
     except TypeError:
         raise TypeError(f"[set_num_threads] n must be an integer; got {type(n).__name__}") from None
+    if n < 1:
+        raise ValueError(f"[set_num_threads] the thread count must be >= 1; got {n}")
     cap = _core.max_threads()
     if n > cap:
         warnings.warn(f"[set_num_threads] {n} threads on {_core.available_cores()} usable cores would only slow "
                       f"bprop down; using {cap} ({_core.max_threads() // _core.available_cores()} per core)",
                       RuntimeWarning, stacklevel=2)
+        n = cap
     _core.set_num_threads(n)
 
 

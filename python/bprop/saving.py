@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from ._checks import c_array
+from ._dtypes import resolve_dtype
 from .checkpoint_file import CheckpointError, load_file, save_file
 
 __all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict"]
@@ -56,7 +58,7 @@ def load_state_dict(model, arrays, prefix="[load_state_dict]", error=ValueError)
     targets = dict(model.named_parameters() + model.named_buffers())
     _check_arrays(targets, arrays, prefix, error)
     for name, target in targets.items():
-        target.set_value(np.ascontiguousarray(arrays[name]))
+        target.set_value(c_array(arrays[name]))
 
 
 # -- saving --------------------------------------------------------------------------------------------
@@ -146,9 +148,24 @@ def _read(path):
     return document, model_arrays, optimizer_arrays
 
 
-def _build_sequential(path, config):
+class _Declared:
+    """A tensor a config declares (its dtype and shape), checked like a model's parameter."""
+
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, shape
+
+
+def _build_sequential(path, config, arrays):
+    """The Sequential the file's config describes, once the file's tensors are seen to be the ones that
+    config holds: sizes a file declares are checked against the tensors it has before anything is built."""
     from .model import Sequential
 
+    try:
+        dtype = resolve_dtype(config.get("dtype", "float32"), "Sequential")
+        declared = {name: _Declared(dtype, shape) for name, shape in Sequential.tensor_shapes(config).items()}
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        _fail(path, f"the architecture cannot be built: {error}")
+    _check_arrays(declared, arrays, f"[load] {path}:", CheckpointError)
     try:
         return Sequential.from_config(config)
     except (ValueError, TypeError, KeyError) as error:
@@ -198,8 +215,8 @@ def load(path):
     entry = document["model"]
     if entry["class"] == "Module":
         _fail(path, f"it holds the parameters of a Module ({entry.get('type')!r:.100}), not an architecture: make "
-                    "that module and call module.load(path)")
-    model = _build_sequential(path, entry["config"])
+                    "that module and call module.load_weights(path)")
+    model = _build_sequential(path, entry["config"], model_arrays)
     load_state_dict(model, model_arrays, prefix=f"[load] {path}:", error=CheckpointError)
     if document["compile"] is not None:
         loss, metrics, optimizer = _build_compile(path, document["compile"])
@@ -213,11 +230,13 @@ def load(path):
     return model
 
 
-def restore(model, optimizer, path):
+def restore(model, optimizer, path, check_position=None):
     """Load a file saved from this architecture into an existing model (and its optimizer, when the file
     holds optimizer state): every tensor is checked before any is assigned. Returns the training position
-    ({"epoch", "seed"}) or None."""
+    ({"epoch", "seed"}) or None; check_position(position), when given, runs before anything is assigned."""
     document, model_arrays, optimizer_arrays = _read(path)
+    if check_position is not None:
+        check_position(document["training"])
     targets = dict(model.named_parameters() + model.named_buffers())
     _check_arrays(targets, model_arrays, f"[load] {path}:", CheckpointError)
     if document["model"]["class"] == "Sequential":
@@ -225,7 +244,7 @@ def restore(model, optimizer, path):
 
         if not isinstance(model, Sequential):
             _fail(path, "it holds a Sequential; this model is a Module")
-        saved = _structure(_build_sequential(path, document["model"]["config"]).get_config())
+        saved = _structure(_build_sequential(path, document["model"]["config"], model_arrays).get_config())
         if saved != _structure(model.get_config()):
             _fail(path, "it holds a different architecture (layers or their settings differ)")
     if document["optimizer_state"] is not None and optimizer is not None:

@@ -20,6 +20,19 @@ class Trainable:
             raise ValueError(f"[{where}] call compile(optimizer=..., loss=..., metrics=...) first")
         return trainer
 
+    @property
+    def stop_training(self):
+        """Set it to True from a callback to stop fit after the current batch (Keras's model.stop_training)."""
+        trainer = self.__dict__.get("_trainer")
+        return bool(trainer is not None and trainer.stop_training)
+
+    @stop_training.setter
+    def stop_training(self, value):
+        trainer = self.__dict__.get("_trainer")
+        if trainer is None:
+            raise ValueError("[stop_training] the model is not compiled, so nothing trains it")
+        trainer.stop_training = bool(value)
+
     def fit(self, x, y, **kwargs):
         """Train on (x, y); see Trainer.fit for the options. Returns a History."""
         trainer = self._compiled("fit")

@@ -5,22 +5,74 @@ each epoch in as few C++ calls as the callbacks allow: one per epoch when no cal
 batches, a handful when a progress bar shows, one per batch when a callback has batch hooks. The
 shuffle is an index: the data are never copied per epoch.
 """
+import contextlib
 import math
 import re
+import threading
 import warnings
+import weakref
 
 import numpy as np
 
 from . import callbacks as callbacks_module
-from ._checks import integer
+from ._checks import c_array, integer
 from ._dtypes import core_class
-from .nn.losses import BinaryCrossEntropy, Loss
+from .nn.layers import Sigmoid, Softmax
+from .nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
 from .optim import Optimizer
 from .random import resolve_seed
 
 __all__ = ["Trainer"]
 
 _PROGRESS_UPDATES_PER_EPOCH = 20
+_MODELS_IN_FIT = weakref.WeakSet()  # models a fit() is training right now
+_MODELS_IN_FIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_fit_at_a_time(model):
+    """Refuses a second fit of a model while one runs: from one of its callbacks, or from another thread.
+    Both would interleave two runs' batches and steps in one model (and the outer fit would go on with the
+    inner one's data)."""
+    with _MODELS_IN_FIT_LOCK:
+        if model in _MODELS_IN_FIT:
+            raise ValueError(f"[fit] this {type(model).__name__} is already being trained by a fit() that has not "
+                             "returned (called from one of its callbacks, or from another thread); wait for it "
+                             "to finish, or train a copy")
+        _MODELS_IN_FIT.add(model)
+    try:
+        yield
+    finally:
+        with _MODELS_IN_FIT_LOCK:
+            _MODELS_IN_FIT.discard(model)
+
+
+def warn_if_probabilities_meet_a_logit_loss(model, loss):
+    """Keras users end a classifier in Sigmoid/Softmax; bprop's cross-entropies take logits and apply the
+    sigmoid/softmax themselves, so the output would be squashed twice and training would stall near chance
+    without a word. Say so at compile, with the fix."""
+    last = model.layers[-1] if getattr(model, "layers", None) else None
+    pairs = ((Sigmoid, BinaryCrossEntropy, "sigmoid"), (Softmax, CrossEntropy, "softmax"))
+    for layer_type, loss_type, function in pairs:
+        if isinstance(last, layer_type) and isinstance(loss, loss_type):
+            warnings.warn(f"[compile] the model ends in {layer_type.__name__} but {loss_type.__name__} takes logits "
+                          f"(it applies the {function} itself), so training would barely move: remove the final "
+                          f"{layer_type.__name__} (apply {function} to predict()'s outputs for probabilities)",
+                          UserWarning, stacklevel=4)
+
+
+def check_callbacks(callbacks, where):
+    """callbacks as a list of Callback instances; TypeError naming the first that is not one."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, callbacks_module.Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"[{where}] callbacks must be a list of bprop.callbacks.Callback; got "
+                        f"{type(callbacks).__name__}")
+    for i, callback in enumerate(callbacks):
+        if not isinstance(callback, callbacks_module.Callback):
+            raise TypeError(f"[{where}] callbacks[{i}] is a {type(callback).__name__} ({callback!r:.60}), not a "
+                            "bprop.callbacks.Callback (subclass Callback, or use LambdaCallback)")
+    return list(callbacks)
 
 
 def parse_metrics(metrics, loss):
@@ -29,6 +81,9 @@ def parse_metrics(metrics, loss):
         return []
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"[compile] metrics must be a list of names (accuracy, top_k_accuracy, mse, mae); got "
+                        f"{type(metrics).__name__}")
     parsed = []
     threshold = 0.0 if isinstance(loss, BinaryCrossEntropy) else 0.5  # logits vs probabilities
     for name in metrics:
@@ -90,7 +145,7 @@ class _Data:
                 raise ValueError(f"[{where}] class weights must be finite and >= 0")
             from_classes = per_class[classes]
             weights = from_classes if weights is None else weights * from_classes
-        return None if weights is None else np.ascontiguousarray(weights, dtype=dtype)
+        return None if weights is None else c_array(weights, dtype)
 
     def _classes(self, where):
         if self.labels is not None:
@@ -136,7 +191,19 @@ class Trainer:
             raise TypeError(f"[Trainer] optimizer must be a bprop optimizer (bprop.optim.Adam(), ...); got {optimizer!r}")
         self.model, self.optimizer, self.loss = model, optimizer, loss
         self.metrics = parse_metrics(metrics, loss)
-        self.callbacks = list(callbacks or [])
+        self.callbacks = check_callbacks(callbacks, "Trainer")
+        warn_if_probabilities_meet_a_logit_loss(model, loss)
+        parameters = model.parameters()
+        if optimizer is not None and parameters:
+            # Bound now, not at the first fit: an optimizer holds one model's state, and finding out
+            # later (or never) is how one optimizer compiled into two models trained the wrong one.
+            try:
+                optimizer.bind(parameters)
+            except ValueError:
+                name = type(optimizer).__name__
+                raise ValueError(f"[compile] this {name} is already bound to other parameters (another model's, "
+                                 f"or those it was made with); an optimizer keeps one model's state: make a new "
+                                 f"{name} for this model") from None
         self.stop_training, self.stop_reason = False, None
         self.seed = None  # the current (or last) fit's seed, which checkpoints record
         self._core = None
@@ -175,14 +242,28 @@ class Trainer:
         resume_from: a checkpoint (callbacks.ModelCheckpoint's file): its weights, optimizer state, seed
         and epoch count are restored and training continues from there, exactly as if it had never
         stopped (same seed and thread count)."""
+        with _one_fit_at_a_time(self.model):
+            return self._fit(x, y, epochs, batch_size, validation_split, validation_data, shuffle, seed,
+                             sample_weight, class_weight, verbose, callbacks, initial_epoch, resume_from)
+
+    def _fit(self, x, y, epochs, batch_size, validation_split, validation_data, shuffle, seed, sample_weight,
+             class_weight, verbose, callbacks, initial_epoch, resume_from):
         if self.optimizer is None:
             raise ValueError("[fit] needs an optimizer: call compile(optimizer=..., loss=...) first")
         epochs = integer(epochs, "epochs", "fit", minimum=0)
-        batch_size = integer(batch_size, "batch_size", "fit", minimum=1)
+        batch_size = integer(batch_size, "batch_size", "fit", minimum=1, maximum=None)  # clamped to the data below
         initial_epoch = integer(initial_epoch, "initial_epoch", "fit", minimum=0)
+        if initial_epoch > epochs:
+            raise ValueError(f"[fit] initial_epoch ({initial_epoch}) is past epochs ({epochs}): epochs is the index "
+                             "of the last epoch to train, not a count of more epochs (as in Keras)")
+        callbacks = check_callbacks(callbacks, "fit")
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
                 or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"[fit] validation_split must be in [0, 1); got {validation_split!r}")
+        if validation_split > 0.5:
+            raise ValueError(f"[fit] validation_split={validation_split} would hold out {validation_split:.1%} of the "
+                             "samples and train on the rest: it is the fraction held out for validation (e.g. 0.2). "
+                             "Fractions above 0.5 are refused as a likely mix-up with a training fraction")
         if validation_split and validation_data is not None:
             raise ValueError("[fit] give validation_split or validation_data, not both")
         if verbose not in (0, 1, 2):
@@ -193,6 +274,7 @@ class Trainer:
             seed = resolve_seed(seed, "fit")
 
         data = _Data(self, x, y, sample_weight, class_weight, "fit")
+        batch_size = min(batch_size, len(data))  # a larger batch is the whole dataset; C++ takes int64
         validation = None
         if validation_split:
             data, validation = data.split(validation_split)
@@ -205,14 +287,14 @@ class Trainer:
         # History after the user's callbacks (it records what they add to the logs, like "lr"), the
         # progress display last.
         history = callbacks_module.History()
-        listeners = list(self.callbacks) + list(callbacks or []) + [history]
+        listeners = list(self.callbacks) + callbacks + [history]
         if verbose:
             listeners.append(callbacks_module.ProgressBar(epochs, per_epoch_only=verbose == 2))
         cbs = callbacks_module.CallbackList(listeners)
         cbs.set_trainer(self)
         core = self._core_trainer()
         if resume_from is not None:  # after every other check: a bad argument leaves the model unchanged
-            initial_epoch, seed = self._resume(resume_from, seed)
+            initial_epoch, seed = self._resume(resume_from, seed, epochs)
         self.seed = seed
         self.stop_training, self.stop_reason = False, None
         x_arr, labels, values, weights = data.arrays()
@@ -224,21 +306,29 @@ class Trainer:
         else:
             logs = self._run_epochs_one_by_one(core, cbs, initial_epoch, epochs, shuffle, validation, batch_size,
                                                verbose)
+        if self.stop_training and self.stop_reason is None:
+            self.stop_reason = "a callback set stop_training"
         cbs.on_train_end(logs)
         history.stopped_reason = self.stop_reason
         return history
 
-    def _resume(self, path, seed):
-        """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state."""
+    def _resume(self, path, seed, epochs):
+        """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state. The
+        position is checked before anything is loaded, so a refused resume leaves the model as it was."""
         from .saving import CheckpointError, restore
 
-        position = restore(self.model, self.optimizer, path)
-        if position is None:
-            raise CheckpointError(f"[fit] {path} holds no training position (it was written by save(), not by "
-                                  "ModelCheckpoint); load its weights with load_weights(path) instead")
-        if seed is not None and resolve_seed(seed, "fit") != position["seed"]:
-            raise ValueError(f"[fit] seed {seed} differs from the checkpoint's {position['seed']}; leave seed out to "
-                             "resume exactly")
+        def check(position):
+            if position is None:
+                raise CheckpointError(f"[fit] {path} holds no training position (it was written by save(), not by "
+                                      "ModelCheckpoint); load its weights with load_weights(path) instead")
+            if seed is not None and resolve_seed(seed, "fit") != position["seed"]:
+                raise ValueError(f"[fit] seed {seed} differs from the checkpoint's {position['seed']}; leave seed out "
+                                 "to resume exactly")
+            if position["epoch"] > epochs:
+                raise ValueError(f"[fit] the checkpoint has {position['epoch']} epochs done, past epochs={epochs} "
+                                 "(epochs is the index of the last epoch to train)")
+
+        position = restore(self.model, self.optimizer, path, check_position=check)
         return position["epoch"], position["seed"]
 
     def save_checkpoint(self, path, epoch):
@@ -247,9 +337,12 @@ class Trainer:
         atomically: what fit(resume_from=path) continues from."""
         from .saving import save
 
+        epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
+        if self.seed is None:
+            raise ValueError("[Trainer.save_checkpoint] no fit has run, so there is no training position to save")
         step = self.optimizer.step_count if self.optimizer is not None else 0
         save(self.model, path, include_optimizer=True,
-             training={"epoch": int(epoch), "seed": int(self.seed), "step": int(step)})
+             training={"epoch": epoch, "seed": int(self.seed), "step": int(step)})
 
     def _epoch_logs(self, train_totals, validation_totals):
         logs = self._logs(train_totals)
@@ -318,6 +411,6 @@ class Trainer:
 
     def evaluate(self, x, y, batch_size=256, sample_weight=None):
         """{"loss": ..., <metric>: ...} over (x, y) in evaluation mode."""
-        batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1)
+        batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1, maximum=None)
         data = _Data(self, x, y, sample_weight, None, "evaluate")
-        return self._logs(self._core_trainer().evaluate(*data.arrays(), batch_size))
+        return self._logs(self._core_trainer().evaluate(*data.arrays(), min(batch_size, len(data))))

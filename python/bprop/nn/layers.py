@@ -5,9 +5,12 @@ by default; float64 is for gradient checks); layers without parameters take the 
 they join. ``forward(x, training=False)`` and ``backward(x, y, dy)`` run a single layer on numpy
 arrays; models run whole stacks in one call.
 """
+import inspect
+
 import numpy as np
 
-from .._checks import integer, real
+from .._checks import c_array, flag, integer, real
+from .._mode import TrainingFlag
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
 
@@ -22,10 +25,10 @@ class Layer:
     """Base of all layers: a config and the C++ layer per dtype."""
 
     _fixed_dtype = None  # set by layers whose parameters fix their dtype
+    training = TrainingFlag()  # what calling the layer on a tensor uses (PyTorch's default: True); see eval()
 
     def __init__(self):
         self._cores = {}
-        self.training = True  # what calling the layer on a tensor uses (PyTorch's default); see eval()
 
     # -- on tensors (autograd) ------------------------------------------------------------------------
     def __call__(self, x):
@@ -38,7 +41,7 @@ class Layer:
 
     def train(self, mode=True):
         """Training behaviour (dropout active, batch statistics) when called on tensors; returns self."""
-        self.training = bool(mode)
+        self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
     def eval(self):
@@ -55,7 +58,8 @@ class Layer:
         return self._fixed_dtype
 
     def _make_core(self, dtype):
-        raise NotImplementedError
+        raise TypeError(f"[{self.name}] is a Python subclass of nn.Layer with no C++ layer behind it, so it cannot "
+                        "run; write its computation on tensors in a bprop.Module's forward instead")
 
     def core(self, dtype=None):
         """The C++ layer for `dtype` (the layer's own when it has parameters)."""
@@ -93,12 +97,12 @@ class Layer:
     def forward(self, x, training=False):
         """This layer alone on a batch x (samples × features); returns a new array."""
         core = self._core_for_batch(x, "forward")
-        return core.forward(np.ascontiguousarray(x), bool(training))
+        return core.forward(c_array(x), flag(training, "training", f"{self.name}.forward"))
 
     def backward(self, x, y, dy, accumulate=False):
         """dx for the x, y of the last forward; writes (or adds to) the parameter gradients."""
         core = self._core_for_batch(x, "backward")
-        return core.backward(np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(dy),
+        return core.backward(c_array(x), c_array(y), c_array(dy),
                              bool(accumulate))
 
     def get_config(self):
@@ -108,7 +112,22 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """A new layer from get_config()'s output; ValueError for a config that does not fit the class."""
+        if not isinstance(config, dict):
+            raise TypeError(f"[{cls.__name__}.from_config] config must be a dict (get_config()'s output); got "
+                            f"{type(config).__name__}")
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as error:  # an unknown, missing or non-str keyword
+            raise ValueError(f"[{cls.__name__}.from_config] the config does not fit {cls.__name__}: {error}") from None
         return cls(**config)
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        """{name: shape} of the parameters and buffers a layer made from `config` holds, from the config
+        alone: loading compares a file's tensors with it before building anything, so a small file cannot
+        make bprop allocate what its config claims."""
+        return {}
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -152,6 +171,11 @@ class Linear(Layer):
     def bias(self):
         """The bias Parameter, or None for a layer made with bias=False."""
         return self.parameters()[1] if self.use_bias else None
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        rows, cols = (config_size(config, key, "Linear") for key in ("in_features", "out_features"))
+        return {"weight": (rows, cols), "bias": (cols,)} if config.get("bias", True) else {"weight": (rows, cols)}
 
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.use_bias,
@@ -261,6 +285,11 @@ class BatchNorm(Layer):
     def _make_core(self, dtype):
         return core_class("BatchNorm", dtype)(self.features, self.eps, self.momentum)
 
+    @classmethod
+    def tensor_shapes(cls, config):
+        size = (config_size(config, "features", "BatchNorm"),)
+        return {"weight": size, "bias": size, "running_mean": size, "running_var": size}
+
     def get_config(self):
         return {"features": self.features, "eps": self.eps, "momentum": self.momentum,
                 "dtype": self._fixed_dtype.name}
@@ -278,6 +307,11 @@ class LayerNorm(Layer):
 
     def _make_core(self, dtype):
         return core_class("LayerNorm", dtype)(self.features, self.eps)
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        size = (config_size(config, "features", "LayerNorm"),)
+        return {"weight": size, "bias": size}
 
     def get_config(self):
         return {"features": self.features, "eps": self.eps, "dtype": self._fixed_dtype.name}
@@ -297,14 +331,18 @@ def indexed_names(layers, kind):
 
 
 def check_layers(layers, where):
-    if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"[{where}] expects a list of layers")
+    if isinstance(layers, (Layer, np.ndarray, str, dict)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"[{where}] expects a list of layers; got {type(layers).__name__}")
     layers = list(layers)
     if not layers:
         raise ValueError(f"[{where}] needs at least one layer")
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"[{where}] item {i} is a {type(layer).__name__}, not a bprop layer")
+        if type(layer)._make_core is Layer._make_core:
+            raise TypeError(f"[{where}] item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer with no "
+                            f"C++ layer behind it; a {where} runs bprop's own layers only. Write its computation "
+                            "on tensors in a bprop.Module's forward instead")
     return layers
 
 
@@ -344,7 +382,11 @@ class Residual(LayerStack, Layer):
 
     @classmethod
     def from_config(cls, config):
-        return cls([deserialize(entry) for entry in config["layers"]])
+        return cls([deserialize(entry) for entry in config_layers(config, "Residual")])
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        return stack_tensor_shapes(config_layers(config, "Residual"))
 
     def __repr__(self):
         return f"Residual({self.layers!r})"
@@ -354,14 +396,39 @@ _LAYER_CLASSES = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, ELU, GE
                                                  Dropout, BatchNorm, LayerNorm, Residual)}
 
 
+def config_size(config, key, where):
+    """config[key], a size >= 1, checked: what tensor_shapes reads from a config it has not built."""
+    if not isinstance(config, dict):
+        raise TypeError(f"[{where}.tensor_shapes] config must be a dict; got {type(config).__name__}")
+    if key not in config:
+        raise ValueError(f"[{where}.tensor_shapes] the config has no {key!r}")
+    return integer(config[key], key, where, minimum=1)
+
+
+def config_layers(config, where):
+    """config["layers"], checked to be a list (of layer entries, which deserialize checks)."""
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"[{where}.from_config] config must be a dict with a 'layers' list (get_config()'s "
+                         f"output); got {config!r:.100}")
+    return config["layers"]
+
+
+def stack_tensor_shapes(entries):
+    """{"<index>.<name>": shape} over serialized layers, as the stack holding them names its tensors."""
+    shapes = {}
+    for i, entry in enumerate(entries):
+        for name, shape in layer_class(entry).tensor_shapes(entry["config"]).items():
+            shapes[f"{i}.{name}"] = shape
+    return shapes
+
+
 def serialize(layer):
     """{"class": name, "config": get_config()}: a layer as plain data (what saved models hold)."""
     return {"class": layer.name, "config": layer.get_config()}
 
 
-def deserialize(entry):
-    """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
-    names code to run); ValueError or TypeError for anything else."""
+def layer_class(entry):
+    """The bprop layer class a serialized entry names; ValueError for anything else."""
     if not isinstance(entry, dict) or set(entry) != {"class", "config"}:
         raise ValueError(f"[nn.deserialize] expected {{'class': ..., 'config': {{...}}}}; got {entry!r:.200}")
     cls = _LAYER_CLASSES.get(entry["class"]) if isinstance(entry["class"], str) else None
@@ -370,4 +437,10 @@ def deserialize(entry):
                          f"{', '.join(_LAYER_CLASSES)}")
     if not isinstance(entry["config"], dict):
         raise ValueError(f"[nn.deserialize] the config of {cls.__name__} must be a dict")
-    return cls.from_config(entry["config"])
+    return cls
+
+
+def deserialize(entry):
+    """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
+    names code to run); ValueError or TypeError for anything else."""
+    return layer_class(entry).from_config(entry["config"])

@@ -15,7 +15,9 @@ import numbers
 import numpy as np
 
 from .. import _core
+from .._checks import c_array
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
+from ..tensor import as_input
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
 # serialize/deserialize (below) are reached as nn.losses.serialize: nn.serialize is the layers'.
@@ -97,7 +99,7 @@ class Loss:
             expected = self._expected_shape(y, n_outputs)
             raise ValueError(f"[{self.name}] targets have shape {y.shape}; expected {expected}")
         with np.errstate(over="ignore"):  # a value too large for dtype becomes inf, reported below
-            values = np.ascontiguousarray(y, dtype=dtype)
+            values = c_array(y, dtype)
         self._check_finite(values, "targets")
         self._check_values(values)
         return values
@@ -119,7 +121,9 @@ class Loss:
 
     def on_tensor(self, out, y, sample_weight=None):
         """The loss of a Tensor ``out`` (rows, n_outputs), or (rows,) for one output, as a scalar tensor
-        whose backward is this loss's gradient. Targets are checked as for arrays and never differentiated."""
+        whose backward is this loss's gradient. Targets are checked as for arrays and never differentiated.
+        An array-like ``out`` is taken as a constant tensor (its loss has no graph to differentiate)."""
+        out = as_input(out, self.name)
         if out.ndim == 1:
             out = out.reshape(-1, 1)
         if out.ndim != 2 or out.size == 0:
@@ -153,7 +157,7 @@ class Loss:
         if out.ndim != 2 or out.size == 0:
             raise ValueError(f"[{self.name}] out must be a non-empty 2-D (rows, outputs) array; got shape {out.shape}")
         self._check_finite(out, "out")
-        return np.ascontiguousarray(out)
+        return c_array(out)
 
     def _target_array(self, y):
         y = np.asarray(y)
@@ -199,7 +203,7 @@ class Loss:
         if weights.shape != (rows,):
             raise ValueError(f"[{self.name}] sample_weight has shape {weights.shape}; "
                              f"expected ({rows},), one weight per row")
-        weights = np.ascontiguousarray(weights, dtype=dtype)
+        weights = c_array(weights, dtype)
         self._check_finite(weights, "sample_weight")
         if (weights < 0).any():
             index = _first(weights < 0)
@@ -301,7 +305,7 @@ class CrossEntropy(Loss):
             value = labels[_first(outside)]
             raise ValueError(f"[CrossEntropy] label {int(value)} is out of range for {n_outputs} classes "
                              f"(expected 0..{n_outputs - 1})")
-        return np.ascontiguousarray(labels, dtype=np.int64)
+        return c_array(labels, np.int64)
 
     def _expected_shape(self, y, n_outputs):
         return f"({len(y)},) class indices or ({len(y)}, {n_outputs}) probabilities"

@@ -2,7 +2,7 @@
 learning-rate schedules evaluated in C++ at every step.
 
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, clipnorm=1.0)
-    opt = optim.AdamW(lr=1e-3, schedule=optim.LinearWarmup(100, then=optim.CosineDecay(10_000)))
+    opt = optim.AdamW(lr=1e-3, schedule=optim.LinearWarmup(100, then=optim.CosineDecay(10_000, per="step"), per="step"))
 """
 from . import schedules
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, deserialize, get

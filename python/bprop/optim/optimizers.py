@@ -5,7 +5,10 @@ them (``Adam(lr=1e-3)``), to be bound later by ``bind(parameters)`` (``Model.com
 parameters' dtype picks the C++ class (``Adam_float32`` or ``Adam_float64``); ``core`` is that object,
 which the trainer steps without coming back to Python.
 """
+import inspect
 from collections.abc import Iterable, Mapping
+
+import numpy as np
 
 from .. import _core
 from .._dtypes import core_class
@@ -21,7 +24,7 @@ def _parameter_list(parameters, where):
     """The parameters as a list of Parameter handles of one dtype; TypeError/ValueError otherwise."""
     if isinstance(parameters, _PARAMETER_TYPES):
         raise TypeError(f"[{where}] parameters must be a list of parameters; got one Parameter (put it in a list)")
-    if isinstance(parameters, (str, bytes, Mapping)) or not isinstance(parameters, Iterable):
+    if isinstance(parameters, (str, bytes, Mapping, np.ndarray)) or not isinstance(parameters, Iterable):
         raise TypeError(f"[{where}] parameters must be a list of parameters; got {type(parameters).__name__}")
     parameters = list(parameters)
     if not parameters:
@@ -97,10 +100,10 @@ class Optimizer:
 
     @property
     def core(self):
-        """The C++ optimizer (``_core.<Name>_<dtype>``) the trainer steps. RuntimeError if unbound."""
+        """The C++ optimizer (``_core.<Name>_<dtype>``) the trainer steps. ValueError if unbound."""
         if self._core is None:
             name = type(self).__name__
-            raise RuntimeError(
+            raise ValueError(
                 f"[{name}] the optimizer has no parameters yet; pass them when making it "
                 f"({name}(model.parameters(), ...)) or call bind(parameters) (Model.compile does)"
             )
@@ -146,6 +149,17 @@ class Optimizer:
         return self._schedule.rate(self.lr, 0) if self._schedule is not None else self.lr
 
     @property
+    def epoch(self):
+        """The index of the epoch being trained, which ``per="epoch"`` schedules read: fit sets it as each
+        epoch begins; a custom loop sets it (``opt.epoch = e``) where torch code calls scheduler.step()."""
+        return self._core.epoch if self._core is not None else 0
+
+    @epoch.setter
+    def epoch(self, value):
+        value = integer(value, "epoch", f"{type(self).__name__}.epoch", minimum=0)
+        self.core.epoch = value
+
+    @property
     def step_count(self):
         """The number of steps taken (or restored); 0 before binding."""
         return self._core.step_count if self._core is not None else 0
@@ -172,8 +186,15 @@ class Optimizer:
     @classmethod
     def from_config(cls, config):
         """A new, unbound optimizer from ``get_config()``'s output."""
+        if not isinstance(config, Mapping):
+            raise TypeError(f"[{cls.__name__}.from_config] config must be a dict (get_config()'s output); got "
+                            f"{type(config).__name__}")
         config = dict(config)
         config["schedule"] = _schedules.deserialize(config.get("schedule"))
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as error:  # an unknown or non-str keyword
+            raise ValueError(f"[{cls.__name__}.from_config] the config does not fit {cls.__name__}: {error}") from None
         return cls(**config)
 
     def state_dict(self):
@@ -287,7 +308,7 @@ def get(identifier):
 
 def deserialize(data):
     """A new, unbound optimizer from ``{"name", "config"}`` (e.g. a ``state_dict()``)."""
-    if not isinstance(data, Mapping) or data.get("name") not in _OPTIMIZERS:
+    if not isinstance(data, Mapping) or not isinstance(data.get("name"), str) or data["name"] not in _OPTIMIZERS:
         name = data.get("name") if isinstance(data, Mapping) else data
         raise ValueError(f"[optim.deserialize] unknown optimizer {name!r}; expected one of {', '.join(_OPTIMIZERS)}")
     return _OPTIMIZERS[data["name"]].from_config(data.get("config", {}))

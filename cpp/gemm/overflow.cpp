@@ -1,0 +1,41 @@
+#include "gemm/overflow.h"
+
+#include <cmath>
+#include <vector>
+
+namespace bprop::gemm {
+namespace {
+
+bool finite_span(const float* x, long count, long stride) {
+  for (long i = 0; i < count; ++i)
+    if (!std::isfinite(x[i * stride])) return false;
+  return true;
+}
+
+}  // namespace
+
+void repair_overflow(Op op_a, Op op_b, long m, long n, long k, float alpha, const float* a, long lda, const float* b,
+                     long ldb, float beta, const float* c_before, long ld_before, float* c, long ldc) {
+  bool any = false;
+  for (long i = 0; i < m && !any; ++i) any = !finite_span(c + i * ldc, n, 1);
+  if (!any || !std::isfinite(alpha) || !std::isfinite(beta)) return;
+  // Element (i, j) reads row i of op(A) and column j of op(B): A[i, p] = a[i·lda + p], or a[p·lda + i]
+  // when transposed; B[p, j] likewise.
+  const long a_row = op_a == Op::N ? lda : 1, a_step = op_a == Op::N ? 1 : lda;
+  const long b_col = op_b == Op::N ? 1 : ldb, b_step = op_b == Op::N ? ldb : 1;
+  std::vector<char> row_finite(static_cast<std::size_t>(m)), col_finite(static_cast<std::size_t>(n));
+  for (long i = 0; i < m; ++i) row_finite[std::size_t(i)] = finite_span(a + i * a_row, k, a_step);
+  for (long j = 0; j < n; ++j) col_finite[std::size_t(j)] = finite_span(b + j * b_col, k, b_step);
+  for (long i = 0; i < m; ++i)
+    for (long j = 0; j < n; ++j) {
+      float& out = c[i * ldc + j];
+      const float before = beta != 0.0f ? c_before[i * ld_before + j] : 0.0f;
+      if (std::isfinite(out) || !row_finite[std::size_t(i)] || !col_finite[std::size_t(j)] || !std::isfinite(before))
+        continue;
+      double sum = 0;
+      for (long p = 0; p < k; ++p) sum += double(a[i * a_row + p * a_step]) * double(b[j * b_col + p * b_step]);
+      out = float(double(alpha) * sum + double(beta) * double(before));
+    }
+}
+
+}  // namespace bprop::gemm

@@ -1,0 +1,183 @@
+"""Registry entries: layers (construction, forward/backward on arrays, calls on tensors, methods, configs)."""
+import numpy as np
+from hypothesis import strategies as st
+
+from bprop import nn
+
+from .entry import Entry
+from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags,
+                     junk_ints, junk_reals, junk_scalars, odd_arrays, shapes, valid_tensors)
+
+
+INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros",
+         "xavier_uniform", "kaiming_normal")
+
+
+@builder("layer")
+def build_layer(name, kwargs):
+    return getattr(nn, name)(**build(kwargs))
+
+
+def layer_kwargs(name, width, dtype):
+    """Valid keywords for a layer of `width` inputs (and outputs, except Linear's) in dtype."""
+    if name == "Linear":
+        return st.fixed_dictionaries({"in_features": st.just(width), "out_features": dims(1, 4),
+                                      "bias": st.booleans(), "init": st.sampled_from(INITS),
+                                      "seed": st.sampled_from((None, 0, 7)), "dtype": st.just(dtype)})
+    if name == "BatchNorm":
+        return st.fixed_dictionaries({"features": st.just(width), "eps": st.sampled_from((1e-5, 0.1)),
+                                      "momentum": st.sampled_from((0.1, 0.9)), "dtype": st.just(dtype)})
+    if name == "LayerNorm":
+        return st.fixed_dictionaries({"features": st.just(width), "eps": st.sampled_from((1e-5, 0.1)),
+                                      "dtype": st.just(dtype)})
+    if name == "Dropout":
+        return st.fixed_dictionaries({"p": st.sampled_from((0.0, 0.5, 0.9)), "seed": st.sampled_from((None, 3))})
+    if name == "LeakyReLU":
+        return st.fixed_dictionaries({"negative_slope": st.sampled_from((0.01, -2.0, 0.0))})
+    if name == "ELU":
+        return st.fixed_dictionaries({"alpha": st.sampled_from((1.0, 0.5))})
+    if name == "GELU":
+        return st.fixed_dictionaries({"approximate": st.sampled_from(("none", "tanh"))})
+    return st.just({})
+
+
+LAYER_NAMES = ("Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax", "Dropout",
+               "BatchNorm", "LayerNorm")
+LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
+              "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
+              "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
+              "negative_slope": junk_reals(), "alpha": junk_reals(), "approximate": junk_scalars(),
+              "init_limit": junk_reals()}
+
+
+@st.composite
+def layers(draw, width=None, dtype=None, names=LAYER_NAMES, keep_width=False):
+    """(layer recipe, width in, width out)."""
+    width = width or draw(dims(1, 4))
+    dtype = dtype or draw(st.sampled_from(("float32", "float64")))
+    name = draw(st.sampled_from([n for n in names if not (keep_width and n == "Linear")]))
+    kwargs = draw(layer_kwargs(name, width, dtype))
+    return R("layer", name, kwargs), width, kwargs.get("out_features", width)
+
+
+def call_layer_init(spec):
+    name, kwargs = spec
+    return getattr(nn, name)(**kwargs)
+
+
+@st.composite
+def layer_specs(draw, junk_keys=0):
+    """(name, keywords) of a layer, with junk_keys of its keywords replaced (or an unknown one added)."""
+    layer, _, _ = draw(layers())
+    kwargs = dict(layer[2])
+    keys = sorted(set(kwargs) | {"init_limit"}) if layer[1] == "Linear" else sorted(kwargs) or ["dtype"]
+    for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
+                             max_size=min(junk_keys, len(keys)), unique=True)):
+        kwargs[key] = draw(LAYER_JUNK[key])
+    return layer[1], kwargs
+
+
+def call_residual(layers_):
+    return nn.Residual(layers_)
+
+
+@st.composite
+def residual_valid(draw):
+    width, dtype = draw(dims(1, 4)), draw(st.sampled_from(("float32", "float64")))
+    inner = [draw(layers(width, dtype, keep_width=True))[0] for _ in range(draw(st.integers(1, 3)))]
+    return {"layers_": inner}
+
+
+# -- a layer run on arrays and tensors ----------------------------------------------------------------------------
+def call_layer_pass(layer, out_width, x, order, training, x2, dy):
+    """forward then backward (order "fb"), backward before any forward ("b"), or forward twice then backward
+    with the second x ("ffb": the caches of the second batch); dy None is ones like the output."""
+    if order == "b":
+        y = np.zeros((first_rows(x), out_width), float_dtype(x))
+        return layer.backward(x, y, np.ones_like(y) if dy is None else dy)
+    y = layer.forward(x, training)
+    if order == "ffb":
+        y = layer.forward(x2, training)
+        x = x2
+    return layer.backward(x, y, np.ones_like(y) if dy is None else dy)
+
+
+@st.composite
+def layer_pass_valid(draw):
+    layer, width, out_width = draw(layers())
+    dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
+    rows = draw(dims(1, 4))
+    x = draw(arrays((dtype,), (rows, width), fills=("rand", "zeros", "huge")))
+    return {"layer": layer, "out_width": out_width, "x": x,
+            "order": "fb", "training": draw(st.booleans()), "x2": None, "dy": None}
+
+
+def call_layer_on_tensor(layer, x, training):
+    layer.train(training)
+    return layer(x)
+
+
+@st.composite
+def layer_call_valid(draw):
+    layer, width, _ = draw(layers())
+    dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
+    batch = draw(shapes(0, 2, 1, 3))
+    return {"layer": layer, "x": draw(valid_tensors(st.just(batch + (width,)), dtypes=(dtype,))),
+            "training": draw(st.booleans())}
+
+
+LAYER_METHODS = ("core", "named_parameters", "named_buffers", "weight", "bias", "train", "eval", "parameters",
+                 "buffers", "get_config", "repr", "dtype", "name")
+
+
+def call_layer_method(layer, method, argument):
+    if method in ("core", "train"):
+        return getattr(layer, method)(argument)
+    if method in ("weight", "bias", "dtype", "name"):
+        return getattr(layer, method)
+    return repr(layer) if method == "repr" else getattr(layer, method)()
+
+
+def call_layer_config(layer, config, name):
+    config = layer.get_config() if config is None else config
+    cls = getattr(nn, name or layer.name)
+    return cls.tensor_shapes(config), cls.from_config(config), layer.training
+
+
+def deserialize_junk():
+    """Plain data as a file could hold it: dicts with wrong keys, kinds and values."""
+    value = st.one_of(junk_scalars(), st.sampled_from((2**62, -1, "x", [1], {"a": None})))
+    name = st.sampled_from(("SGD", "Adam", "Linear", "Residual", "Huber", "CrossEntropy", "StepDecay", "LinearWarmup",
+                            "BatchNorm", "__init__", "Layer", "Loss", "Optimizer", "Schedule", None, 5))
+    config = st.dictionaries(st.sampled_from(("lr", "betas", "in_features", "out_features", "layers", "delta",
+                                              "step_size", "then", "config", "features", "x", "label_smoothing",
+                                              "gamma", "dtype", "seed")), value, max_size=3)
+    return st.one_of(junk_scalars(), st.fixed_dictionaries({"name": name, "config": config}),
+                     st.fixed_dictionaries({"class": name, "config": config}),
+                     st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
+
+
+ENTRIES = [
+    Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
+          {"spec": st.one_of(layer_specs(1), layer_specs(2))},
+          known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},
+                 {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})}]),
+    Entry("nn.Residual", call_residual, residual_valid(),
+          {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
+                                                 max_size=3))}),
+    Entry("Layer.forward/backward", call_layer_pass, layer_pass_valid(),
+          {"x": odd_arrays(shapes(0, 3, 0, 5)), "order": st.sampled_from(("b", "ffb")),
+           "x2": odd_arrays(shapes(1, 2, 0, 5)), "dy": junk(shapes(1, 2, 0, 5)), "training": junk_flags()}),
+    Entry("Layer.__call__", call_layer_on_tensor, layer_call_valid(), {"x": junk(), "training": junk_flags()}),
+    Entry("Layer.from_config", call_layer_config,
+          st.fixed_dictionaries({"layer": layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
+          {"config": deserialize_junk().map(lambda d: d.get("config", d) if isinstance(d, dict) else d),
+           "name": st.sampled_from(LAYER_NAMES)}),
+    Entry("Layer.<method>", call_layer_method,
+          st.one_of(layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
+                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(),
+                              st.sampled_from([m for m in LAYER_METHODS[1:] if m not in ("weight", "bias")])),
+                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(names=("Linear",)),
+                              st.sampled_from(("weight", "bias")))),
+          {"argument": st.one_of(junk(), st.sampled_from(("float32", "float64")))}),
+]
