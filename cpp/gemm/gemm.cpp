@@ -95,7 +95,7 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
       const long kb = std::min<long>(kern.kc, k - pc);
       const T beta_slice = pc == 0 ? beta : T(1);  // later slices accumulate onto the first
       const bool last_slice = pc + kb >= k;
-      if (stop.stop_here(caller)) return;
+      if ((jc > 0 || pc > 0) && stop.stop_here(caller)) return;  // between blocks: a small product never polls
       kern.pack_b(trans_b, b, ldb, pc, kb, jc, nb, packed_b);
       for (long ic = 0; ic < m; ic += kern.mc) {
         if (ic > 0 && stop.stop_here(caller)) return;
@@ -131,6 +131,15 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
 template <typename T>
 void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
                    long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, int threads) {
+  const std::size_t a_size = std::size_t(kern.mc) * kern.kc, b_size = std::size_t(kern.kc) * kern.nc;
+  Workspace& ws = thread_workspace();
+  StopFlag stop;
+  if (threads <= 1) {  // straight to the loops: a tiny network's step is a handful of µs-sized products
+    gemm_serial(kern, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
+                ws.gemm_pack_a.reserve_elements<T>(a_size), ws.gemm_pack_b.reserve_elements<T>(b_size), stop, true);
+    if (stop.raised.load()) throw Interrupted();
+    return;
+  }
   const long m_panels = ceil_div(m, kern.mr), n_panels = ceil_div(n, kern.nr);
   const bool split_n = n_panels >= threads && (m <= n || m_panels < threads);
   const long panels = split_n ? n_panels : m_panels;
@@ -139,12 +148,9 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
   const long blocks = std::min<long>(panels, team.size() * (team.contended() ? kContendedBlocksPerThread : 1));
 
   // Reserved before the parallel region: allocation may throw, the region must not. One pair per thread.
-  const std::size_t a_size = std::size_t(kern.mc) * kern.kc, b_size = std::size_t(kern.kc) * kern.nc;
-  Workspace& ws = thread_workspace();
   T* packed_a = ws.gemm_pack_a.reserve_elements<T>(a_size * team.size());
   T* packed_b = ws.gemm_pack_b.reserve_elements<T>(b_size * team.size());
 
-  StopFlag stop;
   const auto block_of_c = [&](long block, int slot) {
     T* own_a = packed_a + a_size * slot;
     T* own_b = packed_b + b_size * slot;
