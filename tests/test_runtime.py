@@ -115,3 +115,23 @@ def test_main_job_runs():
     assert process.returncode == 0, process.stderr
     assert "GEMM check passed" in process.stdout
     assert "Test accuracy on held-out spirals" in process.stdout
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 4095, 4096, 4097, 10_000])
+def test_all_finite_agrees_with_numpy_wherever_the_bad_value_sits(dtype, size):
+    # The C++ check tests exponent bits in chunks of 4096: every position near a chunk or vector edge, and
+    # every kind of non-finite value, including the largest finite and the subnormal numbers next to them.
+    from bprop.model import all_finite
+    info = np.finfo(dtype)
+    clean = np.full(size, info.max, dtype)
+    clean[::3] = -info.max
+    clean[1::5] = info.smallest_subnormal
+    assert all_finite(clean)
+    for position in sorted({0, size // 2, size - 1, min(4096, size - 1)}) if size else []:
+        for bad in (np.nan, np.inf, -np.inf, -np.nan):
+            x = clean.copy()
+            x[position] = bad
+            assert not all_finite(x) and not np.isfinite(x).all()
+    # Views the core cannot read in place take NumPy's path, with the same answer.
+    assert all_finite(clean[::2]) and all_finite(clean.astype(">f8")) and all_finite(np.arange(size))

@@ -1,4 +1,5 @@
 // Threads, ISA choice and machine facts.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -12,6 +13,7 @@
 #include "core/parallel.h"
 #include "gemm/gemm.h"
 #include "gemm/isa.h"
+#include "ops/finite.h"
 
 namespace py = pybind11;
 
@@ -60,6 +62,23 @@ py::tuple parallel_probe(long tasks, int threads, long throw_task, long stop_tas
   return py::make_tuple(counts, slots);
 }
 
+// all_finite for a C-contiguous, aligned float32/float64 array (the Python side passes only those): a
+// batch-1 predict checks its row in well under a µs, where NumPy's isfinite(x).all() takes ~2.
+template <typename T>
+bool array_all_finite(const py::array& x) {
+  const T* data = static_cast<const T*>(x.data());
+  const long n = long(x.size());
+  py::gil_scoped_release release;
+  return ops::all_finite(data, n);
+}
+
+bool all_finite(const py::array& x) {
+  const bool layout = (x.flags() & py::array::c_style) && reinterpret_cast<std::uintptr_t>(x.data()) % x.itemsize() == 0;
+  if (layout && py::isinstance<py::array_t<float>>(x)) return array_all_finite<float>(x);
+  if (layout && py::isinstance<py::array_t<double>>(x)) return array_all_finite<double>(x);
+  throw TypeError("[all_finite] expects a C-contiguous, aligned float32 or float64 array");
+}
+
 gemm::Isa isa_by_name(const std::string& name) {
   for (gemm::Isa isa : {gemm::Isa::reference, gemm::Isa::avx2, gemm::Isa::avx512})
     if (name == gemm::isa_name(isa)) return isa;
@@ -76,6 +95,8 @@ void init_runtime(py::module_& m) {
   m.def("max_threads", &max_threads);
   m.def("parallel_probe", &parallel_probe, py::arg("tasks"), py::arg("threads"), py::arg("throw_task") = -1,
         py::arg("stop_task") = -1, py::arg("task_micros") = 0.0);
+
+  m.def("all_finite", &all_finite, py::arg("x"));
 
   m.def("active_isa", [] { return std::string(gemm::isa_name(gemm::active_isa())); });
   m.def("available_isas", [] {

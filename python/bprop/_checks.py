@@ -67,6 +67,10 @@ def c_array(value, dtype=None):
     """value as a C-contiguous, aligned array (of dtype, when given): what the C++ core reads in place. A copy
     only when needed; unlike np.ascontiguousarray it also copies a misaligned view (one made from a buffer at
     an odd offset, which C++ may not read through a float pointer) and keeps 0-d data 0-d."""
+    if type(value) is np.ndarray and (dtype is None or value.dtype == dtype):  # the usual case, without np.require's
+        flags = value.flags                                                  # ~1.5 µs (batch-1 predict is ~30)
+        if flags.c_contiguous and flags.aligned:
+            return value
     return np.require(value, dtype=dtype, requirements=("C", "A"))
 
 
