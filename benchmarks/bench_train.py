@@ -37,6 +37,7 @@ How to run it
     python benchmarks/bench_train.py --threads 1,2              # both thread counts, one group after the other
     python benchmarks/bench_train.py --quick                    # smoke run: 6,000 samples, 500 tiny steps
     python benchmarks/bench_train.py --peers bprop,torch --json out.json
+    python benchmarks/bench_train.py --peers bprop --baseline ../old-env/bin/python --repeats 15  # A/B a change
 
 It is a benchmark, never a timed test: it reports and never fails on a speed, and no test may assert on
 what it prints. Its figures mean something on a quiet machine only; the paired ratios hold up best.
@@ -88,7 +89,7 @@ def parse_args(argv):
                         help="smoke run: 6,000 samples, 500 tiny-net steps per call, ~30 ms loops of the others")
     parser.add_argument("--json", metavar="PATH",
                         help="also write machine info, medians, paired ratios, RSS and all round times here")
-    return harness.parse_options(parser, argv, PEERS)
+    return harness.parse_options(parser, argv, PEERS, baseline=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def train_benchmark(args):
         script=__file__, peers=PEER_LOADERS, items=workloads(args.quick), work=lambda item: item["work"],
         reference="bprop", items_key="workloads", rate_key="per_second",
         loop_seconds=SIZES["quick" if args.quick else "full"]["loop_seconds"],
-        child_arguments=["--quick"] if args.quick else [])
+        child_arguments=["--quick"] if args.quick else [], baseline_python=args.baseline)
 
 
 # ---------------------------------------------------------------------------------------------------

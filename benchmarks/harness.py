@@ -47,6 +47,9 @@ STOP_TIMEOUT_SECONDS = 10
 # for GOMP_SPINCOUNT (far less); a multi-threaded turn is followed by this pause so neither takes a
 # core from the next child.
 HANDOVER_PAUSE_SECONDS = 0.15
+# The peer --baseline adds: the reference peer's loader run by another interpreter (another bprop build), so a
+# change is timed against the build before it in the same rounds and paired like any other peer.
+BASELINE_PEER = "baseline"
 STDERR_TAIL_LINES = 20
 
 
@@ -72,6 +75,7 @@ class Benchmark:
     rate_unit: float = 1.0  # 1e9 for GFLOP/s
     loop_seconds: float = 0.05  # one timed loop of one item lasts about this long
     child_arguments: list = dataclasses.field(default_factory=list)  # the script's options every child needs
+    baseline_python: str = None  # --baseline: the interpreter whose bprop the BASELINE_PEER child runs
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -171,7 +175,10 @@ class Child:
     def __init__(self, benchmark, peer, threads):
         self.record = {"peer": peer, "threads": threads}
         self.stderr = tempfile.TemporaryFile()
-        command = [sys.executable, os.path.abspath(benchmark.script), "--child", peer, "--threads", str(threads)]
+        python, loader = sys.executable, peer
+        if peer == BASELINE_PEER:
+            python, loader = benchmark.baseline_python, benchmark.reference
+        command = [python, os.path.abspath(benchmark.script), "--child", loader, "--threads", str(threads)]
         self.process = subprocess.Popen(command + benchmark.child_arguments, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self.stderr)
         self.unread = b""
@@ -485,10 +492,14 @@ def comma_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def parse_options(parser, argv, known_peers):
+def parse_options(parser, argv, known_peers, baseline=False):
     """The script's own options plus the shared ones: the hidden --child, a --repeats >= 1 (when given),
     and resolve_common_options. Usage errors exit through parser.error."""
     parser.add_argument("--child", choices=known_peers, help=argparse.SUPPRESS)
+    if baseline:  # for scripts whose Benchmark passes baseline_python on
+        parser.add_argument("--baseline", metavar="PYTHON",
+                            help=f"also time the bprop that this interpreter imports (an earlier build in another "
+                                 f"environment) as peer '{BASELINE_PEER}', paired with this one round by round")
     args = parser.parse_args(argv)
     if getattr(args, "repeats", None) is not None and args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -507,6 +518,10 @@ def resolve_common_options(parser, args, known_peers):
     args.peer_list = comma_list(args.peers)
     if set(args.peer_list) - set(known_peers) or not args.peer_list:
         parser.error(f"--peers: choose from {','.join(known_peers)}; got {args.peers!r}")
+    if getattr(args, "baseline", None):
+        if not (os.path.isfile(args.baseline) and os.access(args.baseline, os.X_OK)):
+            parser.error(f"--baseline: not an executable file: {args.baseline!r}")
+        args.peer_list.append(BASELINE_PEER)
     if args.child:
         if len(args.thread_counts) != 1:
             parser.error("--child runs one thread count")
