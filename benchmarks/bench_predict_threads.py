@@ -12,8 +12,9 @@ What it measures
 How it measures
     harness.py's rounds: one persistent child per library, every item timed once per round in an order
     rotating by round; medians over rounds; the ratio column is each library's P-thread rate over its own
-    1-thread rate at the same batch (per-round pairs, median). The threads are started once per item and
-    wait on a barrier between timed calls, so thread start-up is not timed.
+    1-thread rate at the same batch (per-round pairs, median). The threads are started once per item; in each
+    timed run every thread calls predict back to back, enough calls for ~256 samples, as a server's threads do
+    (a barrier after every single call would time the barrier: ~0.1 ms for 9 threads, three batch-1 calls).
 
 How to run it
     python benchmarks/bench_predict_threads.py                 # 1 intra-op thread, 5 rounds
@@ -35,6 +36,7 @@ PEERS = ("bprop", "torch")
 SIZES = (784, 512, 256, 10)
 BATCHES = (1, 64, 1024)
 PYTHON_THREADS = (1, 8)
+SAMPLES_PER_RUN = 256  # per thread and timed run: calls = this // batch (at least 1)
 
 
 def parse_args(argv):
@@ -49,7 +51,8 @@ def parse_args(argv):
 
 def items():
     return [{"label": f"batch {batch}, {threads} Python thread{'s' if threads > 1 else ''}", "batch": batch,
-             "python_threads": threads} for batch in BATCHES for threads in PYTHON_THREADS]
+             "python_threads": threads, "calls": max(1, SAMPLES_PER_RUN // batch)}
+            for batch in BATCHES for threads in PYTHON_THREADS]
 
 
 class ThreadTeam:
@@ -115,12 +118,17 @@ def peer_loader(peer):
             inputs = [rng.standard_normal((item["batch"], SIZES[0])).astype(np.float32)
                       for _ in range(item["python_threads"])]
             expected = [predict(x) for x in inputs]
-            team = ThreadTeam(item["python_threads"], lambda i: predict(inputs[i]))
+            def calls(i):
+                for _ in range(item["calls"]):
+                    predict(inputs[i])
+
+            team = ThreadTeam(item["python_threads"], calls)
 
             def check():  # after the timed calls: every thread still gets its own batch's answer
                 wrong = []
                 team.work = lambda i: None if np.array_equal(predict(inputs[i]), expected[i]) else wrong.append(i)
                 team.run()
+                team.work = calls  # the timed runs that follow
                 return {"wrong_results": len(wrong)}
 
             return team.run, check
@@ -133,7 +141,7 @@ def peer_loader(peer):
 def predict_benchmark(args):
     return harness.Benchmark(
         script=__file__, peers={peer: peer_loader(peer) for peer in PEERS}, items=items(),
-        work=lambda item: item["batch"] * item["python_threads"], reference="bprop", items_key="items",
+        work=lambda item: item["batch"] * item["python_threads"] * item["calls"], reference="bprop", items_key="items",
         rate_key="samples_per_second", loop_seconds=0.03 if args.quick else 0.3,
         child_arguments=["--quick"] if args.quick else [])
 

@@ -68,6 +68,9 @@ template <typename T>
 bool array_all_finite(const py::array& x) {
   const T* data = static_cast<const T*>(x.data());
   const long n = long(x.size());
+  // A release costs a GIL hand-off, which with many Python threads is slower than checking a small array.
+  constexpr long kReleaseAbove = 1L << 16;
+  if (n <= kReleaseAbove) return ops::all_finite(data, n);
   py::gil_scoped_release release;
   return ops::all_finite(data, n);
 }
