@@ -228,11 +228,8 @@ def header(args, records, load, started):
              f"{'-'.join(map(str, bench_train.MLP_SIZES))} Adam batch {bench_train.MLP_BATCH} epoch on "
              f"{size['samples']:,} samples, predict at batch {' and '.join(map(str, bench_train.PREDICT_BATCHES))}; "
              f"load = competing pure-Python spin loops ({', '.join(map(str, args.load_list))})"]
-    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
-    if reference:
-        info = reference["result"]["details"]["cpu_info"]
-        caches = " / ".join(f"{name} {harness.human_bytes(bytes_)}" for name, bytes_ in info["caches"].items())
-        lines.append(f"machine   {info['cpu']}: {info['cores']} cores, caches {caches}")
+    if harness.machine_line(records):
+        lines.append(harness.machine_line(records))
     for peer in args.peer_list:
         record = next((r for r in records if r["peer"] == peer), None)
         if record:

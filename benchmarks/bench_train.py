@@ -506,13 +506,8 @@ def machine_header(args, records, load):
     lines = [f"bprop training benchmark: {args.repeats} rounds; MLP {'-'.join(map(str, MLP_SIZES))} on "
              f"{size['samples']:,} samples (batch {MLP_BATCH}, Adam), tiny 2-8-1 net {size['steps']:,} XOR steps "
              f"per call (SGD momentum), predict at batch {' and '.join(map(str, PREDICT_BATCHES))}"]
-    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
-    if reference:
-        info = reference["result"]["details"]["cpu_info"]
-        caches = " / ".join(f"{name} {harness.human_bytes(bytes_)}" for name, bytes_ in info["caches"].items())
-        lines.append(f"machine   {info['cpu']}: {info['cores']} cores, caches {caches}")
-    else:
-        lines.append("machine   unknown: bprop did not run (no machine info, FMA peak or ratios)")
+    lines.append(harness.machine_line(records) or
+                 "machine   unknown: bprop did not run (no machine info, FMA peak or ratios)")
     for peer in args.peer_list:  # the first record says it all: a skipped library is skipped at every count
         record = next((r for r in records if r["peer"] == peer), None)
         if record:

@@ -468,6 +468,16 @@ def threading_name(cpu_info):
     return "OpenMP" if cpu_info.get("openmp") else "one thread"
 
 
+def machine_line(records, reference="bprop"):
+    """The report's "machine" line from the reference peer's cpu_info, or None when it did not run."""
+    record = next((r for r in records if r["peer"] == reference and succeeded(r)), None)
+    if record is None:
+        return None
+    info = record["result"]["details"]["cpu_info"]
+    caches = " / ".join(f"{name} {human_bytes(bytes_)}" for name, bytes_ in info["caches"].items())
+    return f"machine   {info['cpu']}: {info['cores']} cores, caches {caches}"
+
+
 def load_line(load):
     """Load averages before and after the run: anything near a core or more means a busy machine."""
     return (f"load      1-min average {load['before']:.2f} before, {load['after']:.2f} after "

@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 from bprop import nn
 
 from .entry import Entry
-from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags,
-                     junk_ints, junk_reals, junk_scalars, odd_arrays, shapes, valid_tensors)
+from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags, junk_ints,
+                     junk_reals, junk_scalars, junk_some_keywords, odd_arrays, shapes, valid_tensors)
 
 
 INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros",
@@ -71,9 +71,7 @@ def layer_specs(draw, junk_keys=0):
     layer, _, _ = draw(layers())
     kwargs = dict(layer[2])
     keys = sorted(set(kwargs) | {"init_limit"}) if layer[1] == "Linear" else sorted(kwargs) or ["dtype"]
-    for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
-                             max_size=min(junk_keys, len(keys)), unique=True)):
-        kwargs[key] = draw(LAYER_JUNK[key])
+    junk_some_keywords(draw, kwargs, keys, LAYER_JUNK, junk_keys)
     return layer[1], kwargs
 
 

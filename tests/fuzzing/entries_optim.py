@@ -8,8 +8,8 @@ from bprop.optim import schedules
 
 from .entries_layers import deserialize_junk
 from .entry import Entry
-from .values import (R, build, builder, junk, junk_flags, junk_ints, junk_reals, junk_scalars, parameters, shapes,
-                     tensors)
+from .values import (R, build, builder, junk, junk_flags, junk_ints, junk_reals, junk_scalars, junk_some_keywords,
+                     parameters, shapes, tensors)
 
 
 # -- optimizers and schedules ------------------------------------------------------------------------------------------
@@ -55,9 +55,7 @@ def optimizer_specs(draw, junk_keys=0):
     kwargs["clipvalue"] = draw(st.sampled_from((None, 0.5)))
     kwargs["schedule"] = draw(st.sampled_from((None, R("schedule", "ExponentialDecay", {"gamma": 0.9, "per": "epoch"}))))
     keys = sorted(kwargs)
-    for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
-                             max_size=min(junk_keys, len(keys)), unique=True)):
-        kwargs[key] = draw(OPTIMIZER_JUNK[key])
+    junk_some_keywords(draw, kwargs, keys, OPTIMIZER_JUNK, junk_keys)
     return name, kwargs
 
 
@@ -136,9 +134,7 @@ def schedule_specs(draw, junk_keys=0):
     name = draw(st.sampled_from(sorted(SCHEDULES)))
     kwargs = {k: draw(st.sampled_from(v)) for k, v in SCHEDULES[name].items()}
     keys = sorted(kwargs)
-    for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
-                             max_size=min(junk_keys, len(keys)), unique=True)):
-        kwargs[key] = draw(SCHEDULE_JUNK[key])
+    junk_some_keywords(draw, kwargs, keys, SCHEDULE_JUNK, junk_keys)
     return name, kwargs
 
 

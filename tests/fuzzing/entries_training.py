@@ -7,7 +7,8 @@ from bprop import callbacks
 
 from .entries_models import MLP, X43, Y42, data_junk, datasets, models
 from .entry import Entry
-from .values import Invalid, R, arrays, build, builder, dims, junk, junk_flags, junk_ints, junk_reals, junk_scalars
+from .values import (Invalid, R, arrays, build, builder, dims, junk, junk_flags, junk_ints, junk_reals, junk_scalars,
+                     junk_some_keywords)
 
 
 @builder("callback")
@@ -143,9 +144,7 @@ def callback_specs(draw, junk_keys=0):
     name = draw(st.sampled_from(sorted(CALLBACK_KWARGS)))
     kwargs = {key: draw(st.sampled_from(v)) for key, v in CALLBACK_KWARGS[name].items()}
     keys = sorted(set(kwargs) | ({"on_nope"} if name == "LambdaCallback" else set())) or ["verbose"]
-    for key in draw(st.lists(st.sampled_from(keys), min_size=min(junk_keys, len(keys)),
-                             max_size=min(junk_keys, len(keys)), unique=True)):
-        kwargs[key] = draw(CALLBACK_JUNK[key])
+    junk_some_keywords(draw, kwargs, keys, CALLBACK_JUNK, junk_keys)
     return name, kwargs
 
 

@@ -243,3 +243,11 @@ def junk_flags():
 def junk_dtypes():
     return st.sampled_from(NUMERIC_DTYPES + EXOTIC_DTYPES + ("int8", "float16", "nope", 5, None, "", "O", "f4",
                                                              "float128", "V8", "datetime64[s]"))
+
+
+def junk_some_keywords(draw, kwargs, keys, junk_for, count):
+    """Replaces `count` distinct keys of kwargs (drawn from keys, fewer if there are fewer) by draws from
+    junk_for[key]: a valid call made invalid in a few named places, so the error can be checked to name them."""
+    size = min(count, len(keys))
+    for key in draw(st.lists(st.sampled_from(keys), min_size=size, max_size=size, unique=True)):
+        kwargs[key] = draw(junk_for[key])
