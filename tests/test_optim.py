@@ -347,6 +347,9 @@ def test_config_repr_and_get():
         optim.deserialize({"name": "Nope", "config": {}})
     with pytest.raises(ValueError, match=r"\[schedules.deserialize\] unknown schedule 'Linear'"):
         optim.schedules.deserialize({"name": "Linear", "config": {}})
+    for name in ([], {}, 3):  # found by the fuzz suite: an unhashable name raised "unhashable type: 'list'"
+        with pytest.raises(ValueError, match=r"\[schedules.deserialize\] unknown schedule"):
+            optim.schedules.deserialize({"name": name})
     assert optim.schedules.deserialize(optim.schedules.serialize(schedule)).get_config() == schedule.get_config()
 
 

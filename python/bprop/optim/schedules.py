@@ -135,7 +135,7 @@ def deserialize(data):
     if data is None:
         return None
     name = data.get("name") if isinstance(data, dict) else None
-    if name not in _SCHEDULES:
+    if not isinstance(name, str) or name not in _SCHEDULES:  # a list or dict name is unhashable: check the type first
         raise ValueError(f"[schedules.deserialize] unknown schedule {name!r}; expected one of {sorted(_SCHEDULES)}")
     config = data.get("config", {})
     if not isinstance(config, dict):
