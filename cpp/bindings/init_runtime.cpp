@@ -82,11 +82,6 @@ bool all_finite(const py::array& x) {
   throw TypeError("[all_finite] expects a C-contiguous, aligned float32 or float64 array");
 }
 
-gemm::Isa isa_by_name(const std::string& name) {
-  for (gemm::Isa isa : {gemm::Isa::reference, gemm::Isa::avx2, gemm::Isa::avx512})
-    if (name == gemm::isa_name(isa)) return isa;
-  throw ValueError("[gemm_config] unknown ISA '" + name + "'; expected reference, avx2 or avx512");
-}
 
 }  // namespace
 
@@ -101,13 +96,13 @@ void init_runtime(py::module_& m) {
 
   m.def("all_finite", &all_finite, py::arg("x"));
 
-  m.def("active_isa", [] { return std::string(gemm::isa_name(gemm::active_isa())); });
+  m.def("active_isa", [] { return std::string(isa_name(active_isa())); });
   m.def("available_isas", [] {
     std::vector<std::string> names;
-    for (gemm::Isa isa : gemm::available_isas()) names.push_back(gemm::isa_name(isa));
+    for (Isa isa : available_isas()) names.push_back(isa_name(isa));
     return names;
   });
-  m.def("set_isa", &gemm::set_active_isa, py::arg("name"));
+  m.def("set_isa", &set_active_isa, py::arg("name"));
 
   m.def("cpu_brand", [] { return cpu_features().brand; });
   m.def("cache_sizes", [] {
@@ -123,8 +118,8 @@ void init_runtime(py::module_& m) {
   m.def(
       "gemm_config",
       [](const std::string& isa, const std::string& dtype) {
-        if (dtype == "float32") return kernel_dict(gemm::sgemm_kernel(isa_by_name(isa)));
-        if (dtype == "float64") return kernel_dict(gemm::dgemm_kernel(isa_by_name(isa)));
+        if (dtype == "float32") return kernel_dict(gemm::sgemm_kernel(isa_by_name(isa, "gemm_config")));
+        if (dtype == "float64") return kernel_dict(gemm::dgemm_kernel(isa_by_name(isa, "gemm_config")));
         throw ValueError("[gemm_config] dtype must be 'float32' or 'float64'; got '" + dtype + "'");
       },
       py::arg("isa"), py::arg("dtype"));
@@ -136,7 +131,7 @@ void init_runtime(py::module_& m) {
       "fma_peak_gflops",
       [](const std::string& isa, int threads, double seconds) {
         if (threads < 1) throw ValueError("[fma_peak_gflops] threads must be >= 1");
-        const gemm::Isa chosen = isa_by_name(isa);
+        const Isa chosen = isa_by_name(isa, "fma_peak_gflops");
         py::gil_scoped_release release;
         return gemm::measure_fma_peak_gflops(chosen, threads, seconds);
       },

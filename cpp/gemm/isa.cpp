@@ -4,61 +4,10 @@
 #include <chrono>
 
 #include "core/cpu_features.h"
-#include "core/error.h"
 #include "core/parallel.h"
 #include "gemm/kernels.h"
 
 namespace bprop::gemm {
-namespace {
-
-Isa best_isa() {
-  const auto isas = available_isas();
-  return isas.back();
-}
-
-std::atomic<Isa>& active_setting() {
-  static std::atomic<Isa> isa{best_isa()};
-  return isa;
-}
-
-}  // namespace
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::avx2: return "avx2";
-    case Isa::avx512: return "avx512";
-    case Isa::reference: break;
-  }
-  return "reference";
-}
-
-std::vector<Isa> available_isas() {
-  std::vector<Isa> isas{Isa::reference};
-#ifdef BPROP_HAVE_X86_KERNELS
-  if (cpu_features().avx2) isas.push_back(Isa::avx2);
-  if (cpu_features().avx512) isas.push_back(Isa::avx512);
-#endif
-  return isas;
-}
-
-Isa active_isa() { return active_setting().load(std::memory_order_relaxed); }
-
-void set_active_isa(const std::string& name) {
-  std::string known;
-  for (Isa isa : {Isa::reference, Isa::avx2, Isa::avx512}) {
-    known += std::string(known.empty() ? "" : ", ") + isa_name(isa);
-    if (name != isa_name(isa)) continue;
-    for (Isa have : available_isas())
-      if (have == isa) {
-        active_setting().store(isa, std::memory_order_relaxed);
-        return;
-      }
-    std::string have_names;
-    for (Isa have : available_isas()) have_names += std::string(have_names.empty() ? "" : ", ") + isa_name(have);
-    throw ValueError("[set_isa] this CPU (or this build) lacks '" + name + "'; available: " + have_names);
-  }
-  throw ValueError("[set_isa] unknown ISA '" + name + "'; expected one of: " + known);
-}
 
 const Kernel<float>& sgemm_kernel(Isa isa) {
   switch (isa) {

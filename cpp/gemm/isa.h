@@ -1,19 +1,9 @@
-// Which kernel family runs: the best the CPU has, chosen once, or one forced for tests and benchmarks.
+// The GEMM kernels of each instruction set (the choice itself is core/isa.h), and the FMA peak probe.
 #pragma once
-#include <string>
-#include <vector>
-
+#include "core/isa.h"
 #include "gemm/kernel.h"
 
 namespace bprop::gemm {
-
-enum class Isa { reference, avx2, avx512 };
-
-const char* isa_name(Isa isa);
-std::vector<Isa> available_isas();  // reference first, best last
-Isa active_isa();
-// Forces one ISA by name ("reference", "avx2", "avx512"); ValueError if unknown or not on this CPU.
-void set_active_isa(const std::string& name);
 
 const Kernel<float>& sgemm_kernel(Isa isa);
 const Kernel<double>& dgemm_kernel(Isa isa);

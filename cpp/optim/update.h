@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "core/parallel.h"
-#include "gemm/isa.h"
+#include "core/isa.h"
 
 namespace bprop::optim {
 
@@ -42,11 +42,11 @@ template <class Body>
 // update depends on that element alone, so the result is the same whatever the split.
 template <class Body>
 void for_each_element(long n, Body&& body) {
-  const gemm::Isa isa = gemm::active_isa();
+  const Isa isa = active_isa();
   parallel_for(n, kParallelMinElements, [&](long begin, long end) {
 #if BPROP_HAVE_X86_KERNELS
-    if (isa == gemm::Isa::avx512) return elements_avx512(body, begin, end);
-    if (isa == gemm::Isa::avx2) return elements_avx2(body, begin, end);
+    if (isa == Isa::avx512) return elements_avx512(body, begin, end);
+    if (isa == Isa::avx2) return elements_avx2(body, begin, end);
 #endif
     elements_baseline(body, begin, end);
   });
