@@ -49,12 +49,10 @@ void scale_c(long m, long n, T beta, T* c, long ldc) {
     for (long j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
-// The epilogue over a finished block of C whose first column is column col0 of the epilogue's bias.
+// The epilogue over a finished block of C whose first column is column col0 of the whole C.
 template <typename T>
 void apply_epilogue(const Epilogue<T>& epilogue, long col0, T* c, long rows, long cols, long ldc) {
-  if (!epilogue.empty())
-    ops::bias_activation_block(epilogue.activation, epilogue.param, epilogue.bias ? epilogue.bias + col0 : nullptr, c,
-                               rows, cols, ldc);
+  if (epilogue.apply) epilogue.apply(epilogue.context, col0, c, rows, cols, ldc);
 }
 
 // An edge tile: the kernel runs on a full scratch tile holding C's part (so it applies its own final
@@ -86,8 +84,8 @@ struct StopFlag {
 // the epilogue to each tile as soon as the kernel has written it.
 template <typename T>
 void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
-                 long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, T* packed_a,
-                 T* packed_b, StopFlag& stop, bool caller) {
+                 long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, long col_base,
+                 T* packed_a, T* packed_b, StopFlag& stop, bool caller) {
   const long mr = kern.mr, nr = kern.nr;
   for (long jc = 0; jc < n; jc += kern.nc) {
     const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
@@ -113,7 +111,7 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
               kern.ukernel(kb, pa, pb, tile, ldc, alpha, beta_slice);
             else
               edge_tile(kern, kb, pa, pb, rows, cols, tile, ldc, alpha, beta_slice);
-            if (last_slice) apply_epilogue(epilogue, jc + jp * nr, tile, rows, cols, ldc);
+            if (last_slice) apply_epilogue(epilogue, col_base + jc + jp * nr, tile, rows, cols, ldc);
           }
         }
       }
@@ -135,7 +133,7 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
   Workspace& ws = thread_workspace();
   StopFlag stop;
   if (threads <= 1) {  // straight to the loops: a tiny network's step is a handful of µs-sized products
-    gemm_serial(kern, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
+    gemm_serial(kern, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, 0,
                 ws.gemm_pack_a.reserve_elements<T>(a_size), ws.gemm_pack_b.reserve_elements<T>(b_size), stop, true);
     if (stop.raised.load()) throw Interrupted();
     return;
@@ -160,16 +158,14 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
       const T* b_part = trans_b ? b + j0 * ldb : b + j0;
-      Epilogue<T> part = epilogue;
-      if (part.bias) part.bias += j0;
-      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, part, own_a,
-                  own_b, stop, caller);
+      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, epilogue, j0,
+                  own_a, own_b, stop, caller);
     } else {
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
       gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, epilogue,
-                  own_a, own_b, stop, caller);
+                  0, own_a, own_b, stop, caller);
     }
   };
   team.run(blocks, block_of_c, &stop.raised);  // blocks not yet started are skipped once the flag is raised

@@ -6,22 +6,23 @@
 // outside the parallel region; C is then partly written).
 #pragma once
 
-#include "ops/activations.h"
-
 namespace bprop::gemm {
 
 enum class Op { N, T };
 
-// What the driver applies to each block of C once its sum is complete, while the block is still in
-// cache: C ← f(C + bias), bias indexed by column (see ops::bias_activation_block). A Linear layer passes
-// its bias and, when an activation follows it, that activation: one pass over the output fewer.
+// What the driver applies to each block of C once its sum is complete, while the block is still in cache:
+// apply(context, col0, c, rows, cols, ldc) over the rows×cols block at c (row stride ldc), whose first
+// column is column col0 of the whole C. Called on the thread that finished the block, once per element of
+// C, at any block size: it must be elementwise along rows (a column-indexed bias, an activation). A Linear
+// layer adds its bias and applies the following activation this way (ops::bias_activation_epilogue): one
+// pass over the output fewer. The GEMM knows nothing of what it applies.
 template <typename T>
 struct Epilogue {
-  const T* bias = nullptr;  // n values, or none
-  ops::Activation activation = ops::Activation::identity;
-  T param = 0;  // the activation's parameter
+  using Apply = void (*)(const void* context, long col0, T* c, long rows, long cols, long ldc);
+  Apply apply = nullptr;  // none: C is left as summed
+  const void* context = nullptr;
 
-  bool empty() const { return bias == nullptr && activation == ops::Activation::identity; }
+  bool empty() const { return apply == nullptr; }
 };
 
 template <typename T>

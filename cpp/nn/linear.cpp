@@ -5,6 +5,7 @@
 #include "core/sizes.h"
 #include "gemm/gemm.h"
 #include "nn/init.h"
+#include "ops/activations.h"
 
 namespace bprop::nn {
 namespace {
@@ -42,7 +43,9 @@ void Linear<T>::forward(const T* x, long rows, T* y, bool) {
 template <typename T>
 void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const {
   const long in = this->in_features_, out = this->out_features_;
-  const gemm::Epilogue<T> epilogue{bias_ ? bias_->value.data() : nullptr, activation, param};
+  const ops::BiasActivation<T> fused{bias_ ? bias_->value.data() : nullptr, activation, param};
+  gemm::Epilogue<T> epilogue;
+  if (fused.bias || activation != ops::Activation::identity) epilogue = {&ops::bias_activation_epilogue<T>, &fused};
   gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out, T(0), y, out,
                 epilogue);
 }

@@ -25,6 +25,17 @@ void activation_backward(Activation kind, T param, const T* x, const T* y, const
 template <typename T>
 void bias_activation_block(Activation kind, T param, const T* bias, T* y, long rows, long cols, long ld);
 
+// bias_activation_block as a GEMM epilogue (gemm::Epilogue's apply, with a BiasActivation as its context):
+// the block whose first column is col0 takes bias + col0.
+template <typename T>
+struct BiasActivation {
+  const T* bias;  // one value per column of the whole output, or null
+  Activation kind;
+  T param;
+};
+template <typename T>
+void bias_activation_epilogue(const void* context, long col0, T* y, long rows, long cols, long ld);
+
 // True when f'(x) can be read from y = f(x) alone (activation_backward then takes y for x too): what
 // lets a Linear layer apply the activation in place and keep no pre-activation values. ReLU, ELU,
 // Sigmoid, Tanh, Identity, and LeakyReLU with a slope >= 0 (so that y > 0 exactly when x > 0); not GELU.
