@@ -347,3 +347,30 @@ def test_absurd_sizes_are_refused_before_allocating(make):
 def test_sizes_beyond_int64_are_a_clear_error(make):
     with pytest.raises(ValueError, match=r"^\[(Linear|LayerNorm|BatchNorm)\] \w+ must be"):
         make()
+
+
+def test_every_bprop_layer_class_is_registered_for_loading_and_no_user_class_is():
+    # Saved files name layers by class: the registry fills itself as bprop's classes are defined, so a new
+    # layer needs no list edited, and a user's subclass (code a file must never name) stays out of it.
+    from bprop.nn import layers as layers_module
+
+    exported = {name for name in layers_module.__all__
+                if isinstance(getattr(nn, name, None), type) and issubclass(getattr(nn, name), nn.Layer)}
+    assert set(layers_module._LAYER_CLASSES) == exported - {"Layer"}
+
+    class UserLayer(nn.Layer):
+        pass
+
+    assert "UserLayer" not in layers_module._LAYER_CLASSES
+    with pytest.raises(ValueError, match="unknown layer class 'UserLayer'"):
+        layers_module.deserialize({"class": "UserLayer", "config": {}})
+
+
+@pytest.mark.parametrize("layers,width", [
+    ([nn.ReLU(), nn.Dropout(0.2), nn.Linear(3, 2)], 3),
+    ([nn.Residual([nn.Dropout(0.1), nn.LayerNorm(5)]), nn.Linear(5, 2)], 5),
+    ([nn.Tanh(), nn.BatchNorm(4)], 4),
+    ([nn.ReLU(), nn.Sigmoid()], None),
+])
+def test_a_sequential_builds_for_the_width_its_first_width_fixing_layer_declares(layers, width):
+    assert bprop.Sequential(layers).in_features == width

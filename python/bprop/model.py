@@ -5,8 +5,8 @@ from . import _core
 from ._checks import as_array, c_array, flag, integer
 from ._dtypes import core_class, resolve_dtype
 from ._mode import TrainingFlag
-from .nn.layers import (BatchNorm, LayerNorm, LayerStack, Linear, Residual, check_layers, common_dtype,
-                        config_layers, deserialize, serialize, stack_tensor_shapes)
+from .nn.layers import (LayerStack, check_layers, common_dtype, config_layers, deserialize, first_input_width,
+                        serialize, stack_tensor_shapes)
 from .random import resolve_seed
 from .trainable import Trainable
 
@@ -26,19 +26,6 @@ def all_finite(x):
     return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
 
 
-def _first_width(layers):
-    """The input width the first layer that fixes one fixes (the layers before it keep the width they are
-    given: activations, Dropout), or None when no layer fixes it."""
-    for layer in layers:
-        if isinstance(layer, Linear):
-            return layer.in_features
-        if isinstance(layer, (BatchNorm, LayerNorm)):
-            return layer.features
-        if isinstance(layer, Residual):
-            return _first_width(layer.layers)
-    return None
-
-
 class Sequential(LayerStack, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
@@ -54,7 +41,7 @@ class Sequential(LayerStack, Trainable):
                                                                                                 "Sequential")
         self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
         self._model = None
-        width = _first_width(self.layers)
+        width = first_input_width(self.layers)
         if width is not None:
             self.build(width)
 

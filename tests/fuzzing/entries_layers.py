@@ -125,7 +125,7 @@ def layer_call_valid(draw):
 
 
 LAYER_METHODS = ("core", "named_parameters", "named_buffers", "weight", "bias", "train", "eval", "parameters",
-                 "buffers", "get_config", "repr", "dtype", "name")
+                 "buffers", "get_config", "repr", "dtype", "name", "input_width")
 
 
 def call_layer_method(layer, method, argument):

@@ -53,7 +53,7 @@ COVERS = {
     "nn.Residual": "nn.Residual",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
-    "Layer.<method>": "Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
+    "Layer.<method>": "Layer.input_width Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
                       "Layer.eval Layer.parameters Layer.buffers Layer.dtype Layer.name",
     "Layer.from_config": "Layer.from_config Layer.get_config Layer.tensor_shapes Layer.training",
     "nn.<Loss>(...)": "nn.MSE nn.MAE nn.Huber nn.CrossEntropy nn.BinaryCrossEntropy nn.Loss",

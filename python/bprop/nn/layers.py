@@ -21,14 +21,30 @@ _INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "
                  "uniform", "zeros", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
 
 
+# Every layer class bprop defines, by name, as saved files name them: filled as the classes are defined
+# (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed: a
+# file never names code to run.
+_LAYER_CLASSES = {}
+
+
 class Layer:
     """Base of all layers: a config and the C++ layer per dtype."""
 
     _fixed_dtype = None  # set by layers whose parameters fix their dtype
     training = TrainingFlag()  # what calling the layer on a tensor uses (PyTorch's default: True); see eval()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("bprop.") and not cls.__name__.startswith("_"):
+            _LAYER_CLASSES[cls.__name__] = cls
+
     def __init__(self):
         self._cores = {}
+
+    def input_width(self):
+        """The input width this layer fixes (a Linear's in_features), or None when it takes the width it is
+        given (activations, Dropout): what lets a model build itself from its layers alone."""
+        return None
 
     # -- on tensors (autograd) ------------------------------------------------------------------------
     def __call__(self, x):
@@ -157,6 +173,9 @@ class Linear(Layer):
         self._fixed_dtype = resolve_dtype(dtype, "Linear")
         self.core()
 
+    def input_width(self):
+        return self.in_features
+
     def _make_core(self, dtype):
         limit = 0.0 if self.init_limit is None else real(self.init_limit, "init_limit", "Linear")
         return core_class("Linear", dtype)(self.in_features, self.out_features, self.use_bias, self.init, limit,
@@ -282,6 +301,9 @@ class BatchNorm(Layer):
         self._fixed_dtype = resolve_dtype(dtype, "BatchNorm")
         self.core()
 
+    def input_width(self):
+        return self.features
+
     def _make_core(self, dtype):
         return core_class("BatchNorm", dtype)(self.features, self.eps, self.momentum)
 
@@ -304,6 +326,9 @@ class LayerNorm(Layer):
         self.eps = real(eps, "eps", "LayerNorm")
         self._fixed_dtype = resolve_dtype(dtype, "LayerNorm")
         self.core()
+
+    def input_width(self):
+        return self.features
 
     def _make_core(self, dtype):
         return core_class("LayerNorm", dtype)(self.features, self.eps)
@@ -374,6 +399,9 @@ class Residual(LayerStack, Layer):
         if any(layer.dtype is not None for layer in self.layers):
             self._fixed_dtype = dtype
 
+    def input_width(self):
+        return first_input_width(self.layers)
+
     def _make_core(self, dtype):
         return core_class("Residual", dtype)([layer.core(dtype) for layer in self.layers])
 
@@ -392,8 +420,10 @@ class Residual(LayerStack, Layer):
         return f"Residual({self.layers!r})"
 
 
-_LAYER_CLASSES = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity, Softmax,
-                                                 Dropout, BatchNorm, LayerNorm, Residual)}
+def first_input_width(layers):
+    """The input width the first layer that fixes one fixes (those before it keep the width they are given),
+    or None when no layer fixes it."""
+    return next((width for width in (layer.input_width() for layer in layers) if width is not None), None)
 
 
 def config_size(config, key, where):
