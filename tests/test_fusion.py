@@ -1,6 +1,6 @@
-"""A Linear fused with the activation after it (cpp/nn/linear_activation.h): which pairs fuse, and that
-a fused pair computes bit for bit what the two layers compute one after the other, on every GEMM path
-(a few rows, packed tiles, several kc slices, one or two threads)."""
+"""A Linear fused with the activation after it (cpp/nn/fused_step.h, paired by the capabilities of
+cpp/nn/fusion.h): which pairs fuse, and that a fused pair computes bit for bit what the two layers compute
+one after the other, on every GEMM path (a few rows, packed tiles, several kc slices, one or two threads)."""
 import numpy as np
 import pytest
 

@@ -14,7 +14,7 @@ enum class Op { N, T };
 // apply(context, col0, c, rows, cols, ldc) over the rows×cols block at c (row stride ldc), whose first
 // column is column col0 of the whole C. Called on the thread that finished the block, once per element of
 // C, at any block size: it must be elementwise along rows (a column-indexed bias, an activation). A Linear
-// layer adds its bias and applies the following activation this way (ops::bias_activation_epilogue): one
+// layer adds its bias and applies a fused activation this way (BiasThen in nn/linear.cpp): one
 // pass over the output fewer. The GEMM knows nothing of what it applies.
 template <typename T>
 struct Epilogue {

@@ -33,6 +33,21 @@ void ActivationLayer<T>::backward(const T* x, const T* y, const T* dy, long rows
 }
 
 template <typename T>
+const ElementwiseFromOutput<T>* ActivationLayer<T>::elementwise_from_output() const {
+  return ops::derivative_from_output(kind_, double(param_)) ? this : nullptr;
+}
+
+template <typename T>
+void ActivationLayer<T>::apply_block(T* y, long rows, long cols, long ld) const {
+  ops::bias_activation_block(kind_, param_, static_cast<const T*>(nullptr), y, rows, cols, ld);
+}
+
+template <typename T>
+void ActivationLayer<T>::backward_from_output(const T* y, const T* dy, T* dx, long n) const {
+  ops::activation_backward(kind_, param_, y, y, dy, dx, n);  // y stands in for x: f' needs only y
+}
+
+template <typename T>
 long Softmax<T>::build(long in_features) {
   return this->keep_width(in_features);
 }

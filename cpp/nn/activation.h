@@ -9,7 +9,7 @@
 namespace bprop::nn {
 
 template <typename T>
-class ActivationLayer : public Layer<T> {
+class ActivationLayer : public Layer<T>, public ElementwiseFromOutput<T> {
  public:
   // name as in Python ("ReLU"); param is LeakyReLU's negative slope or ELU's alpha.
   ActivationLayer(const std::string& name, double param);
@@ -21,6 +21,11 @@ class ActivationLayer : public Layer<T> {
 
   ops::Activation kind() const { return kind_; }
   T param() const { return param_; }
+
+  // Fusable after a GEMM when the derivative can be read from the output (ops::derivative_from_output).
+  const ElementwiseFromOutput<T>* elementwise_from_output() const override;
+  void apply_block(T* y, long rows, long cols, long ld) const override;
+  void backward_from_output(const T* y, const T* dy, T* dx, long n) const override;
 
  private:
   ops::Activation kind_;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "nn/fusion.h"
 #include "nn/parameter.h"
 
 namespace bprop::nn {
@@ -49,6 +50,10 @@ class Layer {
   // statistics) is in buffers().
   virtual std::vector<ParameterPtr<T>> parameters() { return {}; }
   virtual std::vector<ParameterPtr<T>> buffers() { return {}; }
+
+  // Capabilities a Sequential fuses adjacent layers by (nn/fusion.h); null when the layer lacks them.
+  virtual const GemmOutput<T>* gemm_output() const { return nullptr; }
+  virtual const ElementwiseFromOutput<T>* elementwise_from_output() const { return nullptr; }
 
   // Layers that draw random numbers (Dropout) restart their generator from `seed`.
   virtual void reseed(uint64_t seed) {}

@@ -5,7 +5,6 @@
 #include "core/sizes.h"
 #include "gemm/gemm.h"
 #include "nn/init.h"
-#include "ops/activations.h"
 
 namespace bprop::nn {
 namespace {
@@ -37,15 +36,36 @@ long Linear<T>::build(long in_features) {
 
 template <typename T>
 void Linear<T>::forward(const T* x, long rows, T* y, bool) {
-  forward_activated(x, rows, y, ops::Activation::identity, T(0));
+  forward_with(x, rows, y, nullptr);
 }
 
+namespace {
+
+// The GEMM epilogue of a Linear: its bias on each finished block of y, then the fused map, if any.
 template <typename T>
-void Linear<T>::forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const {
+struct BiasThen {
+  const T* bias;                           // out_features values, or null
+  const ElementwiseFromOutput<T>* then;  // or null
+
+  static void apply(const void* context, long col0, T* y, long rows, long cols, long ld) {
+    const auto& self = *static_cast<const BiasThen*>(context);
+    if (!self.bias) return self.then->apply_block(y, rows, cols, ld);
+    for (long r = 0; r < rows; ++r) {  // row by row, so the map finds each row just written
+      T* row = y + r * ld;
+      for (long j = 0; j < cols; ++j) row[j] += self.bias[col0 + j];
+      if (self.then) self.then->apply_block(row, 1, cols, ld);
+    }
+  }
+};
+
+}  // namespace
+
+template <typename T>
+void Linear<T>::forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const {
   const long in = this->in_features_, out = this->out_features_;
-  const ops::BiasActivation<T> fused{bias_ ? bias_->value.data() : nullptr, activation, param};
+  const BiasThen<T> after{bias_ ? bias_->value.data() : nullptr, then};
   gemm::Epilogue<T> epilogue;
-  if (fused.bias || activation != ops::Activation::identity) epilogue = {&ops::bias_activation_epilogue<T>, &fused};
+  if (after.bias || after.then) epilogue = {&BiasThen<T>::apply, &after};
   gemm::gemm<T>(gemm::Op::N, gemm::Op::N, rows, out, in, T(1), x, in, weight_->value.data(), out, T(0), y, out,
                 epilogue);
 }

@@ -7,12 +7,11 @@
 #include <string>
 
 #include "nn/layer.h"
-#include "ops/activations.h"
 
 namespace bprop::nn {
 
 template <typename T>
-class Linear : public Layer<T> {
+class Linear : public Layer<T>, public GemmOutput<T> {
  public:
   // ValueError for sizes < 1 or a bad initializer. Weights from `init` with `seed`; bias starts at 0.
   Linear(long in_features, long out_features, bool bias, const std::string& init, double init_limit, uint64_t seed);
@@ -20,13 +19,19 @@ class Linear : public Layer<T> {
   std::string name() const override { return "Linear"; }
   long build(long in_features) override;
   void forward(const T* x, long rows, T* y, bool training) override;
-  // y = f(x·W + b) in one pass over y: the forward of a Linear fused with the activation after it.
-  void forward_activated(const T* x, long rows, T* y, ops::Activation activation, T param) const;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
-  void infer(const T* x, long rows, T* y) const override { forward_activated(x, rows, y, ops::Activation::identity, T(0)); }
+  void infer(const T* x, long rows, T* y) const override { forward_with(x, rows, y, nullptr); }
   std::vector<ParameterPtr<T>> parameters() override;
 
+  // y = f(x·W + b) in one pass over y: the forward of a Linear fused with the elementwise map after it.
+  const GemmOutput<T>* gemm_output() const override { return this; }
+  void forward_then(const T* x, long rows, T* y, const ElementwiseFromOutput<T>& then) const override {
+    forward_with(x, rows, y, &then);
+  }
+
  private:
+  void forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const;
+
   ParameterPtr<T> weight_, bias_;
 };
 

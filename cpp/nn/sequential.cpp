@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/scratch.h"
-#include "nn/linear_activation.h"
+#include "nn/fused_step.h"
 
 namespace bprop::nn {
 
@@ -30,7 +30,7 @@ long Sequential<T>::build(long in_features) {
   }
   steps_.clear();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    LayerPtr<T> fused = i + 1 < layers_.size() ? LinearActivation<T>::fuse(layers_[i], layers_[i + 1]) : nullptr;
+    LayerPtr<T> fused = i + 1 < layers_.size() ? FusedStep<T>::fuse(layers_[i], layers_[i + 1]) : nullptr;
     steps_.push_back(fused ? fused : layers_[i]);
     if (fused) ++i;
   }

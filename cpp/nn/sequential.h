@@ -1,6 +1,6 @@
 // Sequential: layers applied in order; itself a layer, so a Residual can wrap one. build() turns the
-// layers into steps: each Linear followed by an activation that fuses becomes one LinearActivation step
-// (linear_activation.h), every other layer is a step of its own. It keeps the output of every step from
+// layers into steps: a layer whose output is a GEMM's C followed by an elementwise layer that fuses (a Linear
+// and a ReLU, say) becomes one FusedStep (fused_step.h), every other layer is a step of its own. It keeps the output of every step from
 // the last forward (grown with the batch, reused) because each step's backward needs its own x and y;
 // two gradient buffers take turns on the way back.
 #pragma once

@@ -155,12 +155,6 @@ void bias_activation_block(Activation kind, T param, const T* bias, T* y, long r
   }
 }
 
-template <typename T>
-void bias_activation_epilogue(const void* context, long col0, T* y, long rows, long cols, long ld) {
-  const auto& fused = *static_cast<const BiasActivation<T>*>(context);
-  bias_activation_block(fused.kind, fused.param, fused.bias ? fused.bias + col0 : nullptr, y, rows, cols, ld);
-}
-
 bool derivative_from_output(Activation kind, double param) {
   switch (kind) {
     case Activation::gelu:
@@ -179,8 +173,6 @@ template void activation_forward<float>(Activation, float, const float*, float*,
 template void activation_forward<double>(Activation, double, const double*, double*, long);
 template void bias_activation_block<float>(Activation, float, const float*, float*, long, long, long);
 template void bias_activation_block<double>(Activation, double, const double*, double*, long, long, long);
-template void bias_activation_epilogue<float>(const void*, long, float*, long, long, long);
-template void bias_activation_epilogue<double>(const void*, long, double*, long, long, long);
 template void activation_backward<float>(Activation, float, const float*, const float*, const float*, float*, long);
 template void activation_backward<double>(Activation, double, const double*, const double*, const double*, double*,
                                           long);

@@ -20,21 +20,10 @@ template <typename T>
 void activation_backward(Activation kind, T param, const T* x, const T* y, const T* dy, T* dx, long n);
 
 // y ← f(y + bias) in place over a rows×cols block with row stride ld, bias holding cols values (or null),
-// on the calling thread: what a GEMM applies to each finished block of a Linear layer's output, while the
+// on the calling thread: what an activation fused after a GEMM applies to each finished block, while the
 // block is still in cache. Elementwise, so the values are those of activation_forward after the addition.
 template <typename T>
 void bias_activation_block(Activation kind, T param, const T* bias, T* y, long rows, long cols, long ld);
-
-// bias_activation_block as a GEMM epilogue (gemm::Epilogue's apply, with a BiasActivation as its context):
-// the block whose first column is col0 takes bias + col0.
-template <typename T>
-struct BiasActivation {
-  const T* bias;  // one value per column of the whole output, or null
-  Activation kind;
-  T param;
-};
-template <typename T>
-void bias_activation_epilogue(const void* context, long col0, T* y, long rows, long cols, long ld);
 
 // True when f'(x) can be read from y = f(x) alone (activation_backward then takes y for x too): what
 // lets a Linear layer apply the activation in place and keep no pre-activation values. ReLU, ELU,
