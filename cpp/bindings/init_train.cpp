@@ -185,6 +185,16 @@ void init_train(py::module_& m) {
   bind_trainer<double>(m, "_float64");
   m.def("epoch_seed", &train::epoch_seed, py::arg("seed"), py::arg("epoch"),
         "The seed of an epoch's random streams (shuffle, dropout) in a run seeded with `seed`.");
+  m.def(
+      "epoch_order",
+      [](uint64_t epoch_seed, bool shuffle, long n) {
+        if (n < 0) throw ValueError("[epoch_order] n must be >= 0; got " + std::to_string(n));
+        py::array_t<int64_t> order(n);
+        train::epoch_order(epoch_seed, shuffle, order.mutable_data(), n);
+        return order;
+      },
+      py::arg("epoch_seed"), py::arg("shuffle"), py::arg("n"),
+      "The order an epoch visits n samples in (the C++ trainer's shuffle), from that epoch's seed.");
   m.def("metric_sum_float32", &metric_sum<float>, py::arg("name"), py::arg("k"), py::arg("threshold"),
         py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
   m.def("metric_sum_float64", &metric_sum<double>, py::arg("name"), py::arg("k"), py::arg("threshold"),

@@ -21,6 +21,13 @@ uint64_t epoch_seed(uint64_t seed, long epoch) {
   return z ^ (z >> 31);
 }
 
+void epoch_order(uint64_t epoch_seed, bool shuffle, int64_t* order, long n) {
+  for (long i = 0; i < n; ++i) order[i] = i;
+  if (!shuffle) return;
+  Generator rng(epoch_seed);
+  for (long i = n - 1; i > 0; --i) std::swap(order[i], order[long(rng.below(uint64_t(i + 1)))]);
+}
+
 template <typename T>
 void Trainer<T>::start(const Dataset<T>& data, long batch_size, uint64_t seed, long first_epoch) {
   data_ = data;
@@ -40,12 +47,8 @@ template <typename T>
 void Trainer<T>::new_epoch(bool shuffle) {
   optimizer_->set_epoch(epoch_);  // what a per-epoch schedule reads
   const uint64_t seed = epoch_seed(seed_, epoch_++);
-  rng_.reseed(seed);
   model_->net().reseed(seed ^ 0xd1b54a32d192ed03ULL);  // dropout: a stream apart from the shuffle's
-  const long n = data_.rows;
-  for (long i = 0; i < n; ++i) order_[i] = i;
-  if (shuffle)
-    for (long i = n - 1; i > 0; --i) std::swap(order_[i], order_[long(rng_.below(uint64_t(i + 1)))]);
+  epoch_order(seed, shuffle, order_.data(), data_.rows);
 }
 
 template <typename T>

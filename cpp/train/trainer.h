@@ -44,6 +44,10 @@ struct Totals {
 // The seed of epoch `epoch`'s random streams in a run seeded with `seed` (splitmix-style mixing, so
 // neighbouring epochs get unrelated streams). Python's Module loop uses the same function.
 uint64_t epoch_seed(uint64_t seed, long epoch);
+// The order an epoch visits n samples in: 0..n-1, or with `shuffle` a Fisher–Yates permutation drawn from a
+// generator seeded with that epoch's seed. Both training engines (this trainer and Python's Module loop) take
+// it from here, so a Module and the equivalent Sequential fitted with one seed see the same batches.
+void epoch_order(uint64_t epoch_seed, bool shuffle, int64_t* order, long n);
 
 struct EpochResult {
   Totals train, validation;
@@ -95,7 +99,6 @@ class Trainer {
   long batch_size_ = 1;
   uint64_t seed_ = 0;
   long epoch_ = 0;  // the epoch new_epoch begins next
-  Generator rng_;
   Array<int64_t> order_;
   BatchTargets batch_;
   Array<T> grad_out_;

@@ -49,7 +49,7 @@ class ModuleLoop:
         self._epoch += 1
         self.model.reseed(seed ^ _DROPOUT_STREAM)
         n = len(self._data[0])
-        self._order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+        self._order = _core.epoch_order(seed, bool(shuffle), n)  # the C++ trainer's order: the same batches
 
     # -- batches ------------------------------------------------------------------------------------
     def _batch_loss(self, out, labels, values, weights, totals):
