@@ -25,11 +25,11 @@ std::vector<std::pair<std::shared_ptr<Node>, Tensor>> seeds(const std::vector<Te
     if (!g) {
       if (root->numel() != 1)
         throw ValueError("[backward] needs a gradient argument for a non-scalar output of shape " +
-                         shape_string(root->shape()) + " (backward() alone is for a single value, such as a loss)");
+                         shape_text(root->shape()) + " (backward() alone is for a single value, such as a loss)");
       g = full_like(root, 1.0);
     } else if (g->shape() != root->shape()) {
-      throw ValueError("[backward] gradient of shape " + shape_string(g->shape()) + " for an output of shape " +
-                       shape_string(root->shape()));
+      throw ValueError("[backward] gradient of shape " + shape_text(g->shape()) + " for an output of shape " +
+                       shape_text(root->shape()));
     }
     out.emplace_back(node, to_dtype(g, root->dtype()));
   }

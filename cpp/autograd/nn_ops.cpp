@@ -146,7 +146,7 @@ Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training)
   const long width = x->shape().back();
   if (layer->in_features() != width) layer->build(width);  // ValueError when the layer is made for another width
   const long rows = x->numel() / std::max(width, 1L);
-  if (rows < 1) throw ValueError(where + " got an empty batch of shape " + shape_string(x->shape()));
+  if (rows < 1) throw ValueError(where + " got an empty batch of shape " + shape_text(x->shape()));
 
   Shape shape = x->shape();
   shape.back() = layer->out_features();
@@ -182,7 +182,7 @@ Tensor apply_loss(const loss::LossPtr<T>& loss, const Tensor& out, const loss::T
     throw TypeError(where + " computes in " + std::string(dtype_name(dtype_of<T>())) + "; got a " +
                     dtype_name(out->dtype()) + " tensor");
   if (out->dim() != 2 || out->numel() == 0)
-    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + shape_string(out->shape()));
+    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + shape_text(out->shape()));
   const bool wants_grad = grad_enabled() && out->requires_grad();
   Tensor gradient = wants_grad ? make_tensor(dtype_of<T>(), out->shape()) : nullptr;
   const double value = loss->forward_backward(out->template data<T>(), out->size(0), out->size(1), targets,

@@ -25,7 +25,7 @@ Tensor SavedTensor::unpack(Node& owner) const {
     throw ValueError(std::string("[backward] the graph through ") + owner.name() +
                      " was freed by an earlier backward(); call backward(retain_graph=True) to go through it twice");
   if (buffer_->current_version() != version_) {
-    const std::string what = name_.empty() ? "a tensor of shape " + shape_string(shape_) : "tensor '" + name_ + "'";
+    const std::string what = name_.empty() ? "a tensor of shape " + shape_text(shape_) : "tensor '" + name_ + "'";
     throw ValueError("[backward] " + what + " that " + owner.name() +
                      " saved for backward was modified in place since (version " + std::to_string(version_) +
                      " then, " + std::to_string(buffer_->current_version()) + " now); compute it again, or copy it first");

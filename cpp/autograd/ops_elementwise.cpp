@@ -56,7 +56,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const long da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     const long db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1)
-      throw ValueError(std::string("[") + op + "] shapes " + shape_string(a) + " and " + shape_string(b) +
+      throw ValueError(std::string("[") + op + "] shapes " + shape_text(a) + " and " + shape_text(b) +
                        " do not broadcast");
     out[i] = da == 1 ? db : da;
   }
@@ -276,8 +276,8 @@ Tensor copy(const Tensor& x) {
 
 void add_in_place(const Tensor& target, const Tensor& source) {
   if (source->shape() != target->shape())
-    throw ValueError("[backward] gradient of shape " + shape_string(source->shape()) + " for a tensor of shape " +
-                     shape_string(target->shape()));
+    throw ValueError("[backward] gradient of shape " + shape_text(source->shape()) + " for a tensor of shape " +
+                     shape_text(target->shape()));
   const Tensor cast = to_dtype(source, target->dtype());
   dispatch(target->dtype(), [&](auto zero) {
     using T = decltype(zero);

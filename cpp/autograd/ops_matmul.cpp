@@ -72,7 +72,7 @@ Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 
 // numpy.matmul's rules, checked once on the shapes the caller gave (so the message names them).
 void check_operands(const Shape& a, const Shape& b) {
-  const std::string both = "shapes " + shape_string(a) + " and " + shape_string(b);
+  const std::string both = "shapes " + shape_text(a) + " and " + shape_text(b);
   if (a.empty() || b.empty()) throw ValueError("[matmul] needs operands with at least one dimension; got " + both);
   const long ka = a.back(), kb = b.size() == 1 ? b[0] : b[b.size() - 2];
   if (ka != kb)
@@ -85,7 +85,7 @@ void check_operands(const Shape& a, const Shape& b) {
     const long da = a_batch[a_batch.size() - i], db = b_batch[b_batch.size() - i];
     if (da != db && da != 1 && db != 1)
       throw ValueError("[matmul] " + both + " do not match; expected batch dimensions that broadcast, got " +
-                       shape_string(a_batch) + " and " + shape_string(b_batch));
+                       shape_text(a_batch) + " and " + shape_text(b_batch));
   }
 }
 

@@ -59,7 +59,7 @@ Tensor view(const Tensor& x, Shape shape) { return std::make_shared<TensorImpl>(
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x->shape() == shape) return x;
   if (shape.size() > x->shape().size() || broadcast_shapes(shape, x->shape(), "sum_to") != x->shape())
-    throw ValueError("[sum_to] cannot sum " + shape_string(x->shape()) + " to " + shape_string(shape));
+    throw ValueError("[sum_to] cannot sum " + shape_text(x->shape()) + " to " + shape_text(shape));
   Shape kept(x->shape().size() - shape.size(), 1);
   kept.insert(kept.end(), shape.begin(), shape.end());
   Tensor out = view(reduce_to(x, kept, 0.0, [](auto acc, auto v) { return acc + v; }), shape);
@@ -71,7 +71,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 Tensor expand(const Tensor& x, const Shape& shape) {
   if (x->shape() == shape) return x;
   if (broadcast_shapes(x->shape(), shape, "expand") != shape)
-    throw ValueError("[expand] cannot broadcast " + shape_string(x->shape()) + " to " + shape_string(shape));
+    throw ValueError("[expand] cannot broadcast " + shape_text(x->shape()) + " to " + shape_text(shape));
   Tensor out = make_tensor(x->dtype(), shape);
   dispatch(x->dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -101,14 +101,14 @@ Tensor mean(const Tensor& x, std::vector<long> axes, bool keepdims) {
   axes = normalise_axes(std::move(axes), x->dim(), "mean");
   long count = 1;
   for (long axis : axes) count *= x->size(axis);
-  if (count == 0) throw ValueError("[mean] of an empty tensor " + shape_string(x->shape()));
+  if (count == 0) throw ValueError("[mean] of an empty tensor " + shape_text(x->shape()));
   return mul(sum(x, axes, keepdims), scalar_tensor(x->dtype(), 1.0 / double(count)));
 }
 
 Tensor max(const Tensor& x, std::vector<long> axes, bool keepdims) {
   axes = normalise_axes(std::move(axes), x->dim(), "max");
   for (long axis : axes)
-    if (x->size(axis) == 0) throw ValueError("[max] over an empty axis of " + shape_string(x->shape()));
+    if (x->size(axis) == 0) throw ValueError("[max] over an empty axis of " + shape_text(x->shape()));
   auto [kept, dropped] = reduced_shapes(x->shape(), axes);
   Tensor out = reduce_to(x, kept, -std::numeric_limits<double>::infinity(),
                          [](auto acc, auto v) { return v > acc || v != v ? v : acc; });
@@ -134,16 +134,16 @@ Tensor reshape(const Tensor& x, Shape shape) {
       if (unknown >= 0) throw ValueError("[reshape] only one size may be -1");
       unknown = long(d);
     } else if (shape[d] < 0) {
-      throw ValueError("[reshape] sizes must be >= 0 or -1; got " + shape_string(shape));
+      throw ValueError("[reshape] sizes must be >= 0 or -1; got " + shape_text(shape));
     } else if (__builtin_mul_overflow(known, shape[d], &known)) {  // a wrapped product could look right
-      throw ValueError("[reshape] cannot reshape " + shape_string(x->shape()) + " to " + shape_string(shape) +
+      throw ValueError("[reshape] cannot reshape " + shape_text(x->shape()) + " to " + shape_text(shape) +
                        ": the sizes multiply past 2^63");
     }
   }
   if (unknown >= 0 && known > 0 && x->numel() % known == 0) shape[unknown] = x->numel() / known;
   if (numel(shape) != x->numel() || (unknown >= 0 && shape[unknown] < 0))
-    throw ValueError("[reshape] cannot reshape " + shape_string(x->shape()) + " (" + std::to_string(x->numel()) +
-                     " values) to " + shape_string(shape));
+    throw ValueError("[reshape] cannot reshape " + shape_text(x->shape()) + " (" + std::to_string(x->numel()) +
+                     " values) to " + shape_text(shape));
   if (shape == x->shape()) return x;
   Tensor out = view(x, shape);
   const Shape source = x->shape();
@@ -182,7 +182,7 @@ Tensor transpose(const Tensor& x, std::vector<long> perm) {
 
 Tensor gather(const Tensor& x, std::shared_ptr<const std::vector<long>> index, Shape shape) {
   if (numel(shape) != long(index->size()))
-    throw ValueError("[gather] shape " + shape_string(shape) + " does not hold " + std::to_string(index->size()) + " indices");
+    throw ValueError("[gather] shape " + shape_text(shape) + " does not hold " + std::to_string(index->size()) + " indices");
   for (long i : *index)
     if (i < 0 || i >= x->numel())
       throw ValueError("[gather] index " + std::to_string(i) + " is out of range for " + std::to_string(x->numel()) + " values");

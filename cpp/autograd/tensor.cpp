@@ -16,12 +16,6 @@ long numel(const Shape& shape) {
   return n;
 }
 
-std::string shape_string(const Shape& shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + (shape.size() == 1 ? ",)" : ")");
-}
-
 TensorImpl::TensorImpl(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = checked_count(shape_, dtype_size(dtype), "[Tensor]");
   buffer_ = std::make_shared<Buffer>();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sizes.h"  // shape_text, for error messages
 #include "core/workspace.h"
 
 namespace bprop::autograd {
@@ -19,7 +20,6 @@ inline std::size_t dtype_size(DType dtype) { return dtype == DType::float32 ? 4 
 
 using Shape = std::vector<long>;
 long numel(const Shape& shape);
-std::string shape_string(const Shape& shape);  // "(4, 3)"
 
 struct Buffer {
   AlignedBuffer memory;

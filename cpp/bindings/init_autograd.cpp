@@ -63,7 +63,7 @@ Tensor scalar_like(const Tensor& t, double value) { return autograd::scalar_tens
 Tensor operand(const Tensor& like, const py::object& other, const char* op) {
   if (other.is_none())
     throw TypeError(std::string("[Tensor ") + op + "] the other operand is None; expected a Tensor, an array or a number");
-  return py::module_::import("bprop.tensor").attr("as_operand")(other, like, op).cast<Tensor>();
+  return py::module_::import("bprop.tensor").attr("as_operand")(other, like, std::string("Tensor ") + op).cast<Tensor>();
 }
 
 // pybind11 turns None into a null tensor for `const Tensor&` arguments: every function taking tensors
@@ -89,8 +89,8 @@ void write_in_place(const Tensor& t, const Tensor& source) {
   if (autograd::grad_enabled() && t->requires_grad())
     throw ValueError("[Tensor] in-place change of a tensor that requires grad; use no_grad() (as optimizers do)");
   if (source->shape() != t->shape())
-    throw ValueError("[Tensor] in-place write of shape " + autograd::shape_string(source->shape()) +
-                     " into a tensor of shape " + autograd::shape_string(t->shape()));
+    throw ValueError("[Tensor] in-place write of shape " + shape_text(source->shape()) +
+                     " into a tensor of shape " + shape_text(t->shape()));
   Tensor cast = autograd::to_dtype(source, t->dtype());
   std::memcpy(t->raw(), cast->raw(), std::size_t(t->numel()) * autograd::dtype_size(t->dtype()));
   t->bump_version();

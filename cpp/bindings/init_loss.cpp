@@ -97,7 +97,7 @@ autograd::Tensor graph_forward(const loss::LossPtr<T>& l, const autograd::Tensor
                                const py::object& sample_weight) {
   const std::string where = "[" + l->name() + "]";
   if (out->dim() != 2 || out->numel() == 0)
-    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + autograd::shape_string(out->shape()));
+    throw ValueError(where + " needs outputs of shape (samples, outputs); got " + shape_text(out->shape()));
   const long rows = out->size(0), cols = out->size(1);
   const loss::Targets<T> t = borrow_targets(*l, targets, rows, cols, where);
   const T* weights = borrow_weights<T>(sample_weight, rows, where);

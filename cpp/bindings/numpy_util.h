@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/sizes.h"  // shape_text
 
 namespace bprop::bindings {
 
@@ -19,12 +20,6 @@ const char* dtype_name() {
   if constexpr (std::is_same_v<T, double>) return "float64";
   if constexpr (std::is_same_v<T, int64_t>) return "int64";
   return "?";
-}
-
-inline std::string shape_text(const std::vector<long>& shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + (shape.size() == 1 ? ",)" : ")");
 }
 
 inline std::vector<long> shape_of(const pybind11::array& x) {

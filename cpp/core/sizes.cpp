@@ -19,13 +19,13 @@ std::size_t physical_memory_bytes() {
   return std::size_t(pages) * std::size_t(page);
 }
 
-namespace {
-
-std::string sizes_text(const std::vector<long>& sizes) {
+std::string shape_text(const std::vector<long>& shape) {
   std::string text = "(";
-  for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? ", " : "") + std::to_string(sizes[i]);
-  return text + (sizes.size() == 1 ? ",)" : ")");
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + (shape.size() == 1 ? ",)" : ")");
 }
+
+namespace {
 
 std::string gib(double bytes) { return std::to_string(long(bytes / double(1L << 30) + 0.5)) + " GiB"; }
 
@@ -33,12 +33,12 @@ std::string gib(double bytes) { return std::to_string(long(bytes / double(1L << 
 
 long checked_count(const std::vector<long>& sizes, std::size_t element_bytes, const std::string& where) {
   for (long size : sizes)
-    if (size < 0) throw ValueError(where + " sizes must be >= 0; got " + sizes_text(sizes));
+    if (size < 0) throw ValueError(where + " sizes must be >= 0; got " + shape_text(sizes));
   const long count = product_or_overflow(sizes);
-  if (count < 0) throw ValueError(where + " sizes " + sizes_text(sizes) + " hold more than 2^63 elements");
+  if (count < 0) throw ValueError(where + " sizes " + shape_text(sizes) + " hold more than 2^63 elements");
   const double bytes = double(count) * double(element_bytes), memory = double(physical_memory_bytes());
   if (bytes > memory)
-    throw ValueError(where + " sizes " + sizes_text(sizes) + " need " + gib(bytes) + "; this machine has " +
+    throw ValueError(where + " sizes " + shape_text(sizes) + " need " + gib(bytes) + "; this machine has " +
                      gib(memory));
   return count;
 }

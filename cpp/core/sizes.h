@@ -16,6 +16,9 @@ long checked_count(const std::vector<long>& sizes, std::size_t element_bytes, co
 // The product of `sizes` when it fits in a long, else -1 (for callers that phrase their own error).
 long product_or_overflow(const std::vector<long>& sizes);
 
+// A shape as Python prints it: "(4, 3)", "(4,)", "()". For error messages everywhere in the core and bindings.
+std::string shape_text(const std::vector<long>& shape);
+
 // Bytes of physical memory (sysconf), or 2^62 when the system cannot tell.
 std::size_t physical_memory_bytes();
 
