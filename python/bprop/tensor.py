@@ -37,41 +37,21 @@ def tensor(data, requires_grad=False, dtype=None):
     return _core.ag_tensor(np.asarray(array, dtype=dtype, order="C"), bool(requires_grad))
 
 
-def _as_tensor(value, like, op):
-    """value as a tensor in like's dtype (see _input), for op's messages."""
-    if isinstance(value, Tensor):
-        return value
-    return as_input(value, op, like.dtype)
-
-
 def as_operand(value, like, op):
-    """The other operand of a tensor operation, as a tensor: what Tensor's operators call (from C++) for
-    anything but a tensor or a Python number. Array-likes become constants in like's dtype, as numbers
-    do; anything that holds no numbers is a TypeError naming the operation."""
-    if isinstance(value, Tensor):
-        return value
-    if is_parameter(value):
-        return value.tensor
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"[Tensor {op}] cannot combine a Tensor with {type(value).__name__} "
-                        f"({array.dtype}); expected a Tensor, an array of numbers or a number")
-    return tensor(array, dtype=like.dtype)
+    """The other operand of a tensor operation `op`, as a tensor in like's dtype (array-likes become
+    constants, as numbers do): what Tensor's operators call (from C++) for anything but a tensor or a
+    Python number, and what maximum, where and the comparisons use."""
+    return as_input(value, op, like.dtype)
 
 
 def as_input(value, op, dtype=None):
     """value as a tensor for a function of tensors (bprop.exp(x), ...): tensors as they are, parameters as
-    their leaf, array-likes as constants; TypeError naming the function otherwise."""
+    their leaf, array-likes as constants; TypeError naming the function otherwise (None, strings, ...)."""
     if isinstance(value, Tensor):
         return value
     if is_parameter(value):
         return value.tensor
-    if value is None:
-        raise TypeError(f"[{op}] expects a Tensor or an array; got None")
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"[{op}] expects a Tensor or an array of numbers; got {type(value).__name__} ({array.dtype})")
-    return tensor(array, dtype=dtype)
+    return tensor(as_array(value, "the operand", op), dtype=dtype)
 
 
 def as_tensor(value, dtype=None):
@@ -133,14 +113,14 @@ def _axes(axis, where):
 
 
 def maximum(a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, as_input(b, "maximum"), "maximum")
-    return _core.ag_maximum(a, _as_tensor(b, a, "maximum"))
+    a = a if isinstance(a, Tensor) else as_operand(a, as_input(b, "maximum"), "maximum")
+    return _core.ag_maximum(a, as_operand(b, a, "maximum"))
 
 
 def where(condition, a, b):
-    a = a if isinstance(a, Tensor) else _as_tensor(a, as_input(b, "where"), "where")
-    b = _as_tensor(b, a, "where")
-    return _core.ag_where(_as_tensor(condition, a, "where"), a, b)
+    a = a if isinstance(a, Tensor) else as_operand(a, as_input(b, "where"), "where")
+    b = as_operand(b, a, "where")
+    return _core.ag_where(as_operand(condition, a, "where"), a, b)
 
 
 def clip(x, low, high):
@@ -247,7 +227,7 @@ def _getitem(self, index):
 
 def _compare(op):
     def method(self, other):
-        return _core.ag_compare(self, _as_tensor(other, self, "compare"), op)
+        return _core.ag_compare(self, as_operand(other, self, "compare"), op)
     return method
 
 
