@@ -147,6 +147,25 @@ void load_state(optim::Optimizer<T>& o, const py::dict& arrays, std::optional<lo
   if (lr) o.set_lr(*lr);
 }
 
+// A Python callable as a gradient hook: called with the optimizer's parameters and the step count. Steps
+// run with the GIL released (a fit's whole chunk of batches), so the call takes it back.
+template <typename T>
+class PythonGradientHook : public optim::GradientHook<T> {
+ public:
+  explicit PythonGradientHook(py::function hook) : hook_(std::move(hook)) {}
+  ~PythonGradientHook() override {
+    py::gil_scoped_acquire gil;
+    hook_ = py::function();
+  }
+  void on_gradients(const std::vector<nn::ParameterPtr<T>>& parameters, long step) override {
+    py::gil_scoped_acquire gil;
+    hook_(parameters, step);  // a Python exception propagates (error_already_set) before any update
+  }
+
+ private:
+  py::function hook_;
+};
+
 template <typename T>
 void bind_base(py::module_& m, const std::string& dtype) {
   using O = optim::Optimizer<T>;
@@ -154,7 +173,19 @@ void bind_base(py::module_& m, const std::string& dtype) {
       .def_property_readonly("name", &O::name)
       .def_property_readonly("dtype", [](const O&) { return std::string(dtype_name<T>()); })
       .def("step", &O::step, py::call_guard<py::gil_scoped_release>(),
-           "Clip, apply the schedule, update every parameter, count the step.")
+           "Run the gradient hooks, clip, apply the schedule, update every parameter, count the step.")
+      .def(
+          "add_gradient_hook",
+          [](O& o, py::function hook) {
+            auto wrapped = std::make_shared<PythonGradientHook<T>>(std::move(hook));
+            o.add_gradient_hook(wrapped);
+            return reinterpret_cast<std::uintptr_t>(wrapped.get());  // a key, compared, never dereferenced
+          },
+          py::arg("hook"), "hook(parameters, step) at the start of every step; returns a key for remove.")
+      .def(
+          "remove_gradient_hook",
+          [](O& o, std::uintptr_t key) { o.remove_gradient_hook(reinterpret_cast<const optim::GradientHook<T>*>(key)); },
+          py::arg("key"))
       .def("zero_grad", &O::zero_grad, py::call_guard<py::gil_scoped_release>())
       .def_property("lr", &O::lr, &O::set_lr, "The base learning rate, which a schedule scales.")
       .def_property_readonly("current_lr", &O::current_lr, "The rate the next step() will use.")

@@ -1,10 +1,11 @@
 // The optimizer contract: one fused update over every parameter, with optional gradient clipping and a
 // learning-rate schedule, and state that can be exported and restored (the persistence issue saves it).
 //
-// step(): clip the gradients (by global norm, then by value, when set), take this step's rate from the
-// schedule, update every parameter in place in one pass over its elements, then count the step.
-// Hyperparameters and the parameter list are validated when the optimizer is made (ValueError);
-// step() never throws and allocates nothing.
+// step(): run the gradient hooks (optim/gradient_hook.h), clip the gradients (by global norm, then by
+// value, when set), take this step's rate from the schedule, update every parameter in place in one pass
+// over its elements, then count the step. Hyperparameters and the parameter list are validated when the
+// optimizer is made (ValueError); step() throws only what a hook throws, before any update, and
+// allocates nothing.
 //
 // Every optimizer derives from Optimizer<T>, which owns the parameter list, the base rate, the step
 // count, clipping, the schedule and the state arrays; a derived class adds its state arrays in its
@@ -24,6 +25,7 @@
 #include "nn/parameter.h"
 #include "optim/check.h"
 #include "optim/clip.h"
+#include "optim/gradient_hook.h"
 #include "optim/schedule.h"
 #include "optim/update.h"
 
@@ -48,6 +50,10 @@ class Optimizer {
   virtual const ParameterList& parameters() const { return params_; }
 
   void zero_grad();  // every parameter's gradient to 0
+
+  // Hooks run in the order added, at the start of every step(); removing one not added does nothing.
+  void add_gradient_hook(GradientHookPtr<T> hook);
+  void remove_gradient_hook(const GradientHook<T>* hook);
 
   // The base rate: what the user set; a schedule scales it. ValueError unless finite and >= 0.
   double lr() const { return locked([&] { return lr_; }); }
@@ -102,6 +108,7 @@ class Optimizer {
   long epoch_ = 0;
   ClipOptions clip_;
   SchedulePtr schedule_;
+  std::vector<GradientHookPtr<T>> hooks_;
   GradientNorm<T> norm_;
   std::deque<StateKind> state_;  // a deque keeps references valid as kinds are added
   // step() runs without the GIL; this keeps a setter called from another thread from racing it.

@@ -78,13 +78,26 @@ def call_optimizer(spec, parameters, steps):
 
 
 OPTIMIZER_CALLS = ("step", "zero_grad", "bind", "lr", "current_lr", "step_count", "schedule", "state_dict",
-                   "load_state_dict", "get_config", "from_config", "repr", "dtype", "core", "epoch")
+                   "load_state_dict", "get_config", "from_config", "repr", "dtype", "core", "epoch", "add_gradient_hook",
+                   "remove_hook")
+
+
+def halve_gradients(parameters, step):
+    """A valid gradient hook."""
+    for p in parameters:
+        p.grad = p.grad * 0.5
 
 
 def call_optimizer_sequence(optimizer, calls):
     """Calls in any order on an optimizer made without parameters or with them."""
+    handles = []
     for method, argument in calls:
-        if method in ("lr", "schedule", "epoch"):
+        if method == "add_gradient_hook":
+            handles.append(optimizer.add_gradient_hook(argument))
+        elif method == "remove_hook":
+            if handles:
+                handles.pop(0).remove()
+        elif method in ("lr", "schedule", "epoch"):
             setattr(optimizer, method, argument)
         elif method in ("bind", "load_state_dict", "from_config"):
             getattr(optimizer, method)(argument)
@@ -107,7 +120,8 @@ def optimizer_sequences(draw):
     name = draw(st.sampled_from(OPTIMIZERS))
     parameters_ = draw(st.one_of(st.none(), parameter_lists()))
     arguments = st.one_of(junk(), parameter_lists(), st.sampled_from((0.01, {"name": name, "config": {},
-                                                                               "step_count": 0, "state": {}})))
+                                                                               "step_count": 0, "state": {}},
+                                                                        halve_gradients)))
     calls = draw(st.lists(st.tuples(st.sampled_from(OPTIMIZER_CALLS), arguments), min_size=1, max_size=4))
     return {"optimizer": R("optimizer", name, parameters_, {}), "calls": calls}
 

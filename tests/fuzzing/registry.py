@@ -68,7 +68,8 @@ COVERS = {
                                       "Optimizer.current_lr Optimizer.step_count Optimizer.schedule "
                                       "Optimizer.state_dict Optimizer.load_state_dict Optimizer.get_config "
                                       "Optimizer.from_config Optimizer.dtype Optimizer.core Optimizer.bound "
-                                      "Optimizer.parameters Optimizer.epoch",
+                                      "Optimizer.parameters Optimizer.epoch Optimizer.add_gradient_hook "
+                                      "optim.GradientHookHandle",
     "optim.<Schedule>(...).rate": "optim.StepDecay optim.ExponentialDecay optim.CosineDecay optim.LinearWarmup "
                                   "optim.Schedule Schedule.rate Schedule.get_config Schedule.per",
     "deserialize / optim.get": "optim.get optim.deserialize optim.schedules",

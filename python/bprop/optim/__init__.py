@@ -5,10 +5,10 @@ learning-rate schedules evaluated in C++ at every step.
     opt = optim.AdamW(lr=1e-3, schedule=optim.LinearWarmup(100, then=optim.CosineDecay(10_000, per="step"), per="step"))
 """
 from . import schedules
-from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, deserialize, get
+from .optimizers import SGD, Adagrad, Adam, AdamW, GradientHookHandle, Optimizer, RMSprop, deserialize, get
 from .schedules import CosineDecay, ExponentialDecay, LinearWarmup, Schedule, StepDecay
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "deserialize",
+    "Optimizer", "GradientHookHandle", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "deserialize",
     "Schedule", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup", "schedules",
 ]

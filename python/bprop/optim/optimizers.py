@@ -15,7 +15,7 @@ from .._dtypes import core_class
 from . import schedules as _schedules
 from .._checks import flag, integer, optional_real, real, real_pair, reals
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "deserialize"]
+__all__ = ["Optimizer", "GradientHookHandle", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "deserialize"]
 
 _PARAMETER_TYPES = (_core.Parameter_float32, _core.Parameter_float64)
 
@@ -45,6 +45,25 @@ def _parameter_list(parameters, where):
     return parameters
 
 
+class GradientHookHandle:
+    """What add_gradient_hook returns: ``remove()`` uninstalls the hook (a second call does nothing)."""
+
+    def __init__(self, optimizer, hook):
+        self._optimizer, self.hook, self._key = optimizer, hook, None
+
+    def _install(self, core):
+        self._key = core.add_gradient_hook(self.hook)
+
+    def remove(self):
+        optimizer = self._optimizer
+        if optimizer is None:
+            return
+        if self._key is not None:
+            optimizer.core.remove_gradient_hook(self._key)
+        optimizer._hooks.remove(self)
+        self._optimizer = None
+
+
 class Optimizer:
     """What every optimizer shares: binding, ``step``, ``lr``, clipping, a schedule, state and config.
 
@@ -62,6 +81,7 @@ class Optimizer:
         self._schedule = _schedules.check(schedule, name)
         self._core = None
         self._parameters = None
+        self._hooks = []  # GradientHookHandles, installed in the core when it is made
         if parameters is not None:
             self._bind(parameters, name)
 
@@ -92,6 +112,8 @@ class Optimizer:
         schedule = self._schedule.core if self._schedule is not None else None
         self._core = cls(parameters, self._options, self._clip, schedule)
         self._parameters = parameters
+        for handle in self._hooks:
+            handle._install(self._core)
         return self
 
     @property
@@ -126,6 +148,21 @@ class Optimizer:
     def zero_grad(self):
         """Set every parameter's gradient to zero."""
         self.core.zero_grad()
+
+    def add_gradient_hook(self, hook):
+        """Call ``hook(parameters, step)`` at the start of every step, after backward and before the update
+        (and before clipping), in both fit engines and in custom loops alike. ``parameters`` are the bound
+        Parameters in order and ``step`` the number of steps taken before this one; the hook may read and
+        assign ``p.grad``. Where gradient statistics, a clipping policy or an all-reduce go (PyTorch's
+        ``register_step_pre_hook``). Returns a handle whose ``remove()`` uninstalls the hook."""
+        if not callable(hook):
+            raise TypeError(f"[{type(self).__name__}.add_gradient_hook] hook must be callable; got "
+                            f"{type(hook).__name__}")
+        handle = GradientHookHandle(self, hook)
+        self._hooks.append(handle)
+        if self._core is not None:
+            handle._install(self._core)
+        return handle
 
     @property
     def lr(self):
