@@ -47,7 +47,8 @@ void refuse_second_derivative(const std::vector<Tensor>& grads, const std::strin
 
 template <typename T>
 struct LayerNode : Node {
-  LayerNode(nn::LayerPtr<T> layer, uint64_t forward) : layer_(std::move(layer)), forward_(forward) {
+  LayerNode(nn::LayerPtr<T> layer, uint64_t forward)
+      : layer_(std::move(layer)), forward_(forward), sample_(layer_->in_shape()) {
     name_ = layer_->name();
     parameters_ = layer_->parameters();
   }
@@ -62,7 +63,9 @@ struct LayerNode : Node {
     const Tensor x = saved_tensor(0), y = saved_tensor(1);
     for (std::size_t i = 2; i < saved.size(); ++i) saved_tensor(i);  // the weights: not updated since the forward
     const Tensor dy = to_dtype(grad_output, dtype_of<T>());
-    const long rows = x->numel() / layer_->in_features();
+    // The layer may have been built for another shape since (one activation serving several widths).
+    if (layer_->in_shape() != sample_) layer_->build(sample_);
+    const long rows = x->numel() / layer_->in_size();
     std::vector<Tensor> grads(1 + parameters_.size());
     if (needs_grad(0)) grads[0] = make_tensor(dtype_of<T>(), x->shape());
     T* dx = grads[0] ? grads[0]->template data<T>() : nullptr;
@@ -95,6 +98,7 @@ struct LayerNode : Node {
  private:
   nn::LayerPtr<T> layer_;
   uint64_t forward_;
+  nn::SampleShape sample_;  // the shape the forward ran on
   std::string name_;
   std::vector<nn::ParameterPtr<T>> parameters_;
 };
@@ -142,14 +146,16 @@ Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training)
   if (x->dtype() != dtype_of<T>())
     throw TypeError(where + " computes in " + dtype_name(dtype_of<T>()) + "; got a " + dtype_name(x->dtype()) +
                     " tensor (convert it with astype, or make the layer with dtype='" + dtype_name(x->dtype()) + "')");
-  if (x->dim() < 1) throw ValueError(where + " needs a tensor of shape (..., features); got a scalar");
-  const long width = x->shape().back();
-  if (layer->in_features() != width) layer->build(width);  // ValueError when the layer is made for another width
-  const long rows = x->numel() / std::max(width, 1L);
-  if (rows < 1) throw ValueError(where + " got an empty batch of shape " + shape_text(x->shape()));
+  if (x->dim() < 1) throw ValueError(where + " needs a tensor of shape (samples, *sample_shape); got a scalar");
+  // Axis 0 is the batch (a 1-D tensor is one sample), as in PyTorch; the layer is built for the rest.
+  const bool batched = x->dim() > 1;
+  const nn::SampleShape sample(x->shape().begin() + (batched ? 1 : 0), x->shape().end());
+  if (x->numel() == 0) throw ValueError(where + " got an empty batch of shape " + shape_text(x->shape()));
+  if (layer->in_shape() != sample) layer->build(sample);  // ValueError when the layer cannot take it
+  const long rows = batched ? x->shape()[0] : 1;
 
-  Shape shape = x->shape();
-  shape.back() = layer->out_features();
+  Shape shape = layer->out_shape();
+  if (batched) shape.insert(shape.begin(), rows);
   Tensor y = make_tensor(dtype_of<T>(), shape);
   std::vector<Tensor> inputs{x};
   for (const auto& parameter : layer->parameters()) inputs.push_back(parameter_tensor(parameter));
@@ -164,7 +170,7 @@ Tensor apply_layer(const nn::LayerPtr<T>& layer, const Tensor& x, bool training)
   }
   std::lock_guard<std::mutex> lock(layer->cache_mutex());
   const uint64_t forward = ++layer->graph_forwards;
-  layer->forward(x->template data<T>(), rows, y->template data<T>(), training);
+  layer->forward(x->template data<T>(), rows, y->template data<T>(), training ? nn::Mode::train : nn::Mode::eval);
   auto node = std::make_shared<LayerNode<T>>(layer, forward);
   if (record(y, node, inputs)) {
     node->saved.emplace_back(x, false);

@@ -1,8 +1,8 @@
 // The dense-training pieces as graph nodes, so custom models reuse their math rather than rewrite it:
 //   parameter_tensor: a Parameter seen as a leaf tensor. It views the parameter's value and adds its
 //       gradients into the parameter's `grad`, which optimizers step from.
-//   apply_layer: a layer's forward on a tensor (..., in_features); the node's vjp is the layer's own
-//       backward, which writes dx and the parameter gradients.
+//   apply_layer: a layer's forward on a tensor (samples, *sample_shape), the layer built for that shape;
+//       the node's vjp is the layer's own backward, which writes dx and the parameter gradients.
 //   apply_loss: a loss on 2-D outputs; its value and gradient come from one forward_backward pass, and
 //       the vjp scales that saved gradient.
 // Layer and loss vjps are kernels: differentiating them twice (create_graph) raises a ValueError

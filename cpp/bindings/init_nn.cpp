@@ -18,6 +18,7 @@
 #include "nn/linear.h"
 #include "nn/model.h"
 #include "nn/normalization.h"
+#include "nn/reshape.h"
 #include "nn/sequential.h"
 
 namespace py = pybind11;
@@ -25,20 +26,49 @@ namespace py = pybind11;
 namespace bprop::bindings {
 namespace {
 
-// Rows of a 2-D batch of exactly `width` features, checked; `where` names the caller.
+// The samples in x, a batch of shape (n, *sample) with n >= 1, checked; `where` names the caller.
 template <typename T>
-long batch_rows(const py::array& x, long width, const std::string& where) {
-  if (x.ndim() != 2) throw ValueError(where + " must be 2-D (samples, features); got shape " + shape_text(shape_of(x)));
+long batch_rows(const py::array& x, const nn::SampleShape& sample, const std::string& where) {
+  const std::vector<long> shape = shape_of(x);
+  if (shape.size() != sample.size() + 1)
+    throw ValueError(where + " must be " + std::to_string(sample.size() + 1) + "-D, a batch of samples of shape " +
+                     shape_text(sample) + "; got shape " + shape_text(shape));
   borrow<T>(x, where);
-  if (x.shape(1) != width)
-    throw ValueError(where + " has " + std::to_string(x.shape(1)) + " features; expected " + std::to_string(width));
-  if (x.shape(0) < 1) throw ValueError(where + " is an empty batch");
-  return long(x.shape(0));
+  if (std::vector<long>(shape.begin() + 1, shape.end()) != sample) {
+    if (sample.size() == 1)
+      throw ValueError(where + " has " + std::to_string(shape[1]) + " features; expected " + std::to_string(sample[0]));
+    throw ValueError(where + " has samples of shape " + shape_text({shape.begin() + 1, shape.end()}) + "; expected " +
+                     shape_text(sample));
+  }
+  if (shape[0] < 1) throw ValueError(where + " is an empty batch");
+  return long(shape[0]);
+}
+
+// (rows, *sample): the shape of a batch of `rows` samples.
+inline std::vector<long> batch_shape(long rows, const nn::SampleShape& sample) {
+  std::vector<long> shape{rows};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  return shape;
 }
 
 template <typename T>
 void check_built(nn::Layer<T>& layer, const std::string& where) {
-  if (layer.in_features() < 1) throw ValueError(where + ": call build(in_features) first");
+  if (layer.in_size() < 1) throw ValueError(where + ": call build(sample_shape) first");
+}
+
+// One layer's forward on a numpy batch (n, *in_shape), in `mode`; a new array (n, *out_shape).
+template <typename T>
+py::array_t<T> forward_batch(nn::Layer<T>& layer, const py::array& x, nn::Mode mode) {
+  const std::string where = "[" + layer.name() + ".forward] x";
+  check_built(layer, where);
+  const long rows = batch_rows<T>(x, layer.in_shape(), where);
+  py::array_t<T> y(batch_shape(rows, layer.out_shape()));
+  T* out = y.mutable_data();
+  const T* in = static_cast<const T*>(x.data());
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(layer.cache_mutex());
+  layer.forward(in, rows, out, mode);
+  return y;
 }
 
 template <typename T>
@@ -47,9 +77,9 @@ void bind_layers(py::module_& m, const std::string& suffix) {
   using LayerPtr = nn::LayerPtr<T>;
   py::class_<Layer, LayerPtr>(m, ("Layer" + suffix).c_str())
       .def_property_readonly("name", &Layer::name)
-      .def_property_readonly("in_features", &Layer::in_features)
-      .def_property_readonly("out_features", &Layer::out_features)
-      .def("build", &Layer::build, py::arg("in_features"))
+      .def_property_readonly("in_shape", &Layer::in_shape)
+      .def_property_readonly("out_shape", &Layer::out_shape)
+      .def("build", &Layer::build, py::arg("sample_shape"), "Fix the input sample shape; returns the output's.")
       .def("parameters", &Layer::parameters)
       .def("buffers", &Layer::buffers)
       .def("reseed", &Layer::reseed, py::arg("seed"))
@@ -59,32 +89,24 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             py::gil_scoped_release release;
             return autograd::apply_layer(layer, x, training);
           },
-          py::arg("x"), py::arg("training"), "This layer on a Tensor (..., in_features), as one graph node.")
+          py::arg("x"), py::arg("training"), "This layer on a Tensor (samples, *sample_shape), as one graph node.")
       .def(
           "forward",
           [](Layer& layer, const py::array& x, bool training) {
-            const std::string where = "[" + layer.name() + ".forward] x";
-            check_built(layer, where);
-            const long rows = batch_rows<T>(x, layer.in_features(), where);
-            py::array_t<T> y({rows, layer.out_features()});
-            T* out = y.mutable_data();
-            const T* in = static_cast<const T*>(x.data());
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(layer.cache_mutex());
-            layer.forward(in, rows, out, training);
-            return y;
+            return forward_batch(layer, x, training ? nn::Mode::train : nn::Mode::eval);
           },
           py::arg("x"), py::arg("training") = false)
+      .def("forward", &forward_batch<T>, py::arg("x"), py::arg("mode"), "forward in a Mode (replay included).")
       .def(
           "backward",
           [](Layer& layer, const py::array& x, const py::array& y, const py::array& dy, bool accumulate) {
             const std::string where = "[" + layer.name() + ".backward] ";
             check_built(layer, where);
-            const long rows = batch_rows<T>(x, layer.in_features(), where + "x");
-            const std::vector<long> out_shape{rows, layer.out_features()};
+            const long rows = batch_rows<T>(x, layer.in_shape(), where + "x");
+            const std::vector<long> out_shape = batch_shape(rows, layer.out_shape());
             const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
             const T* dyp = borrow_shaped<T>(dy, out_shape, where + "dy");
-            py::array_t<T> dx({rows, layer.in_features()});
+            py::array_t<T> dx(batch_shape(rows, layer.in_shape()));
             T* dxp = dx.mutable_data();
             const T* xp = static_cast<const T*>(x.data());
             py::gil_scoped_release release;
@@ -107,6 +129,10 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def(py::init<long, double, double>(), py::arg("features"), py::arg("eps"), py::arg("momentum"));
   py::class_<nn::LayerNorm<T>, Layer, std::shared_ptr<nn::LayerNorm<T>>>(m, ("LayerNorm" + suffix).c_str())
       .def(py::init<long, double>(), py::arg("features"), py::arg("eps"));
+  py::class_<nn::Flatten<T>, Layer, std::shared_ptr<nn::Flatten<T>>>(m, ("Flatten" + suffix).c_str())
+      .def(py::init<long, long>(), py::arg("start_dim"), py::arg("end_dim"));
+  py::class_<nn::Reshape<T>, Layer, std::shared_ptr<nn::Reshape<T>>>(m, ("Reshape" + suffix).c_str())
+      .def(py::init<std::vector<long>>(), py::arg("shape"));
   py::class_<nn::Sequential<T>, Layer, std::shared_ptr<nn::Sequential<T>>>(m, ("Sequential" + suffix).c_str())
       .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"))
       .def_property_readonly("layers", &nn::Sequential<T>::layers)
@@ -120,20 +146,22 @@ void bind_layers(py::module_& m, const std::string& suffix) {
 
   using Model = nn::Model<T>;
   py::class_<Model, std::shared_ptr<Model>>(m, ("Model" + suffix).c_str())
-      .def(py::init<std::shared_ptr<nn::Sequential<T>>, long>(), py::arg("net"), py::arg("in_features"))
-      .def_property_readonly("in_features", &Model::in_features)
-      .def_property_readonly("out_features", &Model::out_features)
+      .def(py::init<std::shared_ptr<nn::Sequential<T>>, const nn::SampleShape&>(), py::arg("net"),
+           py::arg("sample_shape"))
+      .def_property_readonly("in_shape", &Model::in_shape)
+      .def_property_readonly("out_shape", &Model::out_shape)
       .def(
           "forward",
           [](Model& model, const py::array& x, bool training) {
-            const long rows = batch_rows<T>(x, model.in_features(), "[Sequential.forward] x");
-            py::array_t<T> y({rows, model.out_features()});
+            const long rows = batch_rows<T>(x, model.in_shape(), "[Sequential.forward] x");
+            py::array_t<T> y(batch_shape(rows, model.out_shape()));
             T* out = y.mutable_data();
             const T* in = static_cast<const T*>(x.data());
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(model.net().cache_mutex());
-            std::memcpy(model.input(rows), in, sizeof(T) * std::size_t(rows * model.in_features()));
-            std::memcpy(out, model.forward(rows, training), sizeof(T) * std::size_t(rows * model.out_features()));
+            std::memcpy(model.input(rows), in, sizeof(T) * std::size_t(rows * model.in_size()));
+            const T* y_data = model.forward(rows, training ? nn::Mode::train : nn::Mode::eval);
+            std::memcpy(out, y_data, sizeof(T) * std::size_t(rows * model.out_size()));
             return y;
           },
           py::arg("x"), py::arg("training") = false)
@@ -150,7 +178,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
               throw ValueError("[Sequential.backward] the last forward of this model ran on another thread, so its "
                                "saved activations are that thread's batch; run forward and backward on one thread "
                                "(or give each thread its own model)");
-            const std::vector<long> expected{model.last_rows(), model.out_features()};
+            const std::vector<long> expected = batch_shape(model.last_rows(), model.out_shape());
             if (shape != expected)
               throw ValueError("[Sequential.backward] grad_out has shape " + shape_text(shape) + "; expected " +
                                shape_text(expected) + " (the output of the last forward)");
@@ -161,8 +189,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
           "predict",
           [](Model& model, const py::array& x, long batch_size) {
             if (batch_size < 1) throw ValueError("[Sequential.predict] batch_size must be >= 1; got " + std::to_string(batch_size));
-            const long rows = batch_rows<T>(x, model.in_features(), "[Sequential.predict] x");
-            py::array_t<T> out({rows, model.out_features()});
+            const long rows = batch_rows<T>(x, model.in_shape(), "[Sequential.predict] x");
+            py::array_t<T> out(batch_shape(rows, model.out_shape()));
             T* o = out.mutable_data();
             const T* in = static_cast<const T*>(x.data());
             py::gil_scoped_release release;
@@ -175,6 +203,10 @@ void bind_layers(py::module_& m, const std::string& suffix) {
 }  // namespace
 
 void init_nn(py::module_& m) {
+  py::enum_<nn::Mode>(m, "Mode", "How a forward runs: train, eval, or replay (the last train forward again).")
+      .value("train", nn::Mode::train)
+      .value("eval", nn::Mode::eval)
+      .value("replay", nn::Mode::replay);
   bind_layers<float>(m, "_float32");
   bind_layers<double>(m, "_float64");
 }

@@ -18,19 +18,31 @@ template <typename T>
 train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const py::object& labels,
                           const py::object& values, const py::object& sample_weight, const std::string& where) {
   train::Dataset<T> d;
-  if (x.ndim() != 2 || x.shape(1) != model.in_features())
-    throw ValueError(where + " x has shape " + shape_text(shape_of(x)) + "; expected (n, " +
-                     std::to_string(model.in_features()) + ")");
+  const std::vector<long> shape = shape_of(x);
+  if (shape.empty() || std::vector<long>(shape.begin() + 1, shape.end()) != model.in_shape())
+    throw ValueError(where + " x has shape " + shape_text(shape) + "; expected (n, *" + shape_text(model.in_shape()) +
+                     ")");
   d.x = borrow<T>(x, where + " x");
-  d.rows = long(x.shape(0));
-  d.features = long(x.shape(1));
+  d.rows = long(shape[0]);
+  d.features = model.in_size();
   if (!labels.is_none()) {
     const py::array l = labels.cast<py::array>();
-    d.labels = borrow_shaped<int64_t>(l, {d.rows}, where + " labels");
+    // One label per sample, or one per position of an output (..., classes): (n, *out_shape[:-1]).
+    std::vector<long> label_shape{d.rows};
+    const auto& out = model.out_shape();
+    if (l.ndim() > 1) label_shape.insert(label_shape.end(), out.begin(), out.end() - 1);
+    d.labels = borrow_shaped<int64_t>(l, label_shape, where + " labels");
+    d.positions = model.out_size() / out.back();
+    if (l.ndim() == 1 && d.positions != 1)
+      throw ValueError(where + " labels have shape " + shape_text(shape_of(l)) + "; outputs of shape " +
+                       shape_text(out) + " need one label per position: (n, *" +
+                       shape_text({out.begin(), out.end() - 1}) + ")");
   } else if (!values.is_none()) {
     const py::array v = values.cast<py::array>();
-    d.values = borrow_shaped<T>(v, {d.rows, model.out_features()}, where + " targets");
-    d.target_cols = model.out_features();
+    std::vector<long> value_shape{d.rows};
+    value_shape.insert(value_shape.end(), model.out_shape().begin(), model.out_shape().end());
+    d.values = borrow_shaped<T>(v, value_shape, where + " targets");
+    d.target_cols = model.out_size();
   } else {
     throw ValueError(where + " needs targets (labels or values)");
   }

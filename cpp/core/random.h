@@ -1,11 +1,24 @@
-// The one random generator of the core: xoshiro256** seeded through splitmix64. Every random draw
-// (initialisers, dropout masks, shuffles) comes from a Generator with an explicit seed, so a seed
-// reproduces a run exactly at a fixed thread count.
+// The random numbers of the core: a sequential generator (xoshiro256** seeded through splitmix64) for
+// initialisers and shuffles, and counter-based draws for dropout masks. Every draw comes from an
+// explicit seed, so a seed reproduces a run exactly at a fixed thread count.
 #pragma once
 #include <cmath>
 #include <cstdint>
 
 namespace bprop {
+
+// SplitMix64's output function: a bijection of 64-bit words that spreads any input over all bits.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A counter-based draw in [0, 1): a pure function of (key, counter), so a value can be drawn again
+// (a recomputed segment gets the same dropout mask) and in any order, by any thread.
+inline double counter_uniform(uint64_t key, uint64_t counter) {
+  return double(mix64(key + (counter + 1) * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
+}
 
 class Generator {
  public:
@@ -14,10 +27,7 @@ class Generator {
   void reseed(uint64_t seed) {
     for (auto& word : state_) {  // splitmix64: spreads any seed, 0 included, over the state
       seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      word = z ^ (z >> 31);
+      word = mix64(seed);
     }
     has_spare_normal_ = false;
   }

@@ -13,23 +13,23 @@ ActivationLayer<T>::ActivationLayer(const std::string& name, double param)
 }
 
 template <typename T>
-long ActivationLayer<T>::build(long in_features) {
-  return this->keep_width(in_features);
+SampleShape ActivationLayer<T>::build(const SampleShape& in) {
+  return this->keep_shape(in);
 }
 
 template <typename T>
-void ActivationLayer<T>::forward(const T* x, long rows, T* y, bool) {
+void ActivationLayer<T>::forward(const T* x, long rows, T* y, Mode) {
   infer(x, rows, y);
 }
 
 template <typename T>
 void ActivationLayer<T>::infer(const T* x, long rows, T* y) const {
-  ops::activation_forward(kind_, param_, x, y, rows * this->in_features_);
+  ops::activation_forward(kind_, param_, x, y, rows * this->in_size_);
 }
 
 template <typename T>
 void ActivationLayer<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool) {
-  if (dx) ops::activation_backward(kind_, param_, x, y, dy, dx, rows * this->in_features_);
+  if (dx) ops::activation_backward(kind_, param_, x, y, dy, dx, rows * this->in_size_);
 }
 
 template <typename T>
@@ -48,23 +48,23 @@ void ActivationLayer<T>::backward_from_output(const T* y, const T* dy, T* dx, lo
 }
 
 template <typename T>
-long Softmax<T>::build(long in_features) {
-  return this->keep_width(in_features);
+SampleShape Softmax<T>::build(const SampleShape& in) {
+  return this->keep_shape(in);
 }
 
 template <typename T>
-void Softmax<T>::forward(const T* x, long rows, T* y, bool) {
+void Softmax<T>::forward(const T* x, long rows, T* y, Mode) {
   infer(x, rows, y);
 }
 
 template <typename T>
 void Softmax<T>::infer(const T* x, long rows, T* y) const {
-  ops::softmax_rows(x, rows, this->in_features_, y);
+  ops::softmax_rows(x, this->last_axis_rows(rows), this->in_shape_.back(), y);
 }
 
 template <typename T>
 void Softmax<T>::backward(const T*, const T* y, const T* dy, long rows, T* dx, bool) {
-  if (dx) ops::softmax_rows_backward(y, dy, rows, this->in_features_, dx);
+  if (dx) ops::softmax_rows_backward(y, dy, this->last_axis_rows(rows), this->in_shape_.back(), dx);
 }
 
 template class ActivationLayer<float>;

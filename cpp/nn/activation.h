@@ -1,5 +1,5 @@
 // The elementwise activation layers (ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity) and Softmax
-// over each row. Their math lives in ops/; these only adapt it to the layer contract.
+// over the last axis. Their math lives in ops/; these only adapt it to the layer contract.
 #pragma once
 #include <string>
 
@@ -14,8 +14,8 @@ class ActivationLayer : public Layer<T>, public ElementwiseFromOutput<T> {
   // name as in Python ("ReLU"); param is LeakyReLU's negative slope or ELU's alpha.
   ActivationLayer(const std::string& name, double param);
   std::string name() const override { return ops::activation_name(kind_); }
-  long build(long in_features) override;
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
 
@@ -36,8 +36,8 @@ template <typename T>
 class Softmax : public Layer<T> {
  public:
   std::string name() const override { return "Softmax"; }
-  long build(long in_features) override;
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
 };

@@ -8,8 +8,7 @@ FusedStep<T>::FusedStep(LayerPtr<T> first, LayerPtr<T> second)
       second_(std::move(second)),
       gemm_(first_->gemm_output()),
       map_(second_->elementwise_from_output()) {
-  this->in_features_ = first_->in_features();
-  this->out_features_ = first_->out_features();
+  this->set_shapes(first_->in_shape(), second_->out_shape());
 }
 
 template <typename T>
@@ -19,12 +18,12 @@ LayerPtr<T> FusedStep<T>::fuse(const LayerPtr<T>& first, const LayerPtr<T>& seco
 }
 
 template <typename T>
-long FusedStep<T>::build(long in_features) {
-  return second_->build(first_->build(in_features));
+SampleShape FusedStep<T>::build(const SampleShape& in) {
+  return this->set_shapes(in, second_->build(first_->build(in)));
 }
 
 template <typename T>
-void FusedStep<T>::forward(const T* x, long rows, T* y, bool) {
+void FusedStep<T>::forward(const T* x, long rows, T* y, Mode) {
   infer(x, rows, y);
 }
 
@@ -35,7 +34,7 @@ void FusedStep<T>::infer(const T* x, long rows, T* y) const {
 
 template <typename T>
 void FusedStep<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) {
-  const long n = rows * this->out_features_;
+  const long n = rows * this->out_size_;
   grad_pre_.resize(n);
   map_->backward_from_output(y, dy, grad_pre_.data(), n);
   first_->backward(x, nullptr, grad_pre_.data(), rows, dx, accumulate);

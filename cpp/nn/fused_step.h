@@ -21,8 +21,8 @@ class FusedStep : public Layer<T> {
   static LayerPtr<T> fuse(const LayerPtr<T>& first, const LayerPtr<T>& second);
 
   std::string name() const override { return first_->name() + "+" + second_->name(); }
-  long build(long in_features) override;
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> parameters() override { return first_->parameters(); }
@@ -34,7 +34,7 @@ class FusedStep : public Layer<T> {
   LayerPtr<T> first_, second_;
   const GemmOutput<T>* gemm_;               // first_'s capability
   const ElementwiseFromOutput<T>* map_;     // second_'s
-  Array<T> grad_pre_;  // ∂L/∂(the first layer's output), rows × out_features
+  Array<T> grad_pre_;  // ∂L/∂(the first layer's output), rows × out_size
 };
 
 }  // namespace bprop::nn

@@ -22,20 +22,20 @@ Linear<T>::Linear(long in_features, long out_features, bool bias, const std::str
                      " and " + std::to_string(out_features));
   checked_count({in_features, out_features}, 2 * sizeof(T), "[Linear] weight");  // before allocating
   check_initializer(init, init_limit);
-  this->in_features_ = in_features;
-  this->out_features_ = out_features;
+  in_features_ = in_features;
+  out_features_ = out_features;
   weight_ = std::make_shared<Parameter<T>>("weight", std::vector<long>{in_features, out_features});
   initialize(weight_->value, init, in_features, out_features, init_limit, seed);
   if (bias) bias_ = std::make_shared<Parameter<T>>("bias", std::vector<long>{out_features});
 }
 
 template <typename T>
-long Linear<T>::build(long in_features) {
-  return this->expect_width(in_features);
+SampleShape Linear<T>::build(const SampleShape& in) {
+  return this->map_last_axis(in, in_features_, out_features_);
 }
 
 template <typename T>
-void Linear<T>::forward(const T* x, long rows, T* y, bool) {
+void Linear<T>::forward(const T* x, long rows, T* y, Mode) {
   forward_with(x, rows, y, nullptr);
 }
 
@@ -62,7 +62,8 @@ struct BiasThen {
 
 template <typename T>
 void Linear<T>::forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const {
-  const long in = this->in_features_, out = this->out_features_;
+  const long in = in_features_, out = out_features_;
+  rows = this->last_axis_rows(rows);
   const BiasThen<T> after{bias_ ? bias_->value.data() : nullptr, then};
   gemm::Epilogue<T> epilogue;
   if (after.bias || after.then) epilogue = {&BiasThen<T>::apply, &after};
@@ -72,7 +73,8 @@ void Linear<T>::forward_with(const T* x, long rows, T* y, const ElementwiseFromO
 
 template <typename T>
 void Linear<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
-  const long in = this->in_features_, out = this->out_features_;
+  const long in = in_features_, out = out_features_;
+  rows = this->last_axis_rows(rows);
   const T keep = accumulate ? T(1) : T(0);
   gemm::gemm<T>(gemm::Op::T, gemm::Op::N, in, out, rows, T(1), x, in, dy, out, keep, weight_->grad.data(), out);
   if (bias_) {  // db = column sums of dy; threads take columns, each summed in row order

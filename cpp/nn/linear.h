@@ -1,4 +1,5 @@
-// Linear: y = x·W + b, W of shape (in_features, out_features) as Keras stores it (PyTorch stores Wᵀ).
+// Linear: y = x·W + b over the last axis of each sample (leading axes are more rows, as in PyTorch), W of
+// shape (in_features, out_features) as Keras stores it (PyTorch stores Wᵀ).
 // Forward is one GEMM that adds b to each block of y as it finishes (and, for a fused activation, applies
 // it there too); backward is two GEMMs, dW = xᵀ·dy and dx = dy·Wᵀ, and db the column sums of dy.
 // Parameters: "weight", then "bias" when it has one.
@@ -17,8 +18,8 @@ class Linear : public Layer<T>, public GemmOutput<T> {
   Linear(long in_features, long out_features, bool bias, const std::string& init, double init_limit, uint64_t seed);
 
   std::string name() const override { return "Linear"; }
-  long build(long in_features) override;
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;  // ValueError unless in.back() == in_features
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override { forward_with(x, rows, y, nullptr); }
   std::vector<ParameterPtr<T>> parameters() override;
@@ -32,6 +33,7 @@ class Linear : public Layer<T>, public GemmOutput<T> {
  private:
   void forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const;
 
+  long in_features_, out_features_;
   ParameterPtr<T> weight_, bias_;
 };
 

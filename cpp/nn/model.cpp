@@ -2,24 +2,36 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/interrupt.h"
+#include "core/sizes.h"
 
 namespace bprop::nn {
 
 template <typename T>
-Model<T>::Model(std::shared_ptr<Sequential<T>> net, long in_features)
-    : net_(std::move(net)), in_features_(in_features), out_features_(net_->build(in_features)) {}
+Model<T>::Model(std::shared_ptr<Sequential<T>> net, const SampleShape& in)
+    : net_(std::move(net)), in_shape_(in), out_shape_(net_->build(in)), in_size_(net_->in_size()),
+      out_size_(net_->out_size()) {}
+
+template <typename T>
+void Model<T>::check_net_unchanged() const {
+  if (net_->in_shape() != in_shape_)
+    throw ValueError("[Sequential] its network was built for samples of shape " + shape_text(net_->in_shape()) +
+                     " by another use since this model was built for " + shape_text(in_shape_) +
+                     "; give each use its own layer objects");
+}
 
 template <typename T>
 T* Model<T>::input(long rows) {
-  input_.resize(rows * in_features_);
+  input_.resize(rows * in_size_);
   return input_.data();
 }
 
 template <typename T>
-const T* Model<T>::forward(long rows, bool training) {
-  output_.resize(rows * out_features_);
-  net_->forward(input_.data(), rows, output_.data(), training);
+const T* Model<T>::forward(long rows, Mode mode) {
+  check_net_unchanged();
+  output_.resize(rows * out_size_);
+  net_->forward(input_.data(), rows, output_.data(), mode);
   rows_ = rows;
   forward_thread_ = std::this_thread::get_id();
   return output_.data();
@@ -27,14 +39,16 @@ const T* Model<T>::forward(long rows, bool training) {
 
 template <typename T>
 void Model<T>::backward(const T* dout, bool accumulate) {
+  check_net_unchanged();
   net_->backward(input_.data(), output_.data(), dout, rows_, nullptr, accumulate);
 }
 
 template <typename T>
 void Model<T>::predict(const T* x, long rows, long batch_size, T* out) const {
+  check_net_unchanged();
   for (long start = 0; start < rows; start += batch_size) {
     const long n = std::min(batch_size, rows - start);
-    net_->infer(x + start * in_features_, n, out + start * out_features_);
+    net_->infer(x + start * in_size_, n, out + start * out_size_);
     throw_if_interrupted();  // Ctrl-C between batches
   }
 }

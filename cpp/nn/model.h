@@ -14,29 +14,35 @@ namespace bprop::nn {
 template <typename T>
 class Model {
  public:
-  // Builds `net` for in_features (ValueError naming the layer that does not fit).
-  Model(std::shared_ptr<Sequential<T>> net, long in_features);
+  // Builds `net` for samples of shape `in` (ValueError naming the layer that does not fit).
+  Model(std::shared_ptr<Sequential<T>> net, const SampleShape& in);
 
-  long in_features() const { return in_features_; }
-  long out_features() const { return out_features_; }
+  const SampleShape& in_shape() const { return in_shape_; }
+  const SampleShape& out_shape() const { return out_shape_; }
+  long in_size() const { return in_size_; }  // values per sample, in and out
+  long out_size() const { return out_size_; }
   Sequential<T>& net() { return *net_; }
 
   // The input buffer for `rows` samples (grown, reused); the trainer gathers batches straight into it.
   T* input(long rows);
-  // Forward over the `rows` samples in input(); returns the output, rows × out_features.
-  const T* forward(long rows, bool training);
-  // Backward from dout (rows × out_features of the last forward): parameter gradients only.
+  // Forward over the `rows` samples in input(); returns the output, rows × out_size.
+  const T* forward(long rows, Mode mode);
+  // Backward from dout (rows × out_size, of the last forward): parameter gradients only.
   void backward(const T* dout, bool accumulate);
   long last_rows() const { return rows_; }
   // Whether the last forward ran on the calling thread: a backward from another thread's forward would
   // mix two threads' batches (the bindings refuse it).
   bool last_forward_on_this_thread() const { return forward_thread_ == std::this_thread::get_id(); }
-  // Outputs for x (rows × in_features) in evaluation mode, batch_size rows at a time, into out.
+  // Outputs for x (rows × in_size) in evaluation mode, batch_size rows at a time, into out.
   void predict(const T* x, long rows, long batch_size, T* out) const;
 
  private:
+  // ValueError when the network was built again for another shape (it is also used elsewhere).
+  void check_net_unchanged() const;
+
   std::shared_ptr<Sequential<T>> net_;
-  long in_features_, out_features_;
+  SampleShape in_shape_, out_shape_;
+  long in_size_, out_size_;
   Array<T> input_, output_;
   long rows_ = 0;
   std::thread::id forward_thread_;

@@ -24,14 +24,14 @@ AffineNorm<T>::AffineNorm(const char* layer, long features, double eps) : eps_(T
   if (features < 1) throw ValueError(std::string("[") + layer + "] features must be >= 1; got " + std::to_string(features));
   if (!(eps > 0)) throw ValueError(std::string("[") + layer + "] eps must be > 0; got " + std::to_string(eps));
   checked_count({features}, 8 * sizeof(T), std::string("[") + layer + "] parameter");
-  this->in_features_ = this->out_features_ = features;
+  features_ = features;
   weight_ = filled<T>("weight", features, T(1));
   bias_ = filled<T>("bias", features, T(0));
 }
 
 template <typename T>
 void AffineNorm<T>::scale_and_shift(long rows, T* y) const {
-  const long w = this->in_features_;
+  const long w = this->features_;
   const T* gamma = weight_->value.data();
   const T* beta = bias_->value.data();
   for (long r = 0; r < rows; ++r)
@@ -40,7 +40,7 @@ void AffineNorm<T>::scale_and_shift(long rows, T* y) const {
 
 template <typename T>
 void AffineNorm<T>::affine_grads(const T* dy, long rows, bool accumulate) {
-  const long w = this->in_features_;
+  const long w = this->features_;
   if (!accumulate) {
     weight_->grad.fill(T(0));
     bias_->grad.fill(T(0));
@@ -64,17 +64,19 @@ BatchNorm<T>::BatchNorm(long features, double eps, double momentum)
 }
 
 template <typename T>
-void BatchNorm<T>::forward(const T* x, long rows, T* y, bool training) {
-  const long w = this->in_features_;
+void BatchNorm<T>::forward(const T* x, long rows, T* y, Mode mode) {
+  rows = this->last_axis_rows(rows);
+  const long w = this->features_;
   this->xhat_.resize(rows * w);
   this->inv_std_.resize(w);
   T* xhat = this->xhat_.data();
   T* rmean = running_mean_->value.data();
   T* rvar = running_var_->value.data();
   for (long j = 0; j < w; ++j) {
-    if (training) {
+    if (mode != Mode::eval) {
       T mean, var;
       this->inv_std_[j] = ops::normalize_group(x + j, rows, w, this->eps_, xhat + j, mean, var);
+      if (mode == Mode::replay) continue;  // the statistics were counted when this batch first ran
       rmean[j] = (T(1) - momentum_) * rmean[j] + momentum_ * mean;
       if (rows > 1) rvar[j] = (T(1) - momentum_) * rvar[j] + momentum_ * var * T(rows) / T(rows - 1);
     } else {
@@ -83,13 +85,14 @@ void BatchNorm<T>::forward(const T* x, long rows, T* y, bool training) {
     }
   }
   this->scale_and_shift(rows, y);
-  training_stats_ = training;
+  training_stats_ = mode != Mode::eval;
 }
 
 template <typename T>
 void BatchNorm<T>::infer(const T* x, long rows, T* y) const {
+  rows = this->last_axis_rows(rows);
   // The arithmetic of forward(training=false), in the same order, without its caches.
-  const long w = this->in_features_;
+  const long w = this->features_;
   const T* rmean = running_mean_->value.data();
   const T* rvar = running_var_->value.data();
   const T* gamma = this->weight_->value.data();
@@ -103,7 +106,8 @@ void BatchNorm<T>::infer(const T* x, long rows, T* y) const {
 
 template <typename T>
 void BatchNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool accumulate) {
-  const long w = this->in_features_;
+  rows = this->last_axis_rows(rows);
+  const long w = this->features_;
   this->affine_grads(dy, rows, accumulate);
   if (!dx) return;
   const T* gamma = this->weight_->value.data();
@@ -117,8 +121,9 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, b
 }
 
 template <typename T>
-void LayerNorm<T>::forward(const T* x, long rows, T* y, bool) {
-  const long w = this->in_features_;
+void LayerNorm<T>::forward(const T* x, long rows, T* y, Mode) {
+  rows = this->last_axis_rows(rows);
+  const long w = this->features_;
   this->xhat_.resize(rows * w);
   this->inv_std_.resize(rows);
   for (long r = 0; r < rows; ++r) {
@@ -130,8 +135,9 @@ void LayerNorm<T>::forward(const T* x, long rows, T* y, bool) {
 
 template <typename T>
 void LayerNorm<T>::infer(const T* x, long rows, T* y) const {
+  rows = this->last_axis_rows(rows);
   // xhat is written straight into y, then scaled and shifted in place: forward's arithmetic, no cache.
-  const long w = this->in_features_;
+  const long w = this->features_;
   const T* gamma = this->weight_->value.data();
   const T* beta = this->bias_->value.data();
   for (long r = 0; r < rows; ++r) {
@@ -144,7 +150,8 @@ void LayerNorm<T>::infer(const T* x, long rows, T* y) const {
 
 template <typename T>
 void LayerNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool accumulate) {
-  const long w = this->in_features_;
+  rows = this->last_axis_rows(rows);
+  const long w = this->features_;
   this->affine_grads(dy, rows, accumulate);
   if (!dx) return;
   for (long r = 0; r < rows; ++r)

@@ -1,8 +1,9 @@
-// BatchNorm (over the batch, per feature) and LayerNorm (over the features, per sample), both with a
+// BatchNorm (per feature, over the batch) and LayerNorm (per sample, over the features), both on the last
+// axis, a sample's leading axes being more rows (Keras's axis=-1), with a
 // learnt scale "weight" (γ, starts at 1) and shift "bias" (β, starts at 0), eps 1e-5 by default.
 // BatchNorm in training normalises with the batch statistics and updates running_mean/running_var
 // (buffers) as PyTorch does: r ← (1−momentum)·r + momentum·batch, the variance unbiased; in evaluation it
-// uses the running statistics. A training batch of one sample leaves running_var unchanged (no unbiased
+// uses the running statistics; in Mode::replay, the batch statistics without a second update. A training batch of one sample leaves running_var unchanged (no unbiased
 // variance exists) and normalises to 0.
 #pragma once
 #include "core/array.h"
@@ -10,12 +11,14 @@
 
 namespace bprop::nn {
 
-// What both layers share: a fixed width, the learnt scale and shift, and the normalised values
+// What both layers share: a fixed number of features, the learnt scale and shift, and the normalised values
 // (xhat) and inverse standard deviations of the last forward, which backward needs.
 template <typename T>
 class AffineNorm : public Layer<T> {
  public:
-  long build(long in_features) override { return this->expect_width(in_features); }
+  SampleShape build(const SampleShape& in) override {  // ValueError unless in.back() == features
+    return this->map_last_axis(in, features_, features_);
+  }
   std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
   bool caches_forward() const override { return true; }  // xhat and the inverse deviations
 
@@ -26,6 +29,7 @@ class AffineNorm : public Layer<T> {
   // dγ = Σ dy·xhat and dβ = Σ dy over the batch: written, or added when accumulate.
   void affine_grads(const T* dy, long rows, bool accumulate);
 
+  long features_;
   T eps_;
   ParameterPtr<T> weight_, bias_;
   Array<T> xhat_, inv_std_;
@@ -36,7 +40,7 @@ class BatchNorm : public AffineNorm<T> {
  public:
   BatchNorm(long features, double eps, double momentum);  // also ValueError for momentum outside [0, 1]
   std::string name() const override { return "BatchNorm"; }
-  void forward(const T* x, long rows, T* y, bool training) override;
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> buffers() override { return {running_mean_, running_var_}; }
@@ -52,7 +56,7 @@ class LayerNorm : public AffineNorm<T> {
  public:
   LayerNorm(long features, double eps) : AffineNorm<T>("LayerNorm", features, eps) {}
   std::string name() const override { return "LayerNorm"; }
-  void forward(const T* x, long rows, T* y, bool training) override;
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
 };

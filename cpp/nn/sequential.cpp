@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/scratch.h"
+#include "core/sizes.h"
 #include "nn/fused_step.h"
 
 namespace bprop::nn {
@@ -18,43 +19,56 @@ Sequential<T>::Sequential(std::vector<LayerPtr<T>> layers) : layers_(std::move(l
 }
 
 template <typename T>
-long Sequential<T>::build(long in_features) {
-  this->in_features_ = in_features;
-  long width = in_features;
+SampleShape Sequential<T>::build(const SampleShape& in) {
+  sample_size(in, "[Sequential]");
+  SampleShape shape = in;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     try {
-      width = layers_[i]->build(width);
+      shape = layers_[i]->build(shape);
     } catch (const ValueError& e) {
       throw ValueError("[Sequential] layer " + std::to_string(i) + " (" + layers_[i]->name() + "): " + e.what());
     }
   }
   steps_.clear();
+  step_inputs_.clear();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     LayerPtr<T> fused = i + 1 < layers_.size() ? FusedStep<T>::fuse(layers_[i], layers_[i + 1]) : nullptr;
     steps_.push_back(fused ? fused : layers_[i]);
+    step_inputs_.push_back(steps_.back()->in_shape());
     if (fused) ++i;
   }
   outputs_.resize(steps_.size());
-  return this->out_features_ = width;
+  return this->set_shapes(in, shape);
 }
 
 template <typename T>
-void Sequential<T>::forward(const T* x, long rows, T* y, bool training) {
+void Sequential<T>::check_steps_unchanged() const {
+  for (std::size_t i = 0; i < steps_.size(); ++i)
+    if (steps_[i]->in_shape() != step_inputs_[i])
+      throw ValueError("[Sequential] its layer " + steps_[i]->name() + " was built for samples of shape " +
+                       shape_text(steps_[i]->in_shape()) + " by another use since this Sequential built it for " +
+                       shape_text(step_inputs_[i]) + "; give each use its own layer object");
+}
+
+template <typename T>
+void Sequential<T>::forward(const T* x, long rows, T* y, Mode mode) {
+  check_steps_unchanged();
   const std::size_t last = steps_.size() - 1;
   const T* in = x;
   for (std::size_t i = 0; i < last; ++i) {
-    outputs_[i].resize(rows * steps_[i]->out_features());
-    steps_[i]->forward(in, rows, outputs_[i].data(), training);
+    outputs_[i].resize(rows * steps_[i]->out_size());
+    steps_[i]->forward(in, rows, outputs_[i].data(), mode);
     in = outputs_[i].data();
   }
-  steps_[last]->forward(in, rows, y, training);
+  steps_[last]->forward(in, rows, y, mode);
 }
 
 template <typename T>
 void Sequential<T>::infer(const T* x, long rows, T* y) const {
+  check_steps_unchanged();
   const std::size_t last = steps_.size() - 1;
   long widest = 0;
-  for (std::size_t i = 0; i < last; ++i) widest = std::max(widest, steps_[i]->out_features());
+  for (std::size_t i = 0; i < last; ++i) widest = std::max(widest, steps_[i]->out_size());
   ScratchFrame scratch;
   T* const buffers[2] = {scratch.take<T>(rows * widest), scratch.take<T>(rows * widest)};
   const T* in = x;
@@ -68,8 +82,9 @@ void Sequential<T>::infer(const T* x, long rows, T* y) const {
 
 template <typename T>
 void Sequential<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) {
+  check_steps_unchanged();
   long widest = 0;
-  for (const auto& step : steps_) widest = std::max(widest, step->in_features());
+  for (const auto& step : steps_) widest = std::max(widest, step->in_size());
   grad_a_.resize(rows * widest);
   grad_b_.resize(rows * widest);
   const T* upstream = dy;  // ∂L/∂(output of step i)
@@ -113,25 +128,25 @@ void Sequential<T>::reseed(uint64_t seed) {
 }
 
 template <typename T>
-long Residual<T>::build(long in_features) {
-  const long out = body_.build(in_features);
-  if (out != in_features)
-    throw ValueError("[Residual] the block maps " + std::to_string(in_features) + " features to " +
-                     std::to_string(out) + "; a skip connection needs them equal");
-  return this->in_features_ = this->out_features_ = in_features;
+SampleShape Residual<T>::build(const SampleShape& in) {
+  const SampleShape out = body_.build(in);
+  if (out != in)
+    throw ValueError("[Residual] the block maps samples of shape " + shape_text(in) + " to " + shape_text(out) +
+                     "; a skip connection needs them equal");
+  return this->keep_shape(in);
 }
 
 template <typename T>
-void Residual<T>::forward(const T* x, long rows, T* y, bool training) {
-  const long n = rows * this->in_features_;
+void Residual<T>::forward(const T* x, long rows, T* y, Mode mode) {
+  const long n = rows * this->in_size_;
   body_out_.resize(n);
-  body_.forward(x, rows, body_out_.data(), training);
+  body_.forward(x, rows, body_out_.data(), mode);
   for (long i = 0; i < n; ++i) y[i] = x[i] + body_out_[i];
 }
 
 template <typename T>
 void Residual<T>::infer(const T* x, long rows, T* y) const {
-  const long n = rows * this->in_features_;
+  const long n = rows * this->in_size_;
   ScratchFrame scratch;
   T* body_out = scratch.take<T>(n);
   body_.infer(x, rows, body_out);
@@ -142,7 +157,7 @@ template <typename T>
 void Residual<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
   body_.backward(x, body_out_.data(), dy, rows, dx, accumulate);
   if (!dx) return;
-  const long n = rows * this->in_features_;
+  const long n = rows * this->in_size_;
   for (long i = 0; i < n; ++i) dx[i] += dy[i];
 }
 

@@ -16,8 +16,8 @@ class Sequential : public Layer<T> {
  public:
   explicit Sequential(std::vector<LayerPtr<T>> layers);  // ValueError when empty
   std::string name() const override { return "Sequential"; }
-  long build(long in_features) override;  // ValueError naming the layer whose width does not fit
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;  // ValueError naming the layer whose shape does not fit
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   // Two scratch buffers take turns holding the steps' outputs.
   void infer(const T* x, long rows, T* y) const override;
@@ -31,20 +31,25 @@ class Sequential : public Layer<T> {
 
  private:
   std::vector<LayerPtr<T>> layers_;
+  // ValueError when a step was built again for another shape since this Sequential built it (the layer
+  // object is also used elsewhere, on other shapes): its output would no longer fit the buffers.
+  void check_steps_unchanged() const;
+
   std::vector<LayerPtr<T>> steps_;  // what forward and backward run: layers_, fused pairs as one
+  std::vector<SampleShape> step_inputs_;  // each step's input shape, as build() left it
   std::vector<Array<T>> outputs_;   // outputs_[i]: step i's output, for i < last
   Array<T> grad_a_, grad_b_;
 };
 
-// Residual: y = x + f(x) with f a Sequential that keeps the width (the skip connection that lets
+// Residual: y = x + f(x) with f a Sequential that keeps the sample shape (the skip connection that lets
 // gradients flow through deep stacks). dx = dy + f'ᵀ·dy.
 template <typename T>
 class Residual : public Layer<T> {
  public:
   explicit Residual(std::vector<LayerPtr<T>> layers) : body_(std::move(layers)) {}
   std::string name() const override { return "Residual"; }
-  long build(long in_features) override;  // ValueError unless the block keeps the width
-  void forward(const T* x, long rows, T* y, bool training) override;
+  SampleShape build(const SampleShape& in) override;  // ValueError unless the block keeps the shape
+  void forward(const T* x, long rows, T* y, Mode mode) override;
   void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
   void infer(const T* x, long rows, T* y) const override;
   std::vector<ParameterPtr<T>> parameters() override { return body_.parameters(); }

@@ -54,27 +54,29 @@ void Trainer<T>::new_epoch(bool shuffle) {
 template <typename T>
 void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x,
                         BatchTargets& batch) const {
-  const long f = data.features, c = data.target_cols;
-  if (data.labels) batch.labels.resize(rows);
+  const long f = data.features, c = data.target_cols, p = data.positions;
+  if (data.labels) batch.labels.resize(rows * p);
   if (data.values) batch.values.resize(rows * c);
-  if (data.sample_weight) batch.weights.resize(rows);
+  if (data.sample_weight) batch.weights.resize(rows * p);
   for (long r = 0; r < rows; ++r) {
     const long i = order ? long(order[start + r]) : start + r;
     std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
-    if (data.labels) batch.labels[r] = data.labels[i];
+    if (data.labels) std::memcpy(batch.labels.data() + r * p, data.labels + i * p, sizeof(int64_t) * std::size_t(p));
     if (data.values) std::memcpy(batch.values.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
-    if (data.sample_weight) batch.weights[r] = data.sample_weight[i];
+    if (data.sample_weight)  // a sample's weight applies to each of its positions
+      for (long k = 0; k < p; ++k) batch.weights[r * p + k] = data.sample_weight[i];
   }
 }
 
 template <typename T>
 double Trainer<T>::batch_loss(const Dataset<T>& data, const BatchTargets& batch, long rows, const T* out, T* grad,
                               Totals& totals) const {
-  const long cols = model_->out_features();
+  const long p = data.labels ? data.positions : 1;  // the loss sees rows × p rows of out_size / p values
+  const long loss_rows = rows * p, cols = model_->out_size() / p;
   loss::Targets<T> targets;
   if (data.labels) targets.labels = batch.labels.data();
   if (data.values) targets.values = batch.values.data();
-  const double value = loss_->forward_backward(out, rows, cols, targets,
+  const double value = loss_->forward_backward(out, loss_rows, cols, targets,
                                                data.sample_weight ? batch.weights.data() : nullptr, grad);
   if (!std::isfinite(value)) return value;
   // Reported losses are per-sample means, so batches of different sizes weigh by their size.
@@ -83,8 +85,8 @@ double Trainer<T>::batch_loss(const Dataset<T>& data, const BatchTargets& batch,
   totals.samples += rows;
   totals.batches += 1;
   totals.metric_sums.resize(metrics_.size());
-  for (std::size_t m = 0; m < metrics_.size(); ++m)
-    totals.metric_sums[m] += metric_sum(metrics_[m], out, rows, cols, targets);
+  for (std::size_t m = 0; m < metrics_.size(); ++m)  // a sample scores the mean over its positions
+    totals.metric_sums[m] += metric_sum(metrics_[m], out, loss_rows, cols, targets) / double(p);
   return value;
 }
 
@@ -98,11 +100,11 @@ template <typename T>
 Totals Trainer<T>::train_batches_locked(long first, long last) {
   Totals totals;
   totals.metric_sums.assign(metrics_.size(), 0.0);
-  const long cols = model_->out_features();
+  const long cols = model_->out_size();
   for (long b = first; b < last; ++b) {
     const long start = b * batch_size_, rows = std::min(batch_size_, data_.rows - start);
     gather(data_, order_.data(), start, rows, model_->input(rows), batch_);
-    const T* out = model_->forward(rows, true);
+    const T* out = model_->forward(rows, nn::Mode::train);
     grad_out_.resize(rows * cols);
     const double value = batch_loss(data_, batch_, rows, out, grad_out_.data(), totals);
     if (!std::isfinite(value)) {  // never step on a NaN/Inf gradient: stop and say where
@@ -141,7 +143,7 @@ Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) const {
   Totals totals;
   totals.metric_sums.assign(metrics_.size(), 0.0);
   const long step = std::min(batch_size, data.rows);
-  Array<T> x(step * data.features), out(step * model_->out_features());
+  Array<T> x(step * data.features), out(step * model_->out_size());
   BatchTargets batch;
   for (long start = 0; start < data.rows; start += step) {
     const long rows = std::min(step, data.rows - start);

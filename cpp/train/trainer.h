@@ -23,11 +23,14 @@ namespace bprop::train {
 // A dataset, borrowed for one call and validated by the caller (shapes, finiteness, label range).
 template <typename T>
 struct Dataset {
-  const T* x = nullptr;             // rows × features
+  const T* x = nullptr;             // rows samples of `features` values each (a sample of any shape, flat)
   long rows = 0, features = 0;
-  const int64_t* labels = nullptr;  // rows class indices, or
+  const int64_t* labels = nullptr;  // rows × positions class indices, or
   const T* values = nullptr;        // rows × target_cols values
   long target_cols = 0;
+  // Labels per sample: 1, or more when each sample's output is (..., classes) with a label per position
+  // (per time step, say): the loss then sees rows × positions rows of out_size / positions classes.
+  long positions = 1;
   const T* sample_weight = nullptr;  // rows weights, or null
 };
 
@@ -82,7 +85,7 @@ class Trainer {
   // A batch's targets and weights, gathered from the dataset in the batch's sample order.
   struct BatchTargets {
     Array<int64_t> labels;
-    Array<T> values, weights;
+    Array<T> values, weights;  // weights: one per label position
   };
   // Copies a batch's rows into x and its targets and weights into `targets`.
   void gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x, BatchTargets& targets) const;

@@ -48,20 +48,20 @@ class Sequential(LayerStack, Trainable):
     # -- building -------------------------------------------------------------------------------------
     @property
     def in_features(self):
-        return None if self._model is None else self._model.in_features
+        return None if self._model is None else self._model.in_shape[-1]
 
     @property
     def out_features(self):
-        return None if self._model is None else self._model.out_features
+        return None if self._model is None else self._model.out_shape[-1]
 
     def build(self, in_features):
         """Fix the input width (done at construction when the first layer fixes it, else at first use)."""
         if isinstance(in_features, bool) or not isinstance(in_features, (int, np.integer)) or in_features < 1:
             raise ValueError(f"[Sequential.build] in_features must be a positive integer; got {in_features!r}")
-        if self._model is not None and self._model.in_features != in_features:
-            raise ValueError(f"[Sequential] expects {self._model.in_features} input features; got {in_features}")
+        if self._model is not None and self.in_features != in_features:
+            raise ValueError(f"[Sequential] expects {self.in_features} input features; got {in_features}")
         if self._model is None:
-            self._model = core_class("Model", self.dtype)(self._net, int(in_features))
+            self._model = core_class("Model", self.dtype)(self._net, [int(in_features)])
         return self
 
     def as_batch(self, x, where, name="x"):
@@ -73,9 +73,8 @@ class Sequential(LayerStack, Trainable):
             raise ValueError(f"[{where}] {name} is empty")
         if self._model is None:
             self.build(x.shape[1])
-        if x.shape[1] != self._model.in_features:
-            raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects "
-                             f"{self._model.in_features}")
+        if x.shape[1] != self.in_features:
+            raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects {self.in_features}")
         x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
@@ -155,7 +154,7 @@ class Sequential(LayerStack, Trainable):
         width = self.in_features
         for layer in self.layers:
             core = layer.core(self.dtype)
-            width = core.out_features if core.out_features > 0 else width
+            width = core.out_shape[-1] if core.out_shape else width
             shape = f"(None, {width})" if width else "(None, ?)"
             rows.append((repr(layer) if len(repr(layer)) < 48 else layer.name, shape,
                          str(sum(p.size for p in layer.parameters()))))

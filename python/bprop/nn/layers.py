@@ -103,11 +103,12 @@ class Layer:
         return [(b.name, b) for b in self.buffers()]
 
     def _core_for_batch(self, x, where):
-        if not isinstance(x, np.ndarray) or x.ndim != 2:
-            raise ValueError(f"[{self.name}.{where}] x must be a 2-D numpy array (samples, features)")
+        if not isinstance(x, np.ndarray) or x.ndim < 2:
+            raise ValueError(f"[{self.name}.{where}] x must be a numpy array (samples, *sample_shape) of 2 or more "
+                             "dimensions")
         core = self.core(self._fixed_dtype or x.dtype)
-        if core.in_features != x.shape[1]:
-            core.build(x.shape[1])
+        if tuple(core.in_shape) != x.shape[1:]:
+            core.build(list(x.shape[1:]))
         return core
 
     def forward(self, x, training=False):
