@@ -12,7 +12,7 @@ import pytest
 
 import bprop
 from bprop import callbacks, nn, optim
-from bprop.checkpoint_file import load_file, save_file
+from bprop.io.checkpoint_file import load_file, save_file
 
 
 def every_layer_model(dtype="float32"):

@@ -1,13 +1,14 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from . import _core
-from ._checks import as_array, c_array, flag, integer
-from ._dtypes import core_class, resolve_dtype
-from ._mode import TrainingFlag
-from .nn.layers import (LayerStack, check_layers, common_dtype, config_layers, deserialize, first_input_width,
-                        serialize, stack_tensor_shapes)
-from .random import resolve_seed
+from .. import _core
+from .._checks import as_array, c_array, flag, integer
+from .._dtypes import core_class, resolve_dtype
+from .._mode import TrainingFlag
+from ..nn.layers.base import deserialize, serialize
+from ..nn.layers.containers import (LayerStack, check_layers, common_dtype, config_layers, first_input_width,
+                                    stack_tensor_shapes)
+from ..random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
@@ -101,7 +102,7 @@ class Sequential(LayerStack, Trainable):
     def __call__(self, x):
         """The whole stack on a tensor (..., features) as one graph node (inside a Module, say); its
         backward is the stack's own."""
-        from .tensor import as_tensor
+        from ..autograd.tensor import as_tensor
 
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 

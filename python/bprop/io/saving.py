@@ -16,8 +16,8 @@ import numbers
 
 import numpy as np
 
-from ._checks import c_array
-from ._dtypes import resolve_dtype
+from .._checks import c_array
+from .._dtypes import resolve_dtype
 from .checkpoint_file import CheckpointError, load_file, save_file
 
 __all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict"]
@@ -63,7 +63,7 @@ def load_state_dict(model, arrays, prefix="[load_state_dict]", error=ValueError)
 
 # -- saving --------------------------------------------------------------------------------------------
 def _model_entry(model):
-    from .model import Sequential
+    from ..models.sequential import Sequential
 
     if isinstance(model, Sequential):
         return {"class": "Sequential", "config": model.get_config()}
@@ -72,7 +72,7 @@ def _model_entry(model):
 
 
 def _compile_entry(trainer):
-    from .nn.losses import serialize as serialize_loss
+    from ..nn.losses import serialize as serialize_loss
 
     if trainer is None:
         return None
@@ -158,7 +158,7 @@ class _Declared:
 def _build_sequential(path, config, arrays):
     """The Sequential the file's config describes, once the file's tensors are seen to be the ones that
     config holds: sizes a file declares are checked against the tensors it has before anything is built."""
-    from .model import Sequential
+    from ..models.sequential import Sequential
 
     try:
         dtype = resolve_dtype(config.get("dtype", "float32"), "Sequential")
@@ -174,8 +174,8 @@ def _build_sequential(path, config, arrays):
 
 def _build_compile(path, entry):
     """(loss, metrics, optimizer or None) from the compile entry, all validated."""
-    from . import optim
-    from .nn.losses import deserialize as deserialize_loss
+    from .. import optim
+    from ..nn.losses import deserialize as deserialize_loss
 
     try:
         loss = deserialize_loss(entry.get("loss"))
@@ -240,7 +240,7 @@ def restore(model, optimizer, path, check_position=None):
     targets = dict(model.named_parameters() + model.named_buffers())
     _check_arrays(targets, model_arrays, f"[load] {path}:", CheckpointError)
     if document["model"]["class"] == "Sequential":
-        from .model import Sequential
+        from ..models.sequential import Sequential
 
         if not isinstance(model, Sequential):
             _fail(path, "it holds a Sequential; this model is a Module")

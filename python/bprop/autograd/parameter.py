@@ -10,9 +10,9 @@ custom model can mix layers and raw parameters:
 """
 import numpy as np
 
-from . import _core
-from ._checks import as_array
-from ._dtypes import core_class, resolve_dtype
+from .. import _core
+from .._checks import as_array
+from .._dtypes import core_class, resolve_dtype
 
 __all__ = ["Parameter", "PARAMETER_TYPES", "is_parameter"]
 

@@ -14,13 +14,13 @@ import weakref
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from ._checks import c_array, integer
-from ._dtypes import core_class
-from .nn.layers import Sigmoid, Softmax
-from .nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
-from .optim import Optimizer
-from .random import resolve_seed
+from .. import callbacks as callbacks_module
+from .._checks import c_array, integer
+from .._dtypes import core_class
+from ..nn.layers.activations import Sigmoid, Softmax
+from ..nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
+from ..optim import Optimizer
+from ..random import resolve_seed
 
 __all__ = ["Trainer"]
 
@@ -180,8 +180,8 @@ class Trainer:
     """Runs fit / evaluate for a model with an optimizer, a loss, metrics and callbacks."""
 
     def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
-        from .model import Sequential
-        from .module import Module
+        from ..models.sequential import Sequential
+        from ..models.module import Module
 
         if not isinstance(model, (Sequential, Module)):
             raise TypeError(f"[Trainer] model must be a bprop Sequential or Module; got {type(model).__name__}")
@@ -209,7 +209,7 @@ class Trainer:
         self._core = None
 
     def _core_trainer(self):
-        from .module import Module
+        from ..models.module import Module
         from .module_loop import ModuleLoop
 
         if self.model.in_features is None:
@@ -315,7 +315,7 @@ class Trainer:
     def _resume(self, path, seed, epochs):
         """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state. The
         position is checked before anything is loaded, so a refused resume leaves the model as it was."""
-        from .saving import CheckpointError, restore
+        from ..io.saving import CheckpointError, restore
 
         def check(position):
             if position is None:
@@ -335,7 +335,7 @@ class Trainer:
         """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
         seed, the optimizer's step count, which also places the learning-rate schedule) in one file,
         atomically: what fit(resume_from=path) continues from."""
-        from .saving import save
+        from ..io.saving import save
 
         epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
         if self.seed is None:

@@ -8,20 +8,20 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from ._checks import as_array, c_array, flag, integer
-from ._mode import TrainingFlag, evaluating
-from .model import all_finite
-from .nn.layers import Layer
-from .parameter import is_parameter
-from .random import resolve_seed
-from .tensor import Tensor, no_grad, tensor
+from .._checks import as_array, c_array, flag, integer
+from .._mode import TrainingFlag, evaluating
+from .sequential import all_finite
+from ..nn.layers.base import Layer
+from ..autograd.parameter import is_parameter
+from ..random import resolve_seed
+from ..autograd.tensor import Tensor, no_grad, tensor
 from .trainable import Trainable
 
 __all__ = ["Module"]
 
 
 def _is_child(value):
-    from .model import Sequential
+    from .sequential import Sequential
 
     return isinstance(value, (Module, Layer, Sequential))
 
