@@ -22,7 +22,7 @@ class ProgressBar(Callback):
         self.live = not per_epoch_only and hasattr(self.stream, "isatty") and self.stream.isatty()
         self._tqdm = None
         if self.live:
-            try:
+            try:  # tqdm is optional, so it is imported only when a live bar is shown
                 from tqdm import tqdm
                 self._tqdm = tqdm
             except ImportError:

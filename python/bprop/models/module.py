@@ -8,21 +8,20 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from .._checks import as_array, c_array, flag, integer
+from .._checks import all_finite, as_array, c_array, flag, integer
 from .._mode import TrainingFlag, evaluating
-from .sequential import all_finite
 from ..nn.layers.base import Layer
 from ..autograd.parameter import is_parameter
 from ..random import resolve_seed
+from ..training.module_loop import ModuleLoop
 from ..autograd.tensor import Tensor, no_grad, tensor
+from .sequential import Sequential
 from .trainable import Trainable
 
 __all__ = ["Module"]
 
 
 def _is_child(value):
-    from .sequential import Sequential
-
     return isinstance(value, (Module, Layer, Sequential))
 
 
@@ -187,6 +186,10 @@ class Module(Trainable):
             raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "
                             f"{type(out).__name__}")
         return out
+
+    def _training_loop(self, loss, optimizer, metrics):
+        """The trainer's loop for this module: one Python step per batch (its forward is Python code)."""
+        return ModuleLoop(self, loss, optimizer, metrics)
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""

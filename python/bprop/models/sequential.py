@@ -1,10 +1,11 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from .. import _core
-from .._checks import as_array, c_array, flag, integer
+from .._checks import all_finite, as_array, c_array, flag, integer
 from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
+from ..autograd.tensor import as_tensor
+from ..io.saving import register_architecture
 from ..nn.layers.base import deserialize, serialize
 from ..nn.layers.containers import (LayerStack, check_layers, common_dtype, config_layers, first_input_width,
                                     stack_tensor_shapes)
@@ -14,19 +15,7 @@ from .trainable import Trainable
 __all__ = ["Sequential"]
 
 
-_CORE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_FINITE_CHECK_CHUNK = 1 << 20  # elements: the check's temporary stays ~1 MB, not the dataset's size
-
-
-def all_finite(x):
-    """True when x holds no NaN or Inf: in C++ for float arrays laid out as the core reads them (no temporary,
-    a fraction of NumPy's fixed cost at one row), else through NumPy in chunks of bounded size."""
-    if x.dtype in _CORE_FLOATS and x.flags.c_contiguous and x.flags.aligned:
-        return _core.all_finite(x)
-    flat = x.reshape(-1)
-    return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
-
-
+@register_architecture
 class Sequential(LayerStack, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
@@ -102,8 +91,6 @@ class Sequential(LayerStack, Trainable):
     def __call__(self, x):
         """The whole stack on a tensor (..., features) as one graph node (inside a Module, say); its
         backward is the stack's own."""
-        from ..autograd.tensor import as_tensor
-
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 
     def train(self, mode=True):
@@ -168,6 +155,11 @@ class Sequential(LayerStack, Trainable):
         print_fn(text)
 
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
+    def _training_loop(self, loss, optimizer, metrics):
+        """The trainer's loop for this model: the C++ one, whole epochs per call."""
+        return core_class("Trainer", self.dtype)(self._model, loss.core(self.dtype),
+                                                 None if optimizer is None else optimizer.core, metrics)
+
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
         batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)

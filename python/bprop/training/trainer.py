@@ -4,6 +4,11 @@ fit checks and converts the data once (x to the model's dtype, targets through t
 each epoch in as few C++ calls as the callbacks allow: one per epoch when no callback listens to
 batches, a handful when a progress bar shows, one per batch when a callback has batch hooks. The
 shuffle is an index: the data are never copied per epoch.
+
+The trainer never imports a model class. A model is anything with the training protocol: parameters(),
+dtype, in_features, out_features, as_batch(x, where), and _training_loop(loss, optimizer, metrics), which
+returns the loop that runs its batches (start, new_epoch, train_batches, run_epochs, evaluate,
+batches_per_epoch): the C++ trainer for a Sequential, ModuleLoop for a Module.
 """
 import contextlib
 import math
@@ -16,7 +21,7 @@ import numpy as np
 
 from .. import callbacks as callbacks_module
 from .._checks import c_array, integer
-from .._dtypes import core_class
+from ..io.saving import CheckpointError, restore, save
 from ..nn.layers.activations import Sigmoid, Softmax
 from ..nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
 from ..optim import Optimizer
@@ -180,10 +185,7 @@ class Trainer:
     """Runs fit / evaluate for a model with an optimizer, a loss, metrics and callbacks."""
 
     def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
-        from ..models.sequential import Sequential
-        from ..models.module import Module
-
-        if not isinstance(model, (Sequential, Module)):
+        if not callable(getattr(model, "_training_loop", None)):
             raise TypeError(f"[Trainer] model must be a bprop Sequential or Module; got {type(model).__name__}")
         if not isinstance(loss, Loss):
             raise TypeError(f"[Trainer] loss must be a bprop loss (bprop.nn.CrossEntropy(), ...); got {loss!r}")
@@ -209,21 +211,13 @@ class Trainer:
         self._core = None
 
     def _core_trainer(self):
-        from ..models.module import Module
-        from .module_loop import ModuleLoop
-
         if self.model.in_features is None:
             raise ValueError("[Trainer] the model's input width is unknown until it sees data")
         if self._core is None:
             if self.optimizer is not None and not self.optimizer.bound:
                 self.optimizer.bind(self.model.parameters())
             metrics = [(core_name, k, threshold) for _, core_name, k, threshold in self.metrics]
-            if isinstance(self.model, Module):
-                self._core = ModuleLoop(self.model, self.loss, self.optimizer, metrics)
-            else:
-                optimizer_core = None if self.optimizer is None else self.optimizer.core
-                self._core = core_class("Trainer", self.model.dtype)(
-                    self.model._model, self.loss.core(self.model.dtype), optimizer_core, metrics)
+            self._core = self.model._training_loop(self.loss, self.optimizer, metrics)
         return self._core
 
     def _logs(self, totals, prefix=""):
@@ -315,8 +309,6 @@ class Trainer:
     def _resume(self, path, seed, epochs):
         """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state. The
         position is checked before anything is loaded, so a refused resume leaves the model as it was."""
-        from ..io.saving import CheckpointError, restore
-
         def check(position):
             if position is None:
                 raise CheckpointError(f"[fit] {path} holds no training position (it was written by save(), not by "
@@ -335,8 +327,6 @@ class Trainer:
         """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
         seed, the optimizer's step count, which also places the learning-rate schedule) in one file,
         atomically: what fit(resume_from=path) continues from."""
-        from ..io.saving import save
-
         epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
         if self.seed is None:
             raise ValueError("[Trainer.save_checkpoint] no fit has run, so there is no training position to save")

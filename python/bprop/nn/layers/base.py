@@ -14,6 +14,7 @@ import numpy as np
 from ..._checks import c_array, flag, integer
 from ..._mode import TrainingFlag
 from ..._dtypes import resolve_dtype
+from ...autograd.tensor import as_tensor
 
 __all__ = ["Layer"]
 
@@ -47,8 +48,6 @@ class Layer:
     def __call__(self, x):
         """This layer on a tensor of shape (..., features), recorded as one graph node whose backward is
         the layer's own (it writes the parameter gradients). Arrays are taken as constant tensors."""
-        from ...autograd.tensor import as_tensor
-
         x = as_tensor(x, dtype=self._fixed_dtype)
         return self.core(self._fixed_dtype or x.dtype).graph_forward(x, self.training)
 
