@@ -1,11 +1,11 @@
-"""Tensor.__getitem__ (python/bprop/_indexing.py) against NumPy: the values and shape of x[index], and the
+"""Tensor.__getitem__ (python/bprop/autograd/_indexing.py) against NumPy: the values and shape of x[index], and the
 gradient (gather's vjp, scatter_add) against adding the upstream gradient at NumPy's positions."""
 import numpy as np
 import pytest
 
 import bprop
 from bprop import tensor
-from bprop._indexing import flat_positions
+from bprop.autograd._indexing import flat_positions
 
 SHAPE = (3, 4, 5)
 X = np.arange(np.prod(SHAPE), dtype=np.float64).reshape(SHAPE)

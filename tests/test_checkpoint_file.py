@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
-from bprop.checkpoint_file import FORMAT, FORMAT_VERSION, TEMP_SUFFIX, CheckpointError, load_file, save_file
-import bprop.checkpoint_file as checkpoint_file
+from bprop.io.checkpoint_file import FORMAT, FORMAT_VERSION, TEMP_SUFFIX, CheckpointError, load_file, save_file
+import bprop.io.checkpoint_file as checkpoint_file
 
 
 def sample_tensors(seed=0):
@@ -533,7 +533,7 @@ def contents():
 """
 KILL_CHILD = KILL_CONTENTS + """
 import sys
-from bprop.checkpoint_file import save_file
+from bprop.io.checkpoint_file import save_file
 contents = contents()
 print("ready", flush=True)
 i = 0

@@ -183,7 +183,7 @@ def public_api():
     names |= {f"nn.{n}" for n in nn.__all__} | {f"functional.{n}" for n in nn.functional.__all__}
     names |= {f"optim.{n}" for n in optim.__all__}
     names |= {f"callbacks.{n}" for n, c in vars(callbacks).items()
-              if inspect.isclass(c) and c.__module__ == callbacks.__name__ and not n.startswith("_")}
+              if inspect.isclass(c) and c.__module__.startswith(callbacks.__name__ + ".") and not n.startswith("_")}
     names |= {f"tensor.{n}" for n in tensor_module.__all__ if n not in bprop.__all__}
     names |= {"checkpoint_file.save_file", "checkpoint_file.load_file"}
     names |= members("Tensor", bprop.Tensor, OPERATORS) | members("Sequential", bprop.Sequential, ("__call__",))

@@ -353,15 +353,16 @@ def test_every_bprop_layer_class_is_registered_for_loading_and_no_user_class_is(
     # Saved files name layers by class: the registry fills itself as bprop's classes are defined, so a new
     # layer needs no list edited, and a user's subclass (code a file must never name) stays out of it.
     from bprop.nn import layers as layers_module
+    from bprop.nn.layers import base
 
     exported = {name for name in layers_module.__all__
                 if isinstance(getattr(nn, name, None), type) and issubclass(getattr(nn, name), nn.Layer)}
-    assert set(layers_module._LAYER_CLASSES) == exported - {"Layer"}
+    assert set(base._LAYER_CLASSES) == exported - {"Layer"}
 
     class UserLayer(nn.Layer):
         pass
 
-    assert "UserLayer" not in layers_module._LAYER_CLASSES
+    assert "UserLayer" not in base._LAYER_CLASSES
     with pytest.raises(ValueError, match="unknown layer class 'UserLayer'"):
         layers_module.deserialize({"class": "UserLayer", "config": {}})
 

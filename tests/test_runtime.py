@@ -122,7 +122,7 @@ def test_main_job_runs():
 def test_all_finite_agrees_with_numpy_wherever_the_bad_value_sits(dtype, size):
     # The C++ check tests exponent bits in chunks of 4096: every position near a chunk or vector edge, and
     # every kind of non-finite value, including the largest finite and the subnormal numbers next to them.
-    from bprop.model import all_finite
+    from bprop._checks import all_finite
     info = np.finfo(dtype)
     clean = np.full(size, info.max, dtype)
     clean[::3] = -info.max

@@ -12,7 +12,7 @@ import pytest
 
 import bprop
 from bprop import callbacks, nn, optim
-from bprop.checkpoint_file import load_file, save_file
+from bprop.io.checkpoint_file import load_file, save_file
 
 
 def every_layer_model(dtype="float32"):
@@ -150,6 +150,27 @@ def test_module_resumes_exactly_too(tmp_path):
     other.load_weights(tmp_path / "net.bprop")
     for p, q in zip(other.parameters(), first.parameters()):
         assert p.value().tobytes() == q.value().tobytes()
+
+
+def test_a_file_of_one_model_kind_is_refused_by_another(tmp_path):
+    # The saver asks the model what it is (a registered architecture or not), never isinstance: a
+    # Sequential's file refused by a Module holding the same parameter names, and the other way round.
+    class Net(bprop.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(6, 3)]
+
+        def forward(self, t):
+            return self.layers[0](t)
+
+    net, sequential = Net(), bprop.Sequential([nn.Linear(6, 3)])
+    assert [name for name, _ in net.named_parameters()] == ["layers.0.weight", "layers.0.bias"]
+    sequential.save(tmp_path / "sequential.bprop")
+    net.save(tmp_path / "net.bprop")
+    with pytest.raises(bprop.CheckpointError, match=r"it holds a Sequential; this model is a Net"):
+        net.load_weights(tmp_path / "sequential.bprop")
+    with pytest.raises(bprop.CheckpointError, match=r"do not fit this model"):
+        sequential.load_weights(tmp_path / "net.bprop")
 
 
 def test_model_checkpoint_saves_the_best_only_when_asked(tmp_path):

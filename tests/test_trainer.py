@@ -338,6 +338,18 @@ def test_callbacks_that_are_not_callbacks_are_a_type_error(bad, message):
         model.fit(x[:8], y[:8], verbose=0, callbacks=bad)
 
 
+def test_the_trainer_takes_what_has_a_training_loop_and_names_what_does_not():
+    # The trainer knows models by their protocol (_training_loop), not by class: a layer is refused in
+    # bprop's words, and each model kind brings its own loop.
+    with pytest.raises(TypeError, match=r"^\[Trainer\] model must be a bprop Sequential or Module; got Linear"):
+        bprop.Trainer(nn.Linear(2, 2), optim.SGD(lr=0.1), nn.MSE())
+    x, y = digits()
+    model = small_classifier()
+    model.compile(optim.SGD(lr=0.1), nn.CrossEntropy())
+    model.fit(x[:32], y[:32], verbose=0)
+    assert type(model._compiled("fit")._core).__name__ == "Trainer_float32"  # the C++ loop, whole epochs per call
+
+
 def test_batch_sizes_and_epochs_past_the_data_or_int64():
     x, y = digits()
     model = small_classifier()

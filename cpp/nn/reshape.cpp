@@ -48,7 +48,9 @@ Reshape<T>::Reshape(std::vector<long> shape) : shape_(std::move(shape)) {
   }
   if (shape_.empty() || unknown > 1)
     throw ValueError("[Reshape] shape must be sizes >= 1, one of them -1 at most; got " + shape_text(shape_));
-  checked_count(shape_, 1, "[Reshape] shape");
+  std::vector<long> known = shape_;
+  for (long& size : known) size = size == -1 ? 1 : size;
+  checked_count(known, 1, "[Reshape] shape");
 }
 
 template <typename T>

@@ -11,7 +11,8 @@ import safetensors.numpy
 from hypothesis import strategies as st
 
 import bprop
-from bprop import callbacks, checkpoint_file
+from bprop import callbacks
+from bprop.io import checkpoint_file
 
 from .entries_models import build_model, models
 from .entry import Entry

@@ -38,16 +38,21 @@ def layer_kwargs(name, width, dtype):
         return st.fixed_dictionaries({"alpha": st.sampled_from((1.0, 0.5))})
     if name == "GELU":
         return st.fixed_dictionaries({"approximate": st.sampled_from(("none", "tanh"))})
+    if name == "Flatten":  # on (samples, width) or any leading axes: a valid call whatever the batch's rank
+        return st.fixed_dictionaries({"start_dim": st.just(1), "end_dim": st.sampled_from((-1, 1))})
+    if name == "Reshape":
+        return st.just({"shape": (-1,)})
     return st.just({})
 
 
 LAYER_NAMES = ("Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax", "Dropout",
-               "BatchNorm", "LayerNorm")
+               "BatchNorm", "LayerNorm", "Flatten", "Reshape")
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
               "negative_slope": junk_reals(), "alpha": junk_reals(), "approximate": junk_scalars(),
-              "init_limit": junk_reals()}
+              "init_limit": junk_reals(), "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
+              "shape": st.one_of(junk_scalars(), st.sampled_from(((0,), (-1, -1), (), (2**70,), (-2,), "ab")))}
 
 
 @st.composite
@@ -125,13 +130,13 @@ def layer_call_valid(draw):
 
 
 LAYER_METHODS = ("core", "named_parameters", "named_buffers", "weight", "bias", "train", "eval", "parameters",
-                 "buffers", "get_config", "repr", "dtype", "name", "input_width")
+                 "buffers", "get_config", "repr", "dtype", "name", "input_shape", "keeps_shape")
 
 
 def call_layer_method(layer, method, argument):
     if method in ("core", "train"):
         return getattr(layer, method)(argument)
-    if method in ("weight", "bias", "dtype", "name"):
+    if method in ("weight", "bias", "dtype", "name", "keeps_shape"):
         return getattr(layer, method)
     return repr(layer) if method == "repr" else getattr(layer, method)()
 

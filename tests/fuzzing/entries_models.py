@@ -137,7 +137,7 @@ def call_model_sequence(model, calls):
         elif method == "repr":
             repr(model)
         elif method == "in_features":
-            (model.in_features, model.out_features)
+            (model.in_features, model.out_features, model.input_shape, model.output_shape)
         elif method == "training":
             model.training
         elif method == "stop_training":
@@ -212,7 +212,8 @@ def model_config_junk():
     layer_entry = st.one_of(deserialize_junk(), layers().map(lambda r: {"class": r[0][1], "config": r[0][2]}))
     return st.one_of(deserialize_junk(), st.fixed_dictionaries(
         {"layers": st.one_of(junk_scalars(), st.lists(layer_entry, max_size=3))},
-        optional={"dtype": junk_dtypes(), "in_features": junk_ints(1)}))
+        optional={"dtype": junk_dtypes(), "in_features": junk_ints(1),
+                  "input_shape": st.one_of(junk_ints(1), st.sampled_from(([0], [], [2**70], "ab", [1.5], [3, -1])))}))
 
 
 def call_set_weights(model, method, weights):

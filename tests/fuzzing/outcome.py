@@ -16,7 +16,8 @@ import traceback
 import numpy as np
 
 import bprop
-from bprop.checkpoint_file import CheckpointError
+from bprop.autograd.parameter import is_parameter
+from bprop.io.checkpoint_file import CheckpointError
 
 ALLOWED = (ValueError, TypeError, IndexError, KeyboardInterrupt, FileNotFoundError, IsADirectoryError,
            CheckpointError)
@@ -39,7 +40,7 @@ def describe(error):
     frames = traceback.extract_tb(error.__traceback__)
     innermost = frames[-1].filename if frames else ""
     cls = type(error)
-    name = cls.__qualname__ if cls.__module__ in ("builtins", "bprop.checkpoint_file") else \
+    name = cls.__qualname__ if cls.__module__ in ("builtins", "bprop.io.checkpoint_file") else \
         f"{cls.__module__}.{cls.__qualname__}"
     return {"kind": "raise", "type": name, "message": str(error)[:800], "allowed_type": isinstance(error, ALLOWED),
             "in_bprop": innermost.startswith(BPROP_DIR),
@@ -71,7 +72,7 @@ def check_result(value, depth=0):
             if value.size <= 10**4:
                 repr(value)
         return problem
-    if bprop.parameter.is_parameter(value):
+    if is_parameter(value):
         problem = _check_shaped(value, value.shape, value.size, f"Parameter {value.name!r}")
         if problem is None and value.size <= MAX_TOUCH:
             value.value().sum()

@@ -49,11 +49,11 @@ COVERS = {
                                               "bprop.cpu_info",
     "bprop.manual_seed": "bprop.manual_seed",
     "nn.<Layer>(...)": "nn.Linear nn.ReLU nn.LeakyReLU nn.ELU nn.GELU nn.Sigmoid nn.Tanh nn.Identity nn.Softmax "
-                       "nn.Dropout nn.BatchNorm nn.LayerNorm nn.Layer",
+                       "nn.Dropout nn.BatchNorm nn.LayerNorm nn.Flatten nn.Reshape nn.Layer",
     "nn.Residual": "nn.Residual",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
-    "Layer.<method>": "Layer.input_width Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
+    "Layer.<method>": "Layer.input_shape Layer.keeps_shape Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
                       "Layer.eval Layer.parameters Layer.buffers Layer.dtype Layer.name",
     "Layer.from_config": "Layer.from_config Layer.get_config Layer.tensor_shapes Layer.training",
     "nn.<Loss>(...)": "nn.MSE nn.MAE nn.Huber nn.CrossEntropy nn.BinaryCrossEntropy nn.Loss",
@@ -82,6 +82,8 @@ COVERS = {
                                               "Sequential.train Sequential.eval Sequential.count_params "
                                               "Sequential.save Sequential.load_weights Sequential.get_config "
                                               "Sequential.zero_grad Sequential.parameters Sequential.in_features "
+                                              "Sequential.input_shape Sequential.output_shape "
+                                              "Module.input_shape Module.output_shape "
                                               "Sequential.out_features Sequential.as_batch "
                                               "Sequential.named_parameters Sequential.named_buffers "
                                               "Sequential.buffers Module.__call__ Module.state_dict "

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core
 from .._checks import c_array
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
-from ..tensor import as_input
+from ..autograd.tensor import as_input
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
 # serialize/deserialize (below) are reached as nn.losses.serialize: nn.serialize is the layers'.

@@ -32,8 +32,8 @@ except ImportError:  # Windows: leftovers are not cleaned up there
 import numpy as np
 import safetensors.numpy
 
-from ._checks import file_path
-from ._version import __version__
+from .._checks import file_path
+from .._version import __version__
 
 FORMAT = "bprop"
 FORMAT_VERSION = 1

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 
-from . import _core
-from ._mode import evaluating
-from .tensor import no_grad, tensor
+from .. import _core
+from .._mode import evaluating
+from ..autograd.tensor import no_grad, tensor
 
 __all__ = ["ModuleLoop"]
 

@@ -1,4 +1,6 @@
 """What Sequential and Module share: compile, fit and evaluate through a Trainer; state dicts; saving."""
+from ..io import saving
+from ..training.trainer import Trainer
 
 __all__ = ["Trainable"]
 
@@ -7,8 +9,6 @@ class Trainable:
     def compile(self, optimizer=None, loss=None, metrics=None):
         """Choose the optimizer (bound to this model's parameters if it is not bound yet), the loss and
         the metrics for fit and evaluate."""
-        from .trainer import Trainer
-
         if loss is None:
             raise ValueError("[compile] needs a loss, e.g. loss=bprop.nn.CrossEntropy()")
         object.__setattr__(self, "_trainer", Trainer(self, optimizer, loss, metrics))
@@ -47,15 +47,11 @@ class Trainable:
     # -- state and files ---------------------------------------------------------------------------
     def state_dict(self):
         """{name: array copy} of every parameter ("0.weight", "fc1.bias", ...), then every buffer."""
-        from . import saving
-
         return saving.state_dict(self)
 
     def load_state_dict(self, state):
         """Assign state_dict()'s output. Every array's name, dtype and shape is checked before any is
         assigned (ValueError naming the first problem)."""
-        from . import saving
-
         saving.load_state_dict(self, state, f"[{type(self).__name__}.load_state_dict]")
 
     def save(self, path, include_optimizer=False):
@@ -63,13 +59,9 @@ class Trainable:
         Module's code stays the user's), weights, buffers and compile settings, and with
         include_optimizer the optimizer's state. bprop.load reads a Sequential back; load_weights puts
         the weights into an existing model."""
-        from . import saving
-
         saving.save(self, path, include_optimizer=include_optimizer)
 
     def load_weights(self, path):
         """Put the weights (and buffers) saved in path into this model, which must have the same
         parameters; nothing is assigned unless the whole file checks out (CheckpointError otherwise)."""
-        from . import saving
-
         saving.restore(self, None, path)

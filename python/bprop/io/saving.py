@@ -5,24 +5,47 @@ atomic writes, corrupt-file checks) is checkpoint_file.py.
 Tensors: "model/<name>" for every parameter and buffer (names from named_parameters/named_buffers,
 e.g. "model/0.weight", "model/1.running_mean"), and in checkpoints "optimizer/<name>" for the
 optimizer's state ("optimizer/exp_avg.0", ...). The document:
-    {"model": {"class": "Sequential", "config": {...}} or {"class": "Module", "type": "<qualified name>"},
+    {"model": {"class": "Sequential", "config": {...}} (a registered architecture, by name) or
+               {"class": "Module", "type": "<qualified name>"} (code the file cannot hold),
      "compile": {"loss": {...}, "metrics": [...], "optimizer": {"name", "config"} or null} or null,
      "optimizer_state": {"name", "step_count", "lr"} or null,
      "training": {"epoch": epochs completed, "seed": the fit's seed, "step": optimizer steps} or null}
 Loading checks the document and every tensor's name, dtype and shape against the architecture before
 anything is assigned, so a bad file never leaves a model half loaded.
+
+This module never imports a model: a model class whose config describes it whole (Sequential) registers
+itself with register_architecture, and load() finds it by the name the file holds.
 """
 import numbers
 
 import numpy as np
 
-from ._checks import c_array
-from ._dtypes import resolve_dtype
+from .. import optim
+from .._checks import c_array
+from .._dtypes import resolve_dtype
+from ..nn.losses import deserialize as deserialize_loss, serialize as serialize_loss
 from .checkpoint_file import CheckpointError, load_file, save_file
 
-__all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict"]
+__all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict", "register_architecture"]
 
 _TOP_LEVEL = {"model", "compile", "optimizer_state", "training"}
+
+# Model classes load() can rebuild from a file, by class name: each has get_config(), from_config(config)
+# and tensor_shapes(config), and its config names its dtype. Only bprop's own register: a file never names
+# code to run.
+_ARCHITECTURES = {}
+
+
+def register_architecture(cls):
+    """Class decorator: `cls` is saved as its config and loaded back by its name."""
+    _ARCHITECTURES[cls.__name__] = cls
+    return cls
+
+
+def _architecture_of(model):
+    """The registered class `model` is an instance of (exactly), or None (a Module: its code is the user's)."""
+    cls = _ARCHITECTURES.get(type(model).__name__)
+    return cls if cls is type(model) else None
 
 
 # -- state dicts ---------------------------------------------------------------------------------------
@@ -63,17 +86,13 @@ def load_state_dict(model, arrays, prefix="[load_state_dict]", error=ValueError)
 
 # -- saving --------------------------------------------------------------------------------------------
 def _model_entry(model):
-    from .model import Sequential
-
-    if isinstance(model, Sequential):
-        return {"class": "Sequential", "config": model.get_config()}
+    if _architecture_of(model) is not None:
+        return {"class": type(model).__name__, "config": model.get_config()}
     cls = type(model)
     return {"class": "Module", "type": f"{cls.__module__}.{cls.__qualname__}"}
 
 
 def _compile_entry(trainer):
-    from .nn.losses import serialize as serialize_loss
-
     if trainer is None:
         return None
     optimizer = trainer.optimizer
@@ -109,10 +128,11 @@ def _check_document(path, document):
     if missing:
         _fail(path, f"the metadata has no {', '.join(sorted(missing))}; not a bprop model file")
     entry = document["model"]
-    if not isinstance(entry, dict) or entry.get("class") not in ("Sequential", "Module"):
-        _fail(path, "the metadata's model entry is not a Sequential or a Module")
-    if entry["class"] == "Sequential" and not isinstance(entry.get("config"), dict):
-        _fail(path, "the Sequential has no config")
+    known = (*_ARCHITECTURES, "Module")
+    if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or entry["class"] not in known:
+        _fail(path, f"the metadata's model entry is not a {' or a '.join(known)}")
+    if entry["class"] != "Module" and not isinstance(entry.get("config"), dict):
+        _fail(path, f"the {entry['class']} has no config")
     for key in ("compile", "optimizer_state", "training"):
         if document[key] is not None and not isinstance(document[key], dict):
             _fail(path, f"the metadata's {key} entry must be an object or null")
@@ -155,28 +175,25 @@ class _Declared:
         self.dtype, self.shape = dtype, shape
 
 
-def _build_sequential(path, config, arrays):
-    """The Sequential the file's config describes, once the file's tensors are seen to be the ones that
-    config holds: sizes a file declares are checked against the tensors it has before anything is built."""
-    from .model import Sequential
-
+def _build_architecture(path, entry, arrays):
+    """The model the file's entry describes (a registered class and its config), once the file's tensors are
+    seen to be the ones that config holds: sizes a file declares are checked against the tensors it has
+    before anything is built."""
+    cls, config = _ARCHITECTURES[entry["class"]], entry["config"]
     try:
-        dtype = resolve_dtype(config.get("dtype", "float32"), "Sequential")
-        declared = {name: _Declared(dtype, shape) for name, shape in Sequential.tensor_shapes(config).items()}
+        dtype = resolve_dtype(config.get("dtype", "float32"), cls.__name__)
+        declared = {name: _Declared(dtype, shape) for name, shape in cls.tensor_shapes(config).items()}
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         _fail(path, f"the architecture cannot be built: {error}")
     _check_arrays(declared, arrays, f"[load] {path}:", CheckpointError)
     try:
-        return Sequential.from_config(config)
+        return cls.from_config(config)
     except (ValueError, TypeError, KeyError) as error:
         _fail(path, f"the architecture cannot be built: {error}")
 
 
 def _build_compile(path, entry):
     """(loss, metrics, optimizer or None) from the compile entry, all validated."""
-    from . import optim
-    from .nn.losses import deserialize as deserialize_loss
-
     try:
         loss = deserialize_loss(entry.get("loss"))
         metrics = entry.get("metrics") or None
@@ -208,7 +225,7 @@ def _load_optimizer(path, optimizer, state):
 
 
 def load(path):
-    """A Sequential saved by save(): built, weights assigned, compiled as it was (with its optimizer's
+    """A model saved by save() (a Sequential: a registered architecture): built, weights assigned, compiled as it was (with its optimizer's
     state when the file holds it), ready to predict or train on. CheckpointError (a ValueError) for a
     file that is not a whole, valid bprop model; FileNotFoundError for a missing path."""
     document, model_arrays, optimizer_arrays = _read(path)
@@ -216,7 +233,7 @@ def load(path):
     if entry["class"] == "Module":
         _fail(path, f"it holds the parameters of a Module ({entry.get('type')!r:.100}), not an architecture: make "
                     "that module and call module.load_weights(path)")
-    model = _build_sequential(path, entry["config"], model_arrays)
+    model = _build_architecture(path, entry, model_arrays)
     load_state_dict(model, model_arrays, prefix=f"[load] {path}:", error=CheckpointError)
     if document["compile"] is not None:
         loss, metrics, optimizer = _build_compile(path, document["compile"])
@@ -237,14 +254,13 @@ def restore(model, optimizer, path, check_position=None):
     document, model_arrays, optimizer_arrays = _read(path)
     if check_position is not None:
         check_position(document["training"])
+    saved_class = document["model"]["class"]
+    if saved_class != "Module" and _architecture_of(model) is not _ARCHITECTURES[saved_class]:
+        _fail(path, f"it holds a {saved_class}; this model is a {type(model).__name__}")
     targets = dict(model.named_parameters() + model.named_buffers())
     _check_arrays(targets, model_arrays, f"[load] {path}:", CheckpointError)
-    if document["model"]["class"] == "Sequential":
-        from .model import Sequential
-
-        if not isinstance(model, Sequential):
-            _fail(path, "it holds a Sequential; this model is a Module")
-        saved = _structure(_build_sequential(path, document["model"]["config"], model_arrays).get_config())
+    if saved_class != "Module":
+        saved = _structure(_build_architecture(path, document["model"], model_arrays).get_config())
         if saved != _structure(model.get_config()):
             _fail(path, "it holds a different architecture (layers or their settings differ)")
     if document["optimizer_state"] is not None and optimizer is not None:

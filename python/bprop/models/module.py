@@ -8,21 +8,20 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 """
 import numpy as np
 
-from ._checks import as_array, c_array, flag, integer
-from ._mode import TrainingFlag, evaluating
-from .model import all_finite
-from .nn.layers import Layer
-from .parameter import is_parameter
-from .random import resolve_seed
-from .tensor import Tensor, no_grad, tensor
+from .._checks import all_finite, as_array, c_array, flag, integer
+from .._mode import TrainingFlag, evaluating
+from ..nn.layers.base import Layer
+from ..autograd.parameter import is_parameter
+from ..random import resolve_seed
+from ..training.module_loop import ModuleLoop
+from ..autograd.tensor import Tensor, no_grad, tensor
+from .sequential import Sequential
 from .trainable import Trainable
 
 __all__ = ["Module"]
 
 
 def _is_child(value):
-    from .model import Sequential
-
     return isinstance(value, (Module, Layer, Sequential))
 
 
@@ -154,6 +153,15 @@ class Module(Trainable):
     def out_features(self):
         return self._out_features
 
+    @property
+    def input_shape(self):
+        """(None, *sample_shape) once fit/evaluate/predict has seen data, else None."""
+        return None if self._input_shape is None else (None, *self._input_shape)
+
+    @property
+    def output_shape(self):
+        return None if self._out_features is None else (None, self._out_features)
+
     def as_batch(self, x, where, name="x"):
         """x (samples first) as a C-contiguous array of the model's dtype, checked; the first batch also
         fixes the output width, by running the module on one sample in evaluation mode."""
@@ -187,6 +195,10 @@ class Module(Trainable):
             raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "
                             f"{type(out).__name__}")
         return out
+
+    def _training_loop(self, loss, optimizer, metrics):
+        """The trainer's loop for this module: one Python step per batch (its forward is Python code)."""
+        return ModuleLoop(self, loss, optimizer, metrics)
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""

@@ -4,6 +4,11 @@ fit checks and converts the data once (x to the model's dtype, targets through t
 each epoch in as few C++ calls as the callbacks allow: one per epoch when no callback listens to
 batches, a handful when a progress bar shows, one per batch when a callback has batch hooks. The
 shuffle is an index: the data are never copied per epoch.
+
+The trainer never imports a model class. A model is anything with the training protocol: parameters(),
+dtype, in_features, out_features, as_batch(x, where), and _training_loop(loss, optimizer, metrics), which
+returns the loop that runs its batches (start, new_epoch, train_batches, run_epochs, evaluate,
+batches_per_epoch): the C++ trainer for a Sequential, ModuleLoop for a Module.
 """
 import contextlib
 import math
@@ -14,13 +19,13 @@ import weakref
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from ._checks import c_array, integer
-from ._dtypes import core_class
-from .nn.layers import Sigmoid, Softmax
-from .nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
-from .optim import Optimizer
-from .random import resolve_seed
+from .. import callbacks as callbacks_module
+from .._checks import c_array, integer
+from ..io.saving import CheckpointError, restore, save
+from ..nn.layers.activations import Sigmoid, Softmax
+from ..nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
+from ..optim import Optimizer
+from ..random import resolve_seed
 
 __all__ = ["Trainer"]
 
@@ -102,6 +107,30 @@ def parse_metrics(metrics, loss):
     return parsed
 
 
+def _position_shape(n, sizes):
+    return "(n, " + ", ".join(str(s) for s in sizes) + ")"
+
+
+def _prepare_targets(loss, y, out_sample, dtype, where):
+    """(targets, whether they are labels) for outputs of shape (n, *out_sample). An output with leading axes
+    (..., classes) takes a label per position, (n, *leading), or values shaped like it: each position is one
+    row of the loss."""
+    classes, leading = out_sample[-1], out_sample[:-1]
+    if not leading:
+        return loss.prepare_targets(y, classes, dtype), loss.targets_are_labels(y)
+    n = len(y)
+    if y.shape == (n, *leading):
+        rows = y.reshape(-1)
+    elif y.shape == (n, *out_sample):
+        rows = y.reshape(-1, classes)
+    else:
+        raise ValueError(f"[{where}] targets have shape {y.shape}; outputs of shape {_position_shape(n, out_sample)} "
+                         f"need one label per position: {_position_shape(n, leading)}, or values of their shape")
+    labels = loss.targets_are_labels(rows)
+    targets = loss.prepare_targets(rows, classes, dtype)
+    return targets.reshape((n, *leading) if labels else (n, *out_sample)), labels
+
+
 class _Data:
     """A dataset checked and converted once: x, targets (labels or values) and sample weights."""
 
@@ -112,8 +141,10 @@ class _Data:
         if y.ndim == 0 or len(y) != len(self.x):
             raise ValueError(f"[{where}] x has {len(self.x)} samples but y has "
                              f"{len(y) if y.ndim else 'a scalar, not'} {'' if y.ndim else 'samples'}".rstrip())
-        targets = loss.prepare_targets(y, model.out_features, model.dtype)
-        self.labels_given = loss.targets_are_labels(y)
+        targets, self.labels_given = _prepare_targets(loss, y, model.output_shape[1:], model.dtype, where)
+        if class_weight is not None and len(model.output_shape) > 2:
+            raise ValueError(f"[{where}] class_weight takes one label per sample; these outputs have a label per "
+                             f"position (outputs of shape {model.output_shape})")
         self.labels = targets if self.labels_given else None
         self.values = None if self.labels_given else targets
         self.sample_weight = self._weights(sample_weight, class_weight, model.dtype, where)
@@ -180,10 +211,7 @@ class Trainer:
     """Runs fit / evaluate for a model with an optimizer, a loss, metrics and callbacks."""
 
     def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
-        from .model import Sequential
-        from .module import Module
-
-        if not isinstance(model, (Sequential, Module)):
+        if not callable(getattr(model, "_training_loop", None)):
             raise TypeError(f"[Trainer] model must be a bprop Sequential or Module; got {type(model).__name__}")
         if not isinstance(loss, Loss):
             raise TypeError(f"[Trainer] loss must be a bprop loss (bprop.nn.CrossEntropy(), ...); got {loss!r}")
@@ -209,21 +237,13 @@ class Trainer:
         self._core = None
 
     def _core_trainer(self):
-        from .module import Module
-        from .module_loop import ModuleLoop
-
         if self.model.in_features is None:
             raise ValueError("[Trainer] the model's input width is unknown until it sees data")
         if self._core is None:
             if self.optimizer is not None and not self.optimizer.bound:
                 self.optimizer.bind(self.model.parameters())
             metrics = [(core_name, k, threshold) for _, core_name, k, threshold in self.metrics]
-            if isinstance(self.model, Module):
-                self._core = ModuleLoop(self.model, self.loss, self.optimizer, metrics)
-            else:
-                optimizer_core = None if self.optimizer is None else self.optimizer.core
-                self._core = core_class("Trainer", self.model.dtype)(
-                    self.model._model, self.loss.core(self.model.dtype), optimizer_core, metrics)
+            self._core = self.model._training_loop(self.loss, self.optimizer, metrics)
         return self._core
 
     def _logs(self, totals, prefix=""):
@@ -315,8 +335,6 @@ class Trainer:
     def _resume(self, path, seed, epochs):
         """(epoch, seed) of the checkpoint at path, after loading its weights and optimizer state. The
         position is checked before anything is loaded, so a refused resume leaves the model as it was."""
-        from .saving import CheckpointError, restore
-
         def check(position):
             if position is None:
                 raise CheckpointError(f"[fit] {path} holds no training position (it was written by save(), not by "
@@ -335,8 +353,6 @@ class Trainer:
         """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
         seed, the optimizer's step count, which also places the learning-rate schedule) in one file,
         atomically: what fit(resume_from=path) continues from."""
-        from .saving import save
-
         epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
         if self.seed is None:
             raise ValueError("[Trainer.save_checkpoint] no fit has run, so there is no training position to save")

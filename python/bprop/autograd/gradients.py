@@ -2,8 +2,8 @@
 (cpp/autograd/engine.cpp)."""
 import numpy as np
 
-from . import _core
-from ._checks import flag, real
+from .. import _core
+from .._checks import flag, real
 from .tensor import Tensor, as_input, no_grad, tensor
 
 __all__ = ["grad", "gradcheck", "to_dot"]

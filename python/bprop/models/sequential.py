@@ -1,31 +1,36 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
 import numpy as np
 
-from . import _core
-from ._checks import as_array, c_array, flag, integer
-from ._dtypes import core_class, resolve_dtype
-from ._mode import TrainingFlag
-from .nn.layers import (LayerStack, check_layers, common_dtype, config_layers, deserialize, first_input_width,
-                        serialize, stack_tensor_shapes)
-from .random import resolve_seed
+from .._checks import LARGEST, all_finite, as_array, c_array, flag, integer
+from .._dtypes import core_class, resolve_dtype
+from .._mode import TrainingFlag
+from ..autograd.tensor import as_tensor
+from ..io.saving import register_architecture
+from ..nn.layers.base import deserialize, serialize
+from ..nn.layers.containers import (LayerStack, check_layers, common_dtype, config_layers, first_input_shape,
+                                    stack_tensor_shapes)
+from ..random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
 
 
-_CORE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_FINITE_CHECK_CHUNK = 1 << 20  # elements: the check's temporary stays ~1 MB, not the dataset's size
+def _sample_shape(shape):
+    """A sample shape as a tuple of positive ints (an int n is (n,)); ValueError otherwise."""
+    sizes = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
+    try:
+        sizes = tuple(sizes)
+        valid = len(sizes) > 0 and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and
+                                       1 <= s <= LARGEST for s in sizes)
+    except TypeError:
+        valid = False
+    if not valid:
+        raise ValueError(f"[Sequential.build] the sample shape must be a positive integer or a tuple of them; got "
+                         f"{shape!r}")
+    return tuple(int(s) for s in sizes)
 
 
-def all_finite(x):
-    """True when x holds no NaN or Inf: in C++ for float arrays laid out as the core reads them (no temporary,
-    a fraction of NumPy's fixed cost at one row), else through NumPy in chunks of bounded size."""
-    if x.dtype in _CORE_FLOATS and x.flags.c_contiguous and x.flags.aligned:
-        return _core.all_finite(x)
-    flat = x.reshape(-1)
-    return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
-
-
+@register_architecture
 class Sequential(LayerStack, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
@@ -41,40 +46,68 @@ class Sequential(LayerStack, Trainable):
                                                                                                 "Sequential")
         self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
         self._model = None
-        width = first_input_width(self.layers)
-        if width is not None:
-            self.build(width)
+        self._shape_fixed = False  # True once data or build() gave the sample shape (not the layers' guess)
+        implied = first_input_shape(self.layers)
+        if implied is not None:
+            try:
+                self._build(implied)
+            except ValueError:
+                # A stack that reshapes may need samples of more axes than its first layer implies (a Linear
+                # on (time, features), then Flatten): its data or build() will say. Without a reshaping layer,
+                # layers that do not chain are an error now.
+                if all(layer.keeps_shape or layer.input_shape() is not None for layer in self.layers):
+                    raise
 
     # -- building -------------------------------------------------------------------------------------
     @property
+    def input_shape(self):
+        """(None, *sample_shape) of the inputs, as Keras writes it, or None until the model is built."""
+        return None if self._model is None else (None, *self._model.in_shape)
+
+    @property
+    def output_shape(self):
+        return None if self._model is None else (None, *self._model.out_shape)
+
+    @property
     def in_features(self):
+        """The last axis of an input sample (a dense model's input width), or None until built."""
         return None if self._model is None else self._model.in_shape[-1]
 
     @property
     def out_features(self):
         return None if self._model is None else self._model.out_shape[-1]
 
-    def build(self, in_features):
-        """Fix the input width (done at construction when the first layer fixes it, else at first use)."""
-        if isinstance(in_features, bool) or not isinstance(in_features, (int, np.integer)) or in_features < 1:
-            raise ValueError(f"[Sequential.build] in_features must be a positive integer; got {in_features!r}")
-        if self._model is not None and self.in_features != in_features:
-            raise ValueError(f"[Sequential] expects {self.in_features} input features; got {in_features}")
-        if self._model is None:
-            self._model = core_class("Model", self.dtype)(self._net, [int(in_features)])
+    def build(self, sample_shape):
+        """Fix the shape of one input sample (an int n means (n,)): done at construction when the first
+        layers imply it (a Linear first: (in_features,)), else by the first data. Returns self."""
+        shape = _sample_shape(sample_shape)
+        if self._shape_fixed and shape != self.input_shape[1:]:
+            raise ValueError(f"[Sequential] expects samples of shape {self.input_shape[1:]}; got {shape}")
+        self._build(shape)
+        self._shape_fixed = True
         return self
 
+    def _build(self, shape):
+        if self._model is None or tuple(self._model.in_shape) != shape:
+            self._model = core_class("Model", self.dtype)(self._net, list(shape))
+
     def as_batch(self, x, where, name="x"):
-        """x as a C-contiguous 2-D array of the model's dtype, checked (shape, finiteness) before any work."""
+        """x as a C-contiguous array (samples, *sample_shape) of the model's dtype, checked (shape,
+        finiteness) before any work. The first data fix the sample shape when the layers only implied it."""
         x = as_array(x, name, where)
-        if x.ndim != 2:
-            raise ValueError(f"[{where}] {name} must be 2-D (samples, features); got shape {x.shape}")
+        if x.ndim < 2:
+            raise ValueError(f"[{where}] {name} must be 2-D or more (samples, *sample_shape); got shape {x.shape}")
         if x.shape[0] == 0:
             raise ValueError(f"[{where}] {name} is empty")
-        if self._model is None:
-            self.build(x.shape[1])
-        if x.shape[1] != self.in_features:
-            raise ValueError(f"[{where}] {name} has {x.shape[1]} features; the model expects {self.in_features}")
+        sample = x.shape[1:]
+        expected = None if self._model is None else self.input_shape[1:]
+        if sample != expected:
+            if self._shape_fixed or (expected is not None and len(expected) == len(sample) == 1):
+                if len(expected) == len(sample) == 1:
+                    raise ValueError(f"[{where}] {name} has {sample[0]} features; the model expects {expected[0]}")
+                raise ValueError(f"[{where}] {name} has samples of shape {sample}; the model expects {expected}")
+            self._build(sample)
+        self._shape_fixed = True
         x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")
@@ -100,8 +133,6 @@ class Sequential(LayerStack, Trainable):
     def __call__(self, x):
         """The whole stack on a tensor (..., features) as one graph node (inside a Module, say); its
         backward is the stack's own."""
-        from .tensor import as_tensor
-
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 
     def train(self, mode=True):
@@ -151,11 +182,9 @@ class Sequential(LayerStack, Trainable):
     def summary(self, print_fn=print):
         """Print each layer with its output shape and parameter count."""
         rows = [("Layer", "Output shape", "Params")]
-        width = self.in_features
         for layer in self.layers:
-            core = layer.core(self.dtype)
-            width = core.out_shape[-1] if core.out_shape else width
-            shape = f"(None, {width})" if width else "(None, ?)"
+            out = layer.core(self.dtype).out_shape if self._model is not None else None
+            shape = str((None, *out)) if out else "?"
             rows.append((repr(layer) if len(repr(layer)) < 48 else layer.name, shape,
                          str(sum(p.size for p in layer.parameters()))))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -166,6 +195,11 @@ class Sequential(LayerStack, Trainable):
         print_fn(text)
 
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
+    def _training_loop(self, loss, optimizer, metrics):
+        """The trainer's loop for this model: the C++ one, whole epochs per call."""
+        return core_class("Trainer", self.dtype)(self._model, loss.core(self.dtype),
+                                                 None if optimizer is None else optimizer.core, metrics)
+
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
         batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
@@ -174,16 +208,17 @@ class Sequential(LayerStack, Trainable):
 
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):
-        """The architecture as plain data: the layers (serialized), the dtype and the input width."""
+        """The architecture as plain data: the layers (serialized), the dtype and the input sample shape."""
         return {"layers": [serialize(layer) for layer in self.layers], "dtype": self.dtype.name,
-                "in_features": self.in_features}
+                "input_shape": None if self._model is None else list(self._model.in_shape)}
 
     @classmethod
     def from_config(cls, config):
         """A new Sequential (freshly initialised) from get_config()'s output."""
         model = cls([deserialize(entry) for entry in config_layers(config, "Sequential")], dtype=config.get("dtype"))
-        if config.get("in_features") is not None:
-            model.build(config["in_features"])
+        shape = config.get("input_shape", config.get("in_features"))  # files before N-D samples: in_features
+        if shape is not None:
+            model.build(shape)
         return model
 
     @classmethod

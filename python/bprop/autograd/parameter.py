@@ -8,11 +8,13 @@ custom model can mix layers and raw parameters:
     ...
     return self.fc(x) * self.scale
 """
+import operator
+
 import numpy as np
 
-from . import _core
-from ._checks import as_array
-from ._dtypes import core_class, resolve_dtype
+from .. import _core
+from .._checks import as_array
+from .._dtypes import core_class, resolve_dtype
 
 __all__ = ["Parameter", "PARAMETER_TYPES", "is_parameter"]
 
@@ -62,8 +64,6 @@ def _forward_reflected(operator):
 
 def _install():
     """Gives the bound parameter classes the tensor operators, forwarded to ``tensor``."""
-    import operator
-
     forwarded = {name: _forward_binary(name) for name in (
         "__add__", "__sub__", "__mul__", "__truediv__", "__pow__", "__matmul__", "__gt__", "__ge__", "__lt__",
         "__le__", "__getitem__")}

@@ -1,0 +1,6 @@
+"""Files: saving.py (what a model and its training state become as named tensors and a document, and back)
+over checkpoint_file.py (the safetensors file: checksums, atomic writes, corrupt-file checks)."""
+from .checkpoint_file import CheckpointError
+from .saving import load
+
+__all__ = ["CheckpointError", "load"]
