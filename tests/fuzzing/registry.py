@@ -77,6 +77,7 @@ COVERS = {
     "Sequential/Module.evaluate/predict": "Sequential.evaluate Sequential.predict Module.evaluate Module.predict",
     "Sequential.forward/backward": "Sequential.forward Sequential.backward",
     "Sequential/Module.<calls in any order>": "Sequential.get_weights Sequential.state_dict Sequential.summary "
+                                              "Sequential.input_width Sequential.core Sequential.name Sequential.dtype "
                                               "Sequential.reseed Sequential.build Sequential.__call__ "
                                               "Sequential.train Sequential.eval Sequential.count_params "
                                               "Sequential.save Sequential.load_weights Sequential.get_config "

@@ -1,4 +1,5 @@
-"""Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
+"""Sequential: layers in order, run as one C++ network (one call per batch, not per layer). It is a layer
+too, so a Sequential can sit in another Sequential or in a Residual."""
 import numpy as np
 
 from .._checks import all_finite, as_array, c_array, flag, integer
@@ -6,34 +7,53 @@ from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
 from ..autograd.tensor import as_tensor
 from ..io.saving import register_architecture
-from ..nn.layers.base import deserialize, serialize
-from ..nn.layers.containers import (LayerStack, check_layers, common_dtype, config_layers, first_input_width,
+from ..nn.layers.base import Layer, deserialize, serialize
+from ..nn.layers.containers import (LayerStack, check_layers, config_layers, first_input_width, fixed_dtype,
                                     stack_tensor_shapes)
 from ..random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
 
+_FLOAT32 = np.dtype(np.float32)
+
 
 @register_architecture
-class Sequential(LayerStack, Trainable):
+class Sequential(LayerStack, Layer, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
     dtype: float32 (default) or float64; by default the dtype the layers with parameters were made with.
     Inputs of another dtype (float64, integers) are converted to it once per call, never rejected.
+
+    As a layer of another Sequential or of a Residual, it is one step of that network (the C++ Sequential is
+    a layer); its parameters are named under its index there ("1.0.weight"). Without parameters and without
+    a dtype given, it takes the dtype of the stack it joins, like an activation.
     """
 
     training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
 
     def __init__(self, layers, dtype=None):
+        super().__init__()
         self.layers = check_layers(layers, "Sequential")
-        self.dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else common_dtype(self.layers,
-                                                                                                "Sequential")
-        self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
+        self._fixed_dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else fixed_dtype(self.layers,
+                                                                                                      "Sequential")
+        self._net = self.core(self.dtype)  # the C++ network fit, predict and forward run
         self._model = None
         width = first_input_width(self.layers)
         if width is not None:
             self.build(width)
+
+    @property
+    def dtype(self):
+        """The dtype the model computes in: the one given or fixed by its layers, else float32."""
+        return self._fixed_dtype or _FLOAT32
+
+    # -- as a layer ------------------------------------------------------------------------------------
+    def _make_core(self, dtype):
+        return core_class("Sequential", dtype)([layer.core(dtype) for layer in self.layers])
+
+    def input_width(self):
+        return first_input_width(self.layers)
 
     # -- building -------------------------------------------------------------------------------------
     @property
@@ -102,7 +122,9 @@ class Sequential(LayerStack, Trainable):
 
     def reseed(self, seed):
         """Restart the random layers (Dropout) from seeds derived from `seed`."""
-        self._net.reseed(resolve_seed(seed, "Sequential.reseed", none_allowed=False))
+        seed = resolve_seed(seed, "Sequential.reseed", none_allowed=False)
+        for core in self._cores.values():  # the model's network, and those of other dtypes it ran in as a layer
+            core.reseed(seed)
 
     def zero_grad(self):
         for p in self.parameters():
@@ -138,21 +160,29 @@ class Sequential(LayerStack, Trainable):
         return int(sum(p.size for p in self.parameters()))
 
     def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count."""
-        rows = [("Layer", "Output shape", "Params")]
-        width = self.in_features
-        for layer in self.layers:
-            core = layer.core(self.dtype)
-            width = core.out_features if core.out_features > 0 else width
-            shape = f"(None, {width})" if width else "(None, ?)"
-            rows.append((repr(layer) if len(repr(layer)) < 48 else layer.name, shape,
-                         str(sum(p.size for p in layer.parameters()))))
+        """Print each layer with its output shape and parameter count; a nested Sequential's layers are
+        listed, indented, under its own row (Keras's expand_nested)."""
+        rows = [("Layer", "Output shape", "Params")] + self._summary_rows(self.dtype, self.in_features, "")
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
         rule = "-" * len(lines[0])
         text = "\n".join([f"Sequential ({self.dtype})", rule, lines[0], rule, *lines[1:], rule,
                           f"Total params: {self.count_params():,}"])
         print_fn(text)
+
+    def _summary_rows(self, dtype, width, indent):
+        """(layer, output shape, parameter count) per layer run in `dtype` from inputs of `width` features."""
+        rows = []
+        for layer in self.layers:
+            core = layer.core(dtype)
+            in_width, width = width, core.out_features if core.out_features > 0 else width
+            text = repr(layer)
+            rows.append((indent + (text if len(text) < 48 and "\n" not in text else layer.name),
+                         f"(None, {width})" if width else "(None, ?)", str(sum(p.size for p in layer.parameters()))))
+            nested = getattr(layer, "_summary_rows", None)
+            if nested is not None:
+                rows += nested(dtype, in_width, indent + "  ")
+        return rows
 
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
     def _training_loop(self, loss, optimizer, metrics):
@@ -169,8 +199,8 @@ class Sequential(LayerStack, Trainable):
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):
         """The architecture as plain data: the layers (serialized), the dtype and the input width."""
-        return {"layers": [serialize(layer) for layer in self.layers], "dtype": self.dtype.name,
-                "in_features": self.in_features}
+        return {"layers": [serialize(layer) for layer in self.layers],
+                "dtype": None if self._fixed_dtype is None else self._fixed_dtype.name, "in_features": self.in_features}
 
     @classmethod
     def from_config(cls, config):
@@ -186,5 +216,5 @@ class Sequential(LayerStack, Trainable):
         return stack_tensor_shapes(config_layers(config, "Sequential"))
 
     def __repr__(self):
-        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        inner = ",\n    ".join(repr(layer).replace("\n", "\n    ") for layer in self.layers)
         return f"Sequential([\n    {inner},\n])"
