@@ -312,6 +312,8 @@ def test_a_callback_stops_training_through_model_stop_training(hook):
     history = model.fit(x[:64], y[:64], epochs=5, batch_size=16, verbose=0, callbacks=[Stop()])
     assert len(history.epoch) == 1 and history.stopped_reason == "a callback set stop_training"
     assert len(model.fit(x[:64], y[:64], epochs=2, verbose=0).epoch) == 2  # the next fit starts afresh
+    with pytest.raises(TypeError, match=r"^\[stop_training\] value must be a bool; got ndarray"):
+        model.stop_training = np.ones(3)
 
 
 def test_compile_warns_when_a_probability_layer_meets_a_logit_loss():

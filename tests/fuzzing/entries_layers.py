@@ -130,7 +130,7 @@ def layer_call_valid(draw):
 
 
 LAYER_METHODS = ("core", "named_parameters", "named_buffers", "weight", "bias", "train", "eval", "parameters",
-                 "buffers", "get_config", "repr", "dtype", "name", "input_shape", "keeps_shape")
+                 "buffers", "get_config", "repr", "dtype", "name", "implied_input_shape", "keeps_shape")
 
 
 def call_layer_method(layer, method, argument):

@@ -13,7 +13,7 @@ from .values import (R, arrays, build, builder, dims, junk, junk_dtypes, junk_fl
                      odd_arrays, shapes, tensors, valid_tensors)
 
 
-KINDS = ("mlp", "norm", "res", "act", "module")
+KINDS = ("mlp", "norm", "res", "nested", "act", "module")
 METRICS = {"MSE": ["mae"], "CrossEntropy": ["accuracy", "top_2_accuracy"], "BinaryCrossEntropy": ["accuracy"],
            "MAE": ["mse"], "Huber": []}
 
@@ -41,6 +41,10 @@ def stack(kind, width, k, dtype):
         return [nn.Linear(width, 3, dtype=dtype, seed=1), nn.Residual([nn.Linear(3, 3, dtype=dtype, seed=3),
                                                                        nn.Tanh()]),
                 nn.GELU(), nn.Linear(3, k, dtype=dtype, seed=2)]
+    if kind == "nested":  # Sequentials as layers, in a Sequential and in a Residual
+        return [nn.Linear(width, 3, dtype=dtype, seed=1),
+                bprop.Sequential([nn.ReLU(), nn.Residual([bprop.Sequential([nn.Linear(3, 3, dtype=dtype, seed=3)])]),
+                                  nn.Linear(3, k, dtype=dtype, seed=2)])]
     return [nn.ReLU(), nn.Dropout(0.2, seed=1)]  # "act": no parameters; the width comes from the data
 
 
@@ -104,7 +108,7 @@ def call_forward_backward(model, x, training, grad_out, order):
 
 @st.composite
 def forward_valid(draw):
-    model, width, k, _ = draw(models(compiled=False, kinds=("mlp", "norm", "res", "act")))
+    model, width, k, _ = draw(models(compiled=False, kinds=("mlp", "norm", "res", "nested", "act")))
     x, _ = draw(datasets(width, k, None))
     return {"model": model, "x": x, "training": draw(st.booleans()), "grad_out": None, "order": "forward-backward"}
 
@@ -112,7 +116,8 @@ def forward_valid(draw):
 MODEL_CALLS = ("forward", "backward", "predict", "fit", "evaluate", "get_weights", "set_weights", "state_dict",
                "load_state_dict", "summary", "reseed", "build", "call", "train", "eval", "count_params", "save",
                "load_weights", "get_config", "compile", "zero_grad", "repr", "parameters", "in_features", "as_batch",
-               "named_parameters", "named_buffers", "buffers", "training", "stop_training")
+               "named_parameters", "named_buffers", "buffers", "training", "stop_training", "implied_input_shape", "core",
+               "name", "dtype")
 
 
 def call_model_sequence(model, calls):
@@ -140,6 +145,8 @@ def call_model_sequence(model, calls):
             (model.in_features, model.out_features, model.input_shape, model.output_shape)
         elif method == "training":
             model.training
+        elif method in ("implied_input_shape", "name"):  # a Sequential is a layer too
+            model.implied_input_shape() if method == "implied_input_shape" else (model.name, model.keeps_shape)
         elif method == "stop_training":
             model.stop_training = argument
         else:
@@ -166,7 +173,8 @@ def model_sequences(draw):
         "reseed": st.sampled_from((0, 5)), "build": st.just(width), "call": valid_tensors(st.just((2, width))),
         "train": st.booleans(), "save": st.sampled_from(("m.bprop", "sub/m.bprop")),
         "load_weights": st.just("m.bprop"), "compile": st.just(R("loss", loss or "MSE", {})),
-        "stop_training": st.booleans(), "output_of": valid_tensors(st.just((2, width)))}
+        "stop_training": st.booleans(), "output_of": valid_tensors(st.just((2, width))),
+        "core": st.sampled_from(("float32", "float64"))}
     calls = []
     for _ in range(draw(st.integers(1, 4))):
         method = draw(st.sampled_from(MODULE_CALLS if model[1] == "module" else MODEL_CALLS))
@@ -273,7 +281,8 @@ ENTRIES = [
                                                                           "top_99999999999999999999_accuracy")),
                                                          max_size=2))}),
     Entry("Sequential.from_config", call_from_config,
-          models(compiled=False, kinds=("mlp", "norm", "res", "act")).map(lambda m: {"config": R("config_of", m[0])}),
+          models(compiled=False, kinds=("mlp", "norm", "res", "nested", "act")).map(
+              lambda m: {"config": R("config_of", m[0])}),
           {"config": model_config_junk()}, known=[{"config": {}}]),
     Entry("Sequential/Module.set_weights/load_state_dict", call_set_weights, models(compiled=False).flatmap(
         lambda m: st.sampled_from(("load_state_dict",) if m[0][1] == "module" else ("load_state_dict", "set_weights"))

@@ -53,7 +53,7 @@ COVERS = {
     "nn.Residual": "nn.Residual",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
-    "Layer.<method>": "Layer.input_shape Layer.keeps_shape Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
+    "Layer.<method>": "Layer.implied_input_shape Layer.keeps_shape Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
                       "Layer.eval Layer.parameters Layer.buffers Layer.dtype Layer.name",
     "Layer.from_config": "Layer.from_config Layer.get_config Layer.tensor_shapes Layer.training",
     "nn.<Loss>(...)": "nn.MSE nn.MAE nn.Huber nn.CrossEntropy nn.BinaryCrossEntropy nn.Loss",
@@ -78,6 +78,7 @@ COVERS = {
     "Sequential/Module.evaluate/predict": "Sequential.evaluate Sequential.predict Module.evaluate Module.predict",
     "Sequential.forward/backward": "Sequential.forward Sequential.backward",
     "Sequential/Module.<calls in any order>": "Sequential.get_weights Sequential.state_dict Sequential.summary "
+                                              "Sequential.implied_input_shape Sequential.keeps_shape Sequential.core Sequential.name Sequential.dtype "
                                               "Sequential.reseed Sequential.build Sequential.__call__ "
                                               "Sequential.train Sequential.eval Sequential.count_params "
                                               "Sequential.save Sequential.load_weights Sequential.get_config "

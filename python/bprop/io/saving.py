@@ -181,7 +181,7 @@ def _build_architecture(path, entry, arrays):
     before anything is built."""
     cls, config = _ARCHITECTURES[entry["class"]], entry["config"]
     try:
-        dtype = resolve_dtype(config.get("dtype", "float32"), cls.__name__)
+        dtype = resolve_dtype(config.get("dtype") or "float32", cls.__name__)
         declared = {name: _Declared(dtype, shape) for name, shape in cls.tensor_shapes(config).items()}
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         _fail(path, f"the architecture cannot be built: {error}")

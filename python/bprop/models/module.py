@@ -10,19 +10,18 @@ import numpy as np
 
 from .._checks import all_finite, as_array, c_array, flag, integer
 from .._mode import TrainingFlag, evaluating
-from ..nn.layers.base import Layer
 from ..autograd.parameter import is_parameter
+from ..autograd.tensor import Tensor, no_grad, tensor
+from ..nn.layers.base import Layer
 from ..random import resolve_seed
 from ..training.module_loop import ModuleLoop
-from ..autograd.tensor import Tensor, no_grad, tensor
-from .sequential import Sequential
 from .trainable import Trainable
 
 __all__ = ["Module"]
 
 
 def _is_child(value):
-    return isinstance(value, (Module, Layer, Sequential))
+    return isinstance(value, (Module, Layer))  # a Sequential is a layer
 
 
 def _registrable(value):

@@ -1,4 +1,5 @@
-"""Sequential: layers in order, run as one C++ network (one call per batch, not per layer)."""
+"""Sequential: layers in order, run as one C++ network (one call per batch, not per layer). It is a layer
+too, so a Sequential can sit in another Sequential or in a Residual."""
 import numpy as np
 
 from .._checks import LARGEST, all_finite, as_array, c_array, flag, integer
@@ -6,13 +7,15 @@ from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
 from ..autograd.tensor import as_tensor
 from ..io.saving import register_architecture
-from ..nn.layers.base import deserialize, serialize
-from ..nn.layers.containers import (LayerStack, check_layers, common_dtype, config_layers, first_input_shape,
+from ..nn.layers.base import Layer, deserialize, serialize
+from ..nn.layers.containers import (LayerStack, check_layers, config_layers, first_input_shape, fixed_dtype,
                                     stack_tensor_shapes)
 from ..random import resolve_seed
 from .trainable import Trainable
 
 __all__ = ["Sequential"]
+
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _sample_shape(shape):
@@ -31,20 +34,25 @@ def _sample_shape(shape):
 
 
 @register_architecture
-class Sequential(LayerStack, Trainable):
+class Sequential(LayerStack, Layer, Trainable):
     """A stack of layers. ``forward``/``backward`` run the whole stack on a batch in one C++ call.
 
     dtype: float32 (default) or float64; by default the dtype the layers with parameters were made with.
     Inputs of another dtype (float64, integers) are converted to it once per call, never rejected.
+
+    As a layer of another Sequential or of a Residual, it is one step of that network (the C++ Sequential is
+    a layer); its parameters are named under its index there ("1.0.weight"). Without parameters and without
+    a dtype given, it takes the dtype of the stack it joins, like an activation.
     """
 
     training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
 
     def __init__(self, layers, dtype=None):
+        super().__init__()
         self.layers = check_layers(layers, "Sequential")
-        self.dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else common_dtype(self.layers,
-                                                                                                "Sequential")
-        self._net = core_class("Sequential", self.dtype)([layer.core(self.dtype) for layer in self.layers])
+        self._fixed_dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else fixed_dtype(self.layers,
+                                                                                                      "Sequential")
+        self._net = self.core(self.dtype)  # the C++ network fit, predict and forward run
         self._model = None
         self._shape_fixed = False  # True once data or build() gave the sample shape (not the layers' guess)
         implied = first_input_shape(self.layers)
@@ -55,8 +63,20 @@ class Sequential(LayerStack, Trainable):
                 # A stack that reshapes may need samples of more axes than its first layer implies (a Linear
                 # on (time, features), then Flatten): its data or build() will say. Without a reshaping layer,
                 # layers that do not chain are an error now.
-                if all(layer.keeps_shape or layer.input_shape() is not None for layer in self.layers):
+                if all(layer.keeps_shape or layer.implied_input_shape() is not None for layer in self.layers):
                     raise
+
+    @property
+    def dtype(self):
+        """The dtype the model computes in: the one given or fixed by its layers, else float32."""
+        return self._fixed_dtype or _FLOAT32
+
+    # -- as a layer ------------------------------------------------------------------------------------
+    def _make_core(self, dtype):
+        return core_class("Sequential", dtype)([layer.core(dtype) for layer in self.layers])
+
+    def implied_input_shape(self):
+        return first_input_shape(self.layers)
 
     # -- building -------------------------------------------------------------------------------------
     @property
@@ -144,7 +164,9 @@ class Sequential(LayerStack, Trainable):
 
     def reseed(self, seed):
         """Restart the random layers (Dropout) from seeds derived from `seed`."""
-        self._net.reseed(resolve_seed(seed, "Sequential.reseed", none_allowed=False))
+        seed = resolve_seed(seed, "Sequential.reseed", none_allowed=False)
+        for core in self._cores.values():  # the model's network, and those of other dtypes it ran in as a layer
+            core.reseed(seed)
 
     def zero_grad(self):
         for p in self.parameters():
@@ -180,19 +202,29 @@ class Sequential(LayerStack, Trainable):
         return int(sum(p.size for p in self.parameters()))
 
     def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count."""
-        rows = [("Layer", "Output shape", "Params")]
-        for layer in self.layers:
-            out = layer.core(self.dtype).out_shape if self._model is not None else None
-            shape = str((None, *out)) if out else "?"
-            rows.append((repr(layer) if len(repr(layer)) < 48 else layer.name, shape,
-                         str(sum(p.size for p in layer.parameters()))))
+        """Print each layer with its output shape and parameter count; a nested Sequential's layers are
+        listed, indented, under its own row (Keras's expand_nested)."""
+        built = self._model is not None
+        rows = [("Layer", "Output shape", "Params")] + self._summary_rows(self.dtype, built, "")
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
         rule = "-" * len(lines[0])
         text = "\n".join([f"Sequential ({self.dtype})", rule, lines[0], rule, *lines[1:], rule,
                           f"Total params: {self.count_params():,}"])
         print_fn(text)
+
+    def _summary_rows(self, dtype, built, indent):
+        """(layer, output shape, parameter count) per layer run in `dtype`; shapes once the model is built."""
+        rows = []
+        for layer in self.layers:
+            out = layer.core(dtype).out_shape if built else None
+            text = repr(layer)
+            rows.append((indent + (text if len(text) < 48 and "\n" not in text else layer.name),
+                         str((None, *out)) if out else "?", str(sum(p.size for p in layer.parameters()))))
+            nested = getattr(layer, "_summary_rows", None)
+            if nested is not None:
+                rows += nested(dtype, built, indent + "  ")
+        return rows
 
     # -- training (compile, fit, evaluate: Trainable) ---------------------------------------------
     def _training_loop(self, loss, optimizer, metrics):
@@ -209,7 +241,8 @@ class Sequential(LayerStack, Trainable):
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):
         """The architecture as plain data: the layers (serialized), the dtype and the input sample shape."""
-        return {"layers": [serialize(layer) for layer in self.layers], "dtype": self.dtype.name,
+        return {"layers": [serialize(layer) for layer in self.layers],
+                "dtype": None if self._fixed_dtype is None else self._fixed_dtype.name,
                 "input_shape": None if self._model is None else list(self._model.in_shape)}
 
     @classmethod
@@ -227,5 +260,5 @@ class Sequential(LayerStack, Trainable):
         return stack_tensor_shapes(config_layers(config, "Sequential"))
 
     def __repr__(self):
-        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        inner = ",\n    ".join(repr(layer).replace("\n", "\n    ") for layer in self.layers)
         return f"Sequential([\n    {inner},\n])"

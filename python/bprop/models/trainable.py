@@ -1,4 +1,5 @@
 """What Sequential and Module share: compile, fit and evaluate through a Trainer; state dicts; saving."""
+from .._checks import flag
 from ..io import saving
 from ..training.trainer import Trainer
 
@@ -31,7 +32,7 @@ class Trainable:
         trainer = self.__dict__.get("_trainer")
         if trainer is None:
             raise ValueError("[stop_training] the model is not compiled, so nothing trains it")
-        trainer.stop_training = bool(value)
+        trainer.stop_training = flag(value, "value", "stop_training")  # bool(array) would raise NumPy's words
 
     def fit(self, x, y, **kwargs):
         """Train on (x, y); see Trainer.fit for the options. Returns a History."""

@@ -41,7 +41,7 @@ class Layer:
 
     keeps_shape = False  # True for layers whose output sample shape is their input's (activations, Dropout)
 
-    def input_shape(self):
+    def implied_input_shape(self):
         """The sample shape this layer implies for its input (a Linear's (in_features,)), or None when it
         implies none: what lets a model build itself from its layers alone, before it sees data."""
         return None

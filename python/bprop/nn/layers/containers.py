@@ -1,5 +1,5 @@
 """Layers holding layers: LayerStack (what Sequential and Residual share) and Residual, with the helpers a
-stack of layers uses (their common dtype, the input width they fix, their tensors' names and shapes)."""
+stack of layers uses (the dtype they fix, the input width they fix, their tensors' names and shapes)."""
 import numpy as np
 
 from ..._dtypes import core_class
@@ -8,12 +8,13 @@ from .base import Layer, deserialize, layer_class, serialize
 __all__ = ["LayerStack", "Residual"]
 
 
-def common_dtype(layers, where):
-    """The one dtype of the layers that fix theirs (float32 when none does); TypeError on a mix."""
-    fixed = {layer.dtype for layer in layers if layer.dtype is not None}
+def fixed_dtype(layers, where):
+    """The one dtype of the layers that fix theirs, or None when none does (the stack then takes the dtype
+    it is run in); TypeError on a mix."""
+    fixed = {layer._fixed_dtype for layer in layers if layer._fixed_dtype is not None}
     if len(fixed) > 1:
         raise TypeError(f"[{where}] layers mix dtypes {sorted(d.name for d in fixed)}; make them with one dtype")
-    return fixed.pop() if fixed else np.dtype(np.float32)
+    return fixed.pop() if fixed else None
 
 
 def indexed_names(layers, kind):
@@ -61,13 +62,11 @@ class Residual(LayerStack, Layer):
     def __init__(self, layers):
         super().__init__()
         self.layers = check_layers(layers, "Residual")
-        dtype = common_dtype(self.layers, "Residual")
-        if any(layer.dtype is not None for layer in self.layers):
-            self._fixed_dtype = dtype
+        self._fixed_dtype = fixed_dtype(self.layers, "Residual")
 
     keeps_shape = True
 
-    def input_shape(self):
+    def implied_input_shape(self):
         return first_input_shape(self.layers)
 
     def _make_core(self, dtype):
@@ -92,7 +91,7 @@ def first_input_shape(layers):
     """The input sample shape the layers imply: the first one a layer implies, the layers before it keeping
     the shape they are given; None when none implies one before a layer that changes the shape."""
     for layer in layers:
-        shape = layer.input_shape()
+        shape = layer.implied_input_shape()
         if shape is not None or not layer.keeps_shape:
             return shape
     return None

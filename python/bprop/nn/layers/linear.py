@@ -33,7 +33,7 @@ class Linear(Layer):
         self._fixed_dtype = resolve_dtype(dtype, "Linear")
         self.core()
 
-    def input_shape(self):
+    def implied_input_shape(self):
         return (self.in_features,)
 
     def _make_core(self, dtype):

@@ -17,7 +17,7 @@ class BatchNorm(Layer):
         self._fixed_dtype = resolve_dtype(dtype, "BatchNorm")
         self.core()
 
-    def input_shape(self):
+    def implied_input_shape(self):
         return (self.features,)
 
     def _make_core(self, dtype):
@@ -43,7 +43,7 @@ class LayerNorm(Layer):
         self._fixed_dtype = resolve_dtype(dtype, "LayerNorm")
         self.core()
 
-    def input_shape(self):
+    def implied_input_shape(self):
         return (self.features,)
 
     def _make_core(self, dtype):
