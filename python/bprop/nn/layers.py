@@ -9,13 +9,14 @@ import inspect
 
 import numpy as np
 
+from .. import _activation_table as activation_table
 from .._checks import c_array, flag, integer, real
 from .._mode import TrainingFlag
 from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
 
-__all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax",
-           "Dropout", "BatchNorm", "LayerNorm", "Residual"]
+# The activations are exported as their classes are defined (_Activation.__init_subclass__), after these.
+__all__ = ["Layer", "Linear", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Residual"]
 
 _INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
                  "uniform", "zeros", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
@@ -25,6 +26,7 @@ _INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "
 # (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed: a
 # file never names code to run.
 _LAYER_CLASSES = {}
+_ACTIVATION_CLASSES = []
 
 
 class Layer:
@@ -203,13 +205,32 @@ class Linear(Layer):
 
 
 class _Activation(Layer):
-    """An elementwise activation; its math is ops/activations.cpp."""
+    """An elementwise activation: an entry of the C++ table (cpp/ops/activations.cpp), the class's name. The
+    entry's named parameters (LeakyReLU's negative_slope) become the class's keywords, attributes and
+    config, with the entry's defaults and checks: a new activation is one line here."""
 
-    _core_name = None  # the name the C++ side knows it by
-    _param = 0.0
+    _entry = None  # the table entry's name when it differs from the class's (GELU's tanh form)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("bprop.") and not cls.__name__.startswith("_"):
+            _ACTIVATION_CLASSES.append(cls.__name__)
+        # Its keywords are the table entry's parameters, unless it writes its own __init__ (GELU).
+        cls.__signature__ = None if "__init__" in vars(cls) else activation_table.signature(cls.__name__)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        entry = type(self).__name__
+        values = activation_table.parameter_values(entry, entry, type(self).__signature__, args, kwargs)
+        self._params = list(values)
+        for name, value in values.items():
+            setattr(self, name, value)
 
     def _make_core(self, dtype):
-        return core_class("Activation", dtype)(self._core_name or self.name, self._param)
+        return core_class("Activation", dtype)(self._entry or self.name, [getattr(self, p) for p in self._params])
+
+    def get_config(self):
+        return {p: getattr(self, p) for p in self._params}
 
 
 class ReLU(_Activation):
@@ -229,38 +250,22 @@ class Identity(_Activation):
 
 
 class LeakyReLU(_Activation):
-    """x for x > 0, negative_slope·x otherwise."""
-
-    def __init__(self, negative_slope=0.01):
-        super().__init__()
-        self.negative_slope = self._param = real(negative_slope, "negative_slope", "LeakyReLU")
-
-    def get_config(self):
-        return {"negative_slope": self.negative_slope}
+    """x for x > 0, negative_slope·x otherwise (negative_slope=0.01)."""
 
 
 class ELU(_Activation):
-    """x for x > 0, alpha·(e^x − 1) otherwise."""
-
-    def __init__(self, alpha=1.0):
-        super().__init__()
-        self.alpha = self._param = real(alpha, "alpha", "ELU")
-        if not self.alpha > 0:
-            raise ValueError(f"[ELU] alpha must be > 0; got {self.alpha}")
-
-    def get_config(self):
-        return {"alpha": self.alpha}
+    """x for x > 0, alpha·(e^x − 1) otherwise (alpha=1.0, > 0)."""
 
 
 class GELU(_Activation):
     """x·Φ(x): exact (approximate="none", PyTorch's default) or its tanh approximation ("tanh")."""
 
     def __init__(self, approximate="none"):
-        super().__init__()
+        Layer.__init__(self)
         if approximate not in ("none", "tanh"):
             raise ValueError(f"[GELU] approximate must be 'none' or 'tanh'; got {approximate!r}")
-        self.approximate = approximate
-        self._core_name = "GELU" if approximate == "none" else "GELUTanh"
+        self.approximate, self._params = approximate, []
+        self._entry = "GELU" if approximate == "none" else "GELUTanh"
 
     def get_config(self):
         return {"approximate": self.approximate}
@@ -474,3 +479,6 @@ def deserialize(entry):
     """A new layer from serialize()'s output. Only bprop's own layer classes are made (a file never
     names code to run); ValueError or TypeError for anything else."""
     return layer_class(entry).from_config(entry["config"])
+
+
+__all__ += _ACTIVATION_CLASSES
