@@ -2,7 +2,8 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from bprop import nn
+from bprop import _core, nn
+from bprop.nn.layers import _ACTIVATION_CLASSES
 
 from .entry import Entry
 from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags, junk_ints,
@@ -32,22 +33,25 @@ def layer_kwargs(name, width, dtype):
                                       "dtype": st.just(dtype)})
     if name == "Dropout":
         return st.fixed_dictionaries({"p": st.sampled_from((0.0, 0.5, 0.9)), "seed": st.sampled_from((None, 3))})
-    if name == "LeakyReLU":
-        return st.fixed_dictionaries({"negative_slope": st.sampled_from((0.01, -2.0, 0.0))})
-    if name == "ELU":
-        return st.fixed_dictionaries({"alpha": st.sampled_from((1.0, 0.5))})
     if name == "GELU":
         return st.fixed_dictionaries({"approximate": st.sampled_from(("none", "tanh"))})
+    if name in ACTIVATION_PARAMS:  # the table's parameters: defaults, and values across their domain
+        return st.fixed_dictionaries({p: st.sampled_from((default, 0.5, 3.0) if positive else (default, 0.0, -2.0, 0.5))
+                                      for p, default, positive in ACTIVATION_PARAMS[name]})
     return st.just({})
 
 
-LAYER_NAMES = ("Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax", "Dropout",
-               "BatchNorm", "LayerNorm")
+# Every activation of the C++ table that Python exports as a layer, with its parameters: a new one is
+# fuzzed (and counted as covered) with no edit here.
+ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table() if name in _ACTIVATION_CLASSES}
+
+
+LAYER_NAMES = ("Linear", "Softmax", "Dropout", "BatchNorm", "LayerNorm") + tuple(_ACTIVATION_CLASSES)
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
-              "negative_slope": junk_reals(), "alpha": junk_reals(), "approximate": junk_scalars(),
-              "init_limit": junk_reals()}
+              "approximate": junk_scalars(), "init_limit": junk_reals(),
+              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params}}
 
 
 @st.composite
