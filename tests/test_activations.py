@@ -29,6 +29,7 @@ ACTIVATIONS = {
     "Sigmoid": Case(nn.Sigmoid, torch.nn.Sigmoid, lambda t: t.sigmoid()),
     "Tanh": Case(nn.Tanh, torch.nn.Tanh, lambda t: t.tanh()),
     "Identity": Case(nn.Identity, torch.nn.Identity),
+    "SiLU": Case(nn.SiLU, torch.nn.SiLU, lambda t: t.silu()),
 }
 
 DTYPES = ["float32", "float64"]

@@ -156,5 +156,19 @@ struct Tanh {
   T grad(T, T y, T g) const { return g * (T(1) - y * y); }
 };
 
+template <typename T>
+struct SiLU {  // x·σ(x), also called swish
+  static constexpr const char* kName = "SiLU";
+  static constexpr NoParams kParams{};
+  static constexpr Reads kReads = Reads::x;
+  static bool from_output(const double* p) { return never(p); }  // not monotonic: y does not give x
+  explicit SiLU(const T*) {}
+  T value(T x) const { return x * stable_sigmoid(x); }
+  T grad(T x, T, T g) const {  // σ(x)·(1 + x·(1 − σ(x)))
+    const T s = stable_sigmoid(x);
+    return g * (s * (T(1) + x * (T(1) - s)));
+  }
+};
+
 }  // namespace functors
 }  // namespace bprop::ops

@@ -78,6 +78,7 @@ const std::vector<ActivationEntry>& activation_table() {
       entry<functors::Identity>(), entry<functors::ReLU>(),     entry<functors::LeakyReLU>(),
       entry<functors::ELU>(),      entry<functors::GELU>(),     entry<functors::GELUTanh>(),
       entry<functors::Sigmoid>(),  entry<functors::Tanh>(),
+      entry<functors::SiLU>(),
   };
   return table;
 }

@@ -219,6 +219,9 @@ def gelu(x, approximate="none"):
     return _core.ag_gelu(as_input(x, "gelu"), approximate == "tanh")
 
 
+silu = _table_function("SiLU")
+
+
 def softmax(x, axis=-1):
     return _core.ag_softmax(as_input(x, "softmax"), integer(axis, "axis", "softmax", minimum=None))
 

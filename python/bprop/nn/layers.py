@@ -271,6 +271,9 @@ class GELU(_Activation):
         return {"approximate": self.approximate}
 
 
+class SiLU(_Activation): """x·σ(x), also called swish."""
+
+
 class Softmax(Layer):
     """Softmax over each sample's features. For classification, prefer CrossEntropy on logits."""
 
