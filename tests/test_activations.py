@@ -30,6 +30,8 @@ ACTIVATIONS = {
     "Tanh": Case(nn.Tanh, torch.nn.Tanh, lambda t: t.tanh()),
     "Identity": Case(nn.Identity, torch.nn.Identity),
     "SiLU": Case(nn.SiLU, torch.nn.SiLU, lambda t: t.silu()),
+    "Softplus": Case(lambda: nn.Softplus(beta=2.0, threshold=5.0), lambda: torch.nn.Softplus(2.0, 5.0),
+                     lambda t: t.softplus(beta=2.0, threshold=5.0), (2.5,)),
 }
 
 DTYPES = ["float32", "float64"]

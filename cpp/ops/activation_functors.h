@@ -170,5 +170,24 @@ struct SiLU {  // x·σ(x), also called swish
   }
 };
 
+template <typename T>
+struct Softplus {  // log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's)
+  static constexpr const char* kName = "Softplus";
+  static constexpr std::array<ActivationParam, 2> kParams{
+      {{"beta", 1.0, ParamDomain::positive}, {"threshold", 20.0, ParamDomain::any}}};
+  static constexpr Reads kReads = Reads::x;
+  static bool from_output(const double* p) { return never(p); }
+  explicit Softplus(const T* p) : beta(p[0]), threshold(p[1]) {}
+  T value(T x) const {
+    const T z = beta * x, below = stable_softplus(z) / beta;
+    return z > threshold ? x : below;
+  }
+  T grad(T x, T, T g) const {  // σ(βx)
+    const T z = beta * x, below = g * stable_sigmoid(z);
+    return z > threshold ? g : below;
+  }
+  T beta, threshold;
+};
+
 }  // namespace functors
 }  // namespace bprop::ops

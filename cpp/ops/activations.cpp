@@ -79,6 +79,7 @@ const std::vector<ActivationEntry>& activation_table() {
       entry<functors::ELU>(),      entry<functors::GELU>(),     entry<functors::GELUTanh>(),
       entry<functors::Sigmoid>(),  entry<functors::Tanh>(),
       entry<functors::SiLU>(),
+      entry<functors::Softplus>(),
   };
   return table;
 }

@@ -220,6 +220,7 @@ def gelu(x, approximate="none"):
 
 
 silu = _table_function("SiLU")
+softplus = _table_function("Softplus")
 
 
 def softmax(x, axis=-1):

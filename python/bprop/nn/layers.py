@@ -274,6 +274,9 @@ class GELU(_Activation):
 class SiLU(_Activation): """x·σ(x), also called swish."""
 
 
+class Softplus(_Activation): """log(1 + e^(beta·x))/beta; x where beta·x > threshold, as PyTorch."""
+
+
 class Softmax(Layer):
     """Softmax over each sample's features. For classification, prefer CrossEntropy on logits."""
 
