@@ -32,6 +32,7 @@ ACTIVATIONS = {
     "SiLU": Case(nn.SiLU, torch.nn.SiLU, lambda t: t.silu()),
     "Softplus": Case(lambda: nn.Softplus(beta=2.0, threshold=5.0), lambda: torch.nn.Softplus(2.0, 5.0),
                      lambda t: t.softplus(beta=2.0, threshold=5.0), (2.5,)),
+    "Hardswish": Case(nn.Hardswish, torch.nn.Hardswish, lambda t: t.hardswish(), (-3.0, 3.0)),
 }
 
 DTYPES = ["float32", "float64"]

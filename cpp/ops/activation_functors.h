@@ -189,5 +189,22 @@ struct Softplus {  // log(1 + e^(βx))/β, and x itself where βx > threshold (P
   T beta, threshold;
 };
 
+template <typename T>
+struct Hardswish {  // x·clamp(x + 3, 0, 6)/6
+  static constexpr const char* kName = "Hardswish";
+  static constexpr NoParams kParams{};
+  static constexpr Reads kReads = Reads::x;
+  static bool from_output(const double* p) { return never(p); }
+  explicit Hardswish(const T*) {}
+  T value(T x) const {  // NaN passes: both comparisons are false for it
+    const T r = x + T(3), clamped = r < T(0) ? T(0) : (r > T(6) ? T(6) : r);
+    return x * clamped / T(6);
+  }
+  T grad(T x, T, T g) const {  // 0 up to −3, x/3 + 1/2 between, 1 from 3 on: PyTorch's sides at the kinks
+    const T middle = g * (x / T(3) + T(0.5));
+    return x <= T(-3) ? T(0) : (x < T(3) ? middle : g);
+  }
+};
+
 }  // namespace functors
 }  // namespace bprop::ops

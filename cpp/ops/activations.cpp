@@ -80,6 +80,7 @@ const std::vector<ActivationEntry>& activation_table() {
       entry<functors::Sigmoid>(),  entry<functors::Tanh>(),
       entry<functors::SiLU>(),
       entry<functors::Softplus>(),
+      entry<functors::Hardswish>(),
   };
   return table;
 }

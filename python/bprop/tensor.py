@@ -221,6 +221,7 @@ def gelu(x, approximate="none"):
 
 silu = _table_function("SiLU")
 softplus = _table_function("Softplus")
+hardswish = _table_function("Hardswish")
 
 
 def softmax(x, axis=-1):

@@ -277,6 +277,9 @@ class SiLU(_Activation): """x·σ(x), also called swish."""
 class Softplus(_Activation): """log(1 + e^(beta·x))/beta; x where beta·x > threshold, as PyTorch."""
 
 
+class Hardswish(_Activation): """x·clamp(x + 3, 0, 6)/6."""
+
+
 class Softmax(Layer):
     """Softmax over each sample's features. For classification, prefer CrossEntropy on logits."""
 
