@@ -33,6 +33,7 @@ ACTIVATIONS = {
     "Softplus": Case(lambda: nn.Softplus(beta=2.0, threshold=5.0), lambda: torch.nn.Softplus(2.0, 5.0),
                      lambda t: t.softplus(beta=2.0, threshold=5.0), (2.5,)),
     "Hardswish": Case(nn.Hardswish, torch.nn.Hardswish, lambda t: t.hardswish(), (-3.0, 3.0)),
+    "Mish": Case(nn.Mish, torch.nn.Mish, lambda t: t.mish()),
 }
 
 DTYPES = ["float32", "float64"]

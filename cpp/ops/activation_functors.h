@@ -206,5 +206,19 @@ struct Hardswish {  // x·clamp(x + 3, 0, 6)/6
   }
 };
 
+template <typename T>
+struct Mish {  // x·tanh(softplus(x))
+  static constexpr const char* kName = "Mish";
+  static constexpr NoParams kParams{};
+  static constexpr Reads kReads = Reads::x;
+  static bool from_output(const double* p) { return never(p); }
+  explicit Mish(const T*) {}
+  T value(T x) const { return x * std::tanh(stable_softplus(x)); }
+  T grad(T x, T, T g) const {  // t + x·σ(x)·(1 − t²), t = tanh(softplus(x))
+    const T t = std::tanh(stable_softplus(x));
+    return g * (t + x * stable_sigmoid(x) * (T(1) - t * t));
+  }
+};
+
 }  // namespace functors
 }  // namespace bprop::ops

@@ -81,6 +81,7 @@ const std::vector<ActivationEntry>& activation_table() {
       entry<functors::SiLU>(),
       entry<functors::Softplus>(),
       entry<functors::Hardswish>(),
+      entry<functors::Mish>(),
   };
   return table;
 }

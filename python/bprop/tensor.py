@@ -222,6 +222,7 @@ def gelu(x, approximate="none"):
 silu = _table_function("SiLU")
 softplus = _table_function("Softplus")
 hardswish = _table_function("Hardswish")
+mish = _table_function("Mish")
 
 
 def softmax(x, axis=-1):

@@ -280,6 +280,9 @@ class Softplus(_Activation): """log(1 + e^(beta·x))/beta; x where beta·x > thr
 class Hardswish(_Activation): """x·clamp(x + 3, 0, 6)/6."""
 
 
+class Mish(_Activation): """x·tanh(softplus(x))."""
+
+
 class Softmax(Layer):
     """Softmax over each sample's features. For classification, prefer CrossEntropy on logits."""
 
