@@ -3,6 +3,7 @@ generic tests: forward and gradient against PyTorch in float32 and float64 (kink
 PyTorch's), a float64 gradient check, the tensor function against PyTorch, a training step in a Sequential
 against PyTorch's, fusion after a Linear exactly when the derivative reads the output alone, and a
 save/load round trip."""
+import re
 from collections import namedtuple
 
 import numpy as np
@@ -189,3 +190,81 @@ def test_an_unknown_name_or_a_bad_parameter_is_a_value_error():
         nn.LeakyReLU("steep")
     with pytest.raises(TypeError, match=r"\[ReLU\] too many positional arguments"):
         nn.ReLU(1.0)
+
+
+# -- PReLU: the table's LeakyReLU with a learnt slope per feature (or one shared) --------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_parameters", [1, 8])
+def test_prelu_matches_pytorch_with_its_weight_gradient(num_parameters, dtype):
+    rng = np.random.default_rng(7)
+    ours = nn.PReLU(num_parameters, dtype=dtype)
+    theirs = torch.nn.PReLU(num_parameters).to(getattr(torch, dtype))
+    slopes = rng.uniform(-1, 1, num_parameters).astype(dtype)
+    ours.weight.set_value(slopes)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(slopes))
+    x = inputs(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    y = ours.forward(x, training=True)
+    dx = ours.backward(x, y, dy)
+    tx = torch.from_numpy(x).requires_grad_(True)
+    ty = theirs(tx)
+    ty.backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOLERANCE[dtype])
+    np.testing.assert_allclose(dx, tx.grad.numpy(), **TOLERANCE[dtype])
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), **TOLERANCE[dtype])
+    assert ours.weight.shape == tuple(theirs.weight.shape) and ours.named_parameters()[0][0] == "weight"
+
+    # Called on a tensor, as one graph node: the same values and the slope gradient in weight.grad.
+    ours.weight.zero_grad()
+    t = bprop.tensor(x, requires_grad=True, dtype=dtype)
+    out = ours(t)
+    (out * bprop.tensor(dy, dtype=dtype)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), ty.detach().numpy(), **TOLERANCE[dtype])
+    np.testing.assert_allclose(t.grad, tx.grad.numpy(), **TOLERANCE[dtype])
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), **TOLERANCE[dtype])
+
+
+def test_prelu_in_a_sequential_trains_as_pytorch_and_round_trips(tmp_path):
+    rng = np.random.default_rng(8)
+    x, target = rng.standard_normal((16, 4)), rng.standard_normal((16, 2))
+    ours = bprop.Sequential([nn.Linear(4, 6, dtype="float64"), nn.PReLU(6, dtype="float64"),
+                             nn.Linear(6, 2, dtype="float64"), nn.PReLU(dtype="float64")])
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.PReLU(6), torch.nn.Linear(6, 2),
+                                 torch.nn.PReLU()).double()
+    for mine, t in zip(ours.parameters(), theirs.parameters()):
+        value = rng.standard_normal(mine.shape)
+        mine.set_value(value)
+        with torch.no_grad():
+            t.copy_(torch.from_numpy(value.T.copy() if value.ndim == 2 else value))
+    ours.compile(optim.SGD(lr=0.1), nn.MSE())
+    ours.fit(x, target, epochs=1, batch_size=16, verbose=0)
+    step = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    F.mse_loss(theirs(torch.from_numpy(x)), torch.from_numpy(target)).backward()
+    step.step()
+    for (name, mine), t in zip(ours.named_parameters(), theirs.parameters()):
+        expected = t.detach().numpy()
+        np.testing.assert_allclose(mine.value(), expected.T if expected.ndim == 2 else expected, rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+
+    lines = []
+    ours.summary(print_fn=lines.append)
+    assert re.search(r"\nPReLU +\(None, 6\) +6\n", lines[0]) and lines[0].endswith("Total params: 51")
+    ours.save(tmp_path / "prelu.bprop")
+    loaded = bprop.load(tmp_path / "prelu.bprop")
+    assert loaded.get_config() == ours.get_config()
+    for (name, a), (_, b) in zip(ours.named_parameters(), loaded.named_parameters()):
+        np.testing.assert_array_equal(a.value(), b.value(), err_msg=name)
+    np.testing.assert_array_equal(loaded.predict(x), ours.predict(x))
+
+
+def test_prelu_checks_its_arguments_and_width():
+    with pytest.raises(ValueError, match=r"\[PReLU\] num_parameters must be >= 1; got 0"):
+        nn.PReLU(0)
+    with pytest.raises(TypeError, match=r"\[PReLU\] init must be a real number"):
+        nn.PReLU(init="x")
+    with pytest.raises(ValueError, match=r"\[PReLU\] has 3 slopes .* got 4 input features; expected num_parameters 1 or 4"):
+        nn.PReLU(3).forward(np.ones((2, 4), np.float32))
+    assert bprop.Sequential([nn.PReLU(5), nn.Linear(5, 2)]).in_features == 5  # it fixes the width it has slopes for
+    assert nn.PReLU.tensor_shapes({"num_parameters": 7}) == {"weight": (7,)} == nn.PReLU.tensor_shapes(
+        nn.PReLU(7).get_config())

@@ -18,6 +18,7 @@
 #include "nn/linear.h"
 #include "nn/model.h"
 #include "nn/normalization.h"
+#include "nn/prelu.h"
 #include "nn/sequential.h"
 
 namespace py = pybind11;
@@ -103,6 +104,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def_property_readonly("derivative_from_output", [](const nn::ActivationLayer<T>& layer) {
         return layer.activation().derivative_from_output();  // whether it fuses after a Linear
       });
+  py::class_<nn::PReLU<T>, Layer, std::shared_ptr<nn::PReLU<T>>>(m, ("PReLU" + suffix).c_str())
+      .def(py::init<long, double>(), py::arg("num_parameters"), py::arg("init"));
   py::class_<nn::Softmax<T>, Layer, std::shared_ptr<nn::Softmax<T>>>(m, ("Softmax" + suffix).c_str()).def(py::init<>());
   py::class_<nn::Dropout<T>, Layer, std::shared_ptr<nn::Dropout<T>>>(m, ("Dropout" + suffix).c_str())
       .def(py::init<double, uint64_t>(), py::arg("p"), py::arg("seed"));

@@ -33,6 +33,9 @@ def layer_kwargs(name, width, dtype):
                                       "dtype": st.just(dtype)})
     if name == "Dropout":
         return st.fixed_dictionaries({"p": st.sampled_from((0.0, 0.5, 0.9)), "seed": st.sampled_from((None, 3))})
+    if name == "PReLU":
+        return st.fixed_dictionaries({"num_parameters": st.sampled_from((1, width)),
+                                      "init": st.sampled_from((0.25, -1.0, 0.0)), "dtype": st.just(dtype)})
     if name == "GELU":
         return st.fixed_dictionaries({"approximate": st.sampled_from(("none", "tanh"))})
     if name in ACTIVATION_PARAMS:  # the table's parameters: defaults, and values across their domain
@@ -46,11 +49,11 @@ def layer_kwargs(name, width, dtype):
 ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table() if name in _ACTIVATION_CLASSES}
 
 
-LAYER_NAMES = ("Linear", "Softmax", "Dropout", "BatchNorm", "LayerNorm") + tuple(_ACTIVATION_CLASSES)
+LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm") + tuple(_ACTIVATION_CLASSES)
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
-              "approximate": junk_scalars(), "init_limit": junk_reals(),
+              "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
               **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params}}
 
 
@@ -163,7 +166,8 @@ ENTRIES = [
     Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},
-                 {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})}]),
+                 {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})},
+                 {"spec": ("PReLU", {"num_parameters": 2**62})}]),
     Entry("nn.Residual", call_residual, residual_valid(),
           {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
                                                  max_size=3))}),

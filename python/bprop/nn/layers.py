@@ -16,7 +16,7 @@ from .._dtypes import core_class, resolve_dtype
 from ..random import resolve_seed
 
 # The activations are exported as their classes are defined (_Activation.__init_subclass__), after these.
-__all__ = ["Layer", "Linear", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Residual"]
+__all__ = ["Layer", "Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Residual"]
 
 _INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
                  "uniform", "zeros", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
@@ -281,6 +281,37 @@ class Hardswish(_Activation): """x·clamp(x + 3, 0, 6)/6."""
 
 
 class Mish(_Activation): """x·tanh(softplus(x))."""
+
+
+class PReLU(Layer):
+    """x for x > 0, weight·x otherwise, the slope learnt: weight has shape (num_parameters,), one slope for
+    every feature (num_parameters=1) or one per feature (the last axis), each starting at init. PyTorch's."""
+
+    def __init__(self, num_parameters=1, init=0.25, dtype="float32"):
+        super().__init__()
+        self.num_parameters = integer(num_parameters, "num_parameters", "PReLU", minimum=1)
+        self.init = real(init, "init", "PReLU")
+        self._fixed_dtype = resolve_dtype(dtype, "PReLU")
+        self.core()
+
+    def input_width(self):
+        return self.num_parameters if self.num_parameters > 1 else None
+
+    def _make_core(self, dtype):
+        return core_class("PReLU", dtype)(self.num_parameters, self.init)
+
+    @property
+    def weight(self):
+        """The (num_parameters,) slope Parameter."""
+        return self.parameters()[0]
+
+    @classmethod
+    def tensor_shapes(cls, config):
+        with_default = {"num_parameters": 1, **config} if isinstance(config, dict) else config
+        return {"weight": (config_size(with_default, "num_parameters", "PReLU"),)}
+
+    def get_config(self):
+        return {"num_parameters": self.num_parameters, "init": self.init, "dtype": self._fixed_dtype.name}
 
 
 class Softmax(Layer):
