@@ -34,6 +34,12 @@ def _param(layer, name):
     return next(p.value() for p in layer.parameters() + layer.buffers() if p.name == name)
 
 
+def _with_slopes(layer):
+    """Distinct slopes, some negative (they start all at 0.25), so each is tested in general position."""
+    layer.weight.set_value(np.linspace(-0.5, 1.5, layer.weight.shape[0]).astype(layer.dtype))
+    return layer
+
+
 REGISTRY = {
     "Linear": (lambda w, dt: nn.Linear(w, 5, dtype=dt), lambda l, x, t: x @ _param(l, "weight") + _param(l, "bias"),
                True, False),
@@ -48,6 +54,10 @@ REGISTRY = {
     "Sigmoid": (lambda w, dt: nn.Sigmoid(), lambda l, x, t: 1 / (1 + np.exp(-x)), True, False),
     "Tanh": (lambda w, dt: nn.Tanh(), lambda l, x, t: np.tanh(x), True, False),
     "Identity": (lambda w, dt: nn.Identity(), lambda l, x, t: x, True, False),
+    "PReLU": (lambda w, dt: _with_slopes(nn.PReLU(w, dtype=dt)),
+              lambda l, x, t: np.where(x > 0, x, _param(l, "weight") * x), True, True),
+    "PReLU-shared": (lambda w, dt: _with_slopes(nn.PReLU(dtype=dt)),
+                     lambda l, x, t: np.where(x > 0, x, _param(l, "weight") * x), True, True),
     "Softmax": (lambda w, dt: nn.Softmax(), lambda l, x, t: _softmax(x), True, False),
     "Dropout-eval": (lambda w, dt: nn.Dropout(0.3, seed=1), lambda l, x, t: x, False, False),
     "Dropout-train": (lambda w, dt: nn.Dropout(0.3, seed=1), None, True, False),
@@ -305,7 +315,7 @@ def test_matches_pytorch_in_float32():
         np.testing.assert_allclose(mine.grad, expected, rtol=1e-4, atol=1e-5, err_msg=mine.name)
 
 
-ACTIVATIONS = ("ReLU", "LeakyReLU", "ELU", "GELU", "GELU-tanh", "Sigmoid", "Tanh", "Identity", "Softmax")
+ACTIVATIONS = ("ReLU", "LeakyReLU", "ELU", "GELU", "GELU-tanh", "Sigmoid", "Tanh", "Identity", "Softmax", "PReLU")
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)

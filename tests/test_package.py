@@ -16,7 +16,7 @@ PACKAGE_DIR = pathlib.Path(bprop.__file__).parent
 
 # Where each folder (or top-level file) sits: a module may import its own area and areas of a lower rank.
 RANKS = {
-    "foundation": 0,        # _core, _checks, _dtypes, _mode, _version, runtime, random, linalg
+    "foundation": 0,        # _core, _checks, _dtypes, _mode, _version, _activation_table, runtime, random, linalg
     "autograd": 1,          # tensors, parameters, gradients
     "nn": 2, "optim": 2,    # layers and losses; optimizers (independent of each other)
     "callbacks": 3, "io": 3,  # hooks into fit; files (the trainer reaches them, not the other way)
@@ -24,7 +24,7 @@ RANKS = {
     "models": 5,            # Sequential, Module: they choose their training loop and register for loading
     "facade": 6,            # bprop/__init__.py, the bprop.tensor path, datasets, the command line
 }
-FOUNDATION = {"_core", "_checks", "_dtypes", "_mode", "_version", "runtime", "random", "linalg"}
+FOUNDATION = {"_core", "_checks", "_dtypes", "_mode", "_version", "_activation_table", "runtime", "random", "linalg"}
 FACADE = {"", "tensor", "datasets", "__main__"}
 
 # Imports a function may make: optional dependencies, loaded only when the feature that needs them runs.

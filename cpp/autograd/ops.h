@@ -4,6 +4,7 @@
 // place, sum_to(). Mixed float32/float64 inputs promote to float64 (NumPy's rule).
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -34,6 +35,9 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x, bool approximate_tanh);
+// Any entry of the activation table by its name ("SiLU") and parameter values (ops/activations.h):
+// ValueError as there. Its vjp runs the backward kernel and has no second derivative.
+Tensor activation(const Tensor& x, const std::string& name, const std::vector<double>& params);
 Tensor softmax(const Tensor& x, long axis);  // any axis; negative counts from the end
 Tensor log_softmax(const Tensor& x, long axis);
 

@@ -16,11 +16,11 @@ void record_fn(const Tensor& out, const char* op, const Tensor& x, Vjp vjp, std:
   detail::record_fn(out, op, {x}, std::move(vjp), std::move(saved));
 }
 
-Tensor activation(const Tensor& x, ops::Activation kind) {
+Tensor forward(const Tensor& x, const ops::Activation& f) {
   Tensor out = make_tensor(x->dtype(), x->shape());
   dispatch(x->dtype(), [&](auto zero) {
     using T = decltype(zero);
-    ops::activation_forward<T>(kind, T(0), x->data<T>(), out->data<T>(), x->numel());
+    f.forward<T>(x->data<T>(), out->data<T>(), x->numel());
   });
   return out;
 }
@@ -73,62 +73,83 @@ Tensor log_softmax_last(const Tensor& x) {
   return out;
 }
 
-}  // namespace
 
 // First-order vjps (plain backward) run the layers' backward kernel, one pass; under create_graph the
 // vjp is the formula in differentiable ops, so it can be differentiated again. Both read f' from y.
 template <class Formula>
-Tensor activation_vjp(ops::Activation kind, const Tensor& y, const Tensor& g, Formula formula) {
+Tensor activation_vjp(const ops::Activation& f, const Tensor& y, const Tensor& g, Formula formula) {
   if (grad_enabled()) return formula();
   const Tensor g_values = to_dtype(g, y->dtype());
   Tensor dx = make_tensor(y->dtype(), y->shape());
   dispatch(y->dtype(), [&](auto zero) {
     using T = decltype(zero);
-    ops::activation_backward<T>(kind, T(0), y->data<T>(), y->data<T>(), g_values->data<T>(), dx->data<T>(), y->numel());
+    f.backward<T>(y->data<T>(), y->data<T>(), g_values->data<T>(), dx->data<T>(), y->numel());
   });
   return dx;
 }
 
 // ReLU, Sigmoid and Tanh: the kernel forward, f' read from the output y (derivative(y), in differentiable ops).
 template <class Derivative>
-Tensor output_activation(const Tensor& x, ops::Activation kind, const char* op, Derivative derivative) {
-  Tensor out = activation(x, kind);
-  record_fn(out, op, x, [kind, derivative](Node& n, const Tensor& g) {
+Tensor output_activation(const Tensor& x, const char* name, const char* op, Derivative derivative) {
+  const ops::Activation f(name);
+  Tensor out = forward(x, f);
+  record_fn(out, op, x, [f, derivative](Node& n, const Tensor& g) {
     const Tensor y = n.saved_tensor(0);
-    return activation_vjp(kind, y, g, [&] { return mul(g, derivative(y)); });
+    return activation_vjp(f, y, g, [&] { return mul(g, derivative(y)); });
   }, {{out, true}});
   return out;
 }
 
+// Any table entry: the kernel forward, and a vjp by its backward kernel from x and/or y (as the entry
+// reads them), which has no second derivative.
+Tensor kernel_activation(const Tensor& x, const ops::Activation& f, const char* op) {
+  Tensor out = forward(x, f);
+  const bool reads_x = f.reads() != ops::Reads::y, reads_y = f.reads() != ops::Reads::x;
+  std::vector<std::pair<Tensor, bool>> saved;
+  if (reads_x) saved.push_back({x, false});
+  if (reads_y) saved.push_back({out, true});
+  record_fn(out, op, x, [f, op, reads_x, reads_y](Node& n, const Tensor& g) {
+    const Tensor x = reads_x ? n.saved_tensor(0) : Tensor(), y = reads_y ? n.saved_tensor(reads_x ? 1 : 0) : Tensor();
+    const Tensor& like = reads_x ? x : y;
+    const Tensor g_values = to_dtype(detach(g), like->dtype());
+    Tensor dx = make_tensor(like->dtype(), like->shape());
+    dispatch(like->dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      f.backward<T>(reads_x ? x->data<T>() : nullptr, reads_y ? y->data<T>() : nullptr, g_values->data<T>(),
+                    dx->data<T>(), like->numel());
+    });
+    std::vector<Tensor> inputs{g};
+    if (reads_x) inputs.push_back(x);
+    record(dx, std::make_shared<NoSecondDerivative>(op), inputs);
+    return dx;
+  }, std::move(saved));
+  return out;
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
-  return output_activation(x, ops::Activation::relu, "relu",
+  return output_activation(x, "ReLU", "relu",
                            [](const Tensor& y) { return compare(y, scalar_tensor(y->dtype(), 0), Compare::gt); });
 }
 
 Tensor sigmoid(const Tensor& x) {
-  return output_activation(x, ops::Activation::sigmoid, "sigmoid",
+  return output_activation(x, "Sigmoid", "sigmoid",
                            [](const Tensor& y) { return mul(y, sub(scalar_tensor(y->dtype(), 1), y)); });
 }
 
 Tensor tanh(const Tensor& x) {
-  return output_activation(x, ops::Activation::tanh, "tanh",
+  return output_activation(x, "Tanh", "tanh",
                            [](const Tensor& y) { return sub(scalar_tensor(y->dtype(), 1), mul(y, y)); });
 }
 
 Tensor gelu(const Tensor& x, bool approximate_tanh) {
-  const auto kind = approximate_tanh ? ops::Activation::gelu_tanh : ops::Activation::gelu;
-  Tensor out = activation(x, kind);
-  record_fn(out, "gelu", x, [kind](Node& n, const Tensor& g) {
-    const Tensor x = n.saved_tensor(0), g_values = to_dtype(detach(g), x->dtype());
-    Tensor dx = make_tensor(x->dtype(), x->shape());
-    dispatch(x->dtype(), [&](auto zero) {
-      using T = decltype(zero);
-      ops::activation_backward<T>(kind, T(0), x->data<T>(), nullptr, g_values->data<T>(), dx->data<T>(), x->numel());
-    });
-    record(dx, std::make_shared<NoSecondDerivative>("gelu"), {g, x});
-    return dx;
-  }, {{x, false}});
-  return out;
+  return kernel_activation(x, ops::Activation(approximate_tanh ? "GELUTanh" : "GELU"), "gelu");
+}
+
+Tensor activation(const Tensor& x, const std::string& name, const std::vector<double>& params) {
+  const ops::Activation f(name, params);
+  return kernel_activation(x, f, f.entry().op.c_str());
 }
 
 Tensor softmax(const Tensor& x, long axis) { return along_axis(x, axis, "softmax", softmax_last); }

@@ -216,6 +216,7 @@ void init_autograd(py::module_& m) {
   m.def("ag_sigmoid", checked("sigmoid", &ag::sigmoid));
   m.def("ag_tanh", checked("tanh", &ag::tanh));
   m.def("ag_gelu", checked("gelu", &ag::gelu));
+  m.def("ag_activation", checked("activation", &ag::activation), py::arg("x"), py::arg("name"), py::arg("params"));
   m.def("ag_softmax", checked("softmax", &ag::softmax));
   m.def("ag_log_softmax", checked("log_softmax", &ag::log_softmax));
   m.def("ag_sum", checked("sum", &ag::sum));

@@ -18,6 +18,7 @@
 #include "nn/linear.h"
 #include "nn/model.h"
 #include "nn/normalization.h"
+#include "nn/prelu.h"
 #include "nn/reshape.h"
 #include "nn/sequential.h"
 
@@ -121,7 +122,12 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def(py::init<long, long, bool, const std::string&, double, uint64_t>(), py::arg("in_features"),
            py::arg("out_features"), py::arg("bias"), py::arg("init"), py::arg("init_limit"), py::arg("seed"));
   py::class_<nn::ActivationLayer<T>, Layer, std::shared_ptr<nn::ActivationLayer<T>>>(m, ("Activation" + suffix).c_str())
-      .def(py::init<const std::string&, double>(), py::arg("name"), py::arg("param"));
+      .def(py::init<const std::string&, const std::vector<double>&>(), py::arg("name"), py::arg("params"))
+      .def_property_readonly("derivative_from_output", [](const nn::ActivationLayer<T>& layer) {
+        return layer.activation().derivative_from_output();  // whether it fuses after a Linear
+      });
+  py::class_<nn::PReLU<T>, Layer, std::shared_ptr<nn::PReLU<T>>>(m, ("PReLU" + suffix).c_str())
+      .def(py::init<long, double>(), py::arg("num_parameters"), py::arg("init"));
   py::class_<nn::Softmax<T>, Layer, std::shared_ptr<nn::Softmax<T>>>(m, ("Softmax" + suffix).c_str()).def(py::init<>());
   py::class_<nn::Dropout<T>, Layer, std::shared_ptr<nn::Dropout<T>>>(m, ("Dropout" + suffix).c_str())
       .def(py::init<double, uint64_t>(), py::arg("p"), py::arg("seed"));
@@ -207,6 +213,22 @@ void init_nn(py::module_& m) {
       .value("train", nn::Mode::train)
       .value("eval", nn::Mode::eval)
       .value("replay", nn::Mode::replay);
+  // The activation table (ops/activations.h) as plain data, so Python makes one layer class per entry
+  // from its name and parameters: [(name, [(param, default, must_be_positive)], op)].
+  m.def("activation_table", [] {
+    py::list table;
+    for (const auto& entry : ops::activation_table()) {
+      py::list params;
+      for (const auto& p : entry.params)
+        params.append(py::make_tuple(p.name, p.default_value, p.domain == ops::ParamDomain::positive));
+      table.append(py::make_tuple(entry.name, params, entry.op));
+    }
+    return table;
+  });
+  // Checks a name and parameter values as a layer or graph node would: ValueError, else None.
+  m.def("check_activation", [](const std::string& name, const std::vector<double>& params) {
+    ops::Activation(name, params);
+  }, py::arg("name"), py::arg("params"));
   bind_layers<float>(m, "_float32");
   bind_layers<double>(m, "_float64");
 }

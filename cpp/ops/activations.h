@@ -1,33 +1,83 @@
-// Elementwise activations, forward and backward, over n contiguous values. Backward gets the forward's
-// input x and output y and uses whichever its derivative is cheaper from. `param` is LeakyReLU's slope,
-// ELU's alpha, ignored elsewhere. These are the only implementations: layers and autograd call them.
+// Elementwise activations: one table (ops/activations.cpp) of small functors (ops/activation_functors.h),
+// one entry per activation, and the generic code written once around it: lookup by name with parameter
+// checks, the parallel forward/backward over n values, and the block a GEMM epilogue applies. These are
+// the only implementations: layers and autograd call them.
 #pragma once
+#include <array>
 #include <string>
+#include <vector>
+
+#include "ops/activation_functors.h"
 
 namespace bprop::ops {
 
-enum class Activation { identity, relu, leaky_relu, elu, gelu, gelu_tanh, sigmoid, tanh };
+constexpr int kMaxActivationParams = 2;
 
-// ValueError for an unknown name; names as in Python ("ReLU", "LeakyReLU", "ELU", "GELU", ...).
-Activation activation_from_name(const std::string& name);
-const char* activation_name(Activation kind);
-
+// Kernels over one span of n values on the calling thread, for one dtype; params in the entry's order.
 template <typename T>
-void activation_forward(Activation kind, T param, const T* x, T* y, long n);
+struct ActivationKernels {
+  void (*forward)(const T* params, const T* x, T* y, long n);
+  // dx = dy ⊙ f'(x); reads x and/or y as the entry's `reads` says (the other may be null).
+  void (*backward)(const T* params, const T* x, const T* y, const T* dy, T* dx, long n);
+  // Activation::apply_block's loop, the functor inlined across the rows.
+  void (*block)(const T* params, const T* bias, T* y, long rows, long cols, long ld);
+};
 
-// dx = dy ⊙ f'(x)
-template <typename T>
-void activation_backward(Activation kind, T param, const T* x, const T* y, const T* dy, T* dx, long n);
+// One row of the table.
+struct ActivationEntry {
+  const char* name;  // as in Python: "ReLU"
+  std::string op;    // in lower case: the name of its graph node ("relu")
+  std::vector<ActivationParam> params;
+  Reads reads;
+  bool (*from_output)(const double* params);
+  ActivationKernels<float> f32;
+  ActivationKernels<double> f64;
+};
 
-// y ← f(y + bias) in place over a rows×cols block with row stride ld, bias holding cols values (or null),
-// on the calling thread: what an activation fused after a GEMM applies to each finished block, while the
-// block is still in cache. Elementwise, so the values are those of activation_forward after the addition.
-template <typename T>
-void bias_activation_block(Activation kind, T param, const T* bias, T* y, long rows, long cols, long ld);
+// Every entry, in table order.
+const std::vector<ActivationEntry>& activation_table();
 
-// True when f'(x) can be read from y = f(x) alone (activation_backward then takes y for x too): what
-// lets a Linear layer apply the activation in place and keep no pre-activation values. ReLU, ELU,
-// Sigmoid, Tanh, Identity, and LeakyReLU with a slope >= 0 (so that y > 0 exactly when x > 0); not GELU.
-bool derivative_from_output(Activation kind, double param);
+// An activation with its parameter values, checked: what layers and graph nodes hold. Cheap to copy.
+class Activation {
+ public:
+  // ValueError ("[activation] unknown activation 'X'; expected one of: ...") for an unknown name, and
+  // ("[Name] alpha must be > 0; got ...") for a value outside its domain. `params` in the entry's order;
+  // fewer than it has take the defaults for the rest; more is a ValueError.
+  explicit Activation(const std::string& name, const std::vector<double>& params = {});
+
+  const char* name() const { return entry_->name; }
+  const ActivationEntry& entry() const { return *entry_; }
+  std::vector<double> params() const;
+  // True when f'(x) can be read from y = f(x) alone (backward then takes y for x too): what lets a Linear
+  // layer apply the activation in place and keep no pre-activation values.
+  bool derivative_from_output() const { return entry_->from_output(params_.data()); }
+  // What backward reads: Reads::x means y may be null; Reads::y means x may be null.
+  Reads reads() const { return entry_->reads; }
+
+  // y = f(x) over n values, on bprop's threads for large n.
+  template <typename T>
+  void forward(const T* x, T* y, long n) const;
+  // dx = dy ⊙ f'(x) over n values.
+  template <typename T>
+  void backward(const T* x, const T* y, const T* dy, T* dx, long n) const;
+  // y ← f(y + bias) in place over a rows×cols block with row stride ld, bias holding cols values (or null),
+  // on the calling thread: what an activation fused after a GEMM applies to each finished block, while the
+  // block is still in cache. The values are those of forward after the addition.
+  template <typename T>
+  void apply_block(const T* bias, T* y, long rows, long cols, long ld) const;
+
+ private:
+  template <typename T>
+  const T* typed_params() const;
+  template <typename T>
+  const ActivationKernels<T>& kernels() const;
+
+  const ActivationEntry* entry_;
+  std::array<double, kMaxActivationParams> params_{};
+  std::array<float, kMaxActivationParams> params_f32_{};
+};
+
+// The entry called `name`, or ValueError listing the known names.
+const ActivationEntry& find_activation(const std::string& name);
 
 }  // namespace bprop::ops

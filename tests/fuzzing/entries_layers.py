@@ -2,7 +2,8 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from bprop import nn
+from bprop import _core, nn
+from bprop.nn.layers.activations import _ACTIVATION_CLASSES
 
 from .entry import Entry
 from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags, junk_ints,
@@ -32,27 +33,35 @@ def layer_kwargs(name, width, dtype):
                                       "dtype": st.just(dtype)})
     if name == "Dropout":
         return st.fixed_dictionaries({"p": st.sampled_from((0.0, 0.5, 0.9)), "seed": st.sampled_from((None, 3))})
-    if name == "LeakyReLU":
-        return st.fixed_dictionaries({"negative_slope": st.sampled_from((0.01, -2.0, 0.0))})
-    if name == "ELU":
-        return st.fixed_dictionaries({"alpha": st.sampled_from((1.0, 0.5))})
+    if name == "PReLU":
+        return st.fixed_dictionaries({"num_parameters": st.sampled_from((1, width)),
+                                      "init": st.sampled_from((0.25, -1.0, 0.0)), "dtype": st.just(dtype)})
     if name == "GELU":
         return st.fixed_dictionaries({"approximate": st.sampled_from(("none", "tanh"))})
     if name == "Flatten":  # on (samples, width) or any leading axes: a valid call whatever the batch's rank
         return st.fixed_dictionaries({"start_dim": st.just(1), "end_dim": st.sampled_from((-1, 1))})
     if name == "Reshape":
         return st.just({"shape": (-1,)})
+    if name in ACTIVATION_PARAMS:  # the table's parameters: defaults, and values across their domain
+        return st.fixed_dictionaries({p: st.sampled_from((default, 0.5, 3.0) if positive else (default, 0.0, -2.0, 0.5))
+                                      for p, default, positive in ACTIVATION_PARAMS[name]})
     return st.just({})
 
 
-LAYER_NAMES = ("Linear", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Identity", "Softmax", "Dropout",
-               "BatchNorm", "LayerNorm", "Flatten", "Reshape")
+# Every activation of the C++ table that Python exports as a layer, with its parameters: a new one is
+# fuzzed (and counted as covered) with no edit here.
+ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table() if name in _ACTIVATION_CLASSES}
+
+
+LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Flatten",
+               "Reshape") + tuple(_ACTIVATION_CLASSES)
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
-              "negative_slope": junk_reals(), "alpha": junk_reals(), "approximate": junk_scalars(),
-              "init_limit": junk_reals(), "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
-              "shape": st.one_of(junk_scalars(), st.sampled_from(((0,), (-1, -1), (), (2**70,), (-2,), "ab")))}
+              "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
+              "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
+              "shape": st.one_of(junk_scalars(), st.sampled_from(((0,), (-1, -1), (), (2**70,), (-2,), "ab"))),
+              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params}}
 
 
 @st.composite
@@ -164,7 +173,8 @@ ENTRIES = [
     Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},
-                 {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})}]),
+                 {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})},
+                 {"spec": ("PReLU", {"num_parameters": 2**62})}]),
     Entry("nn.Residual", call_residual, residual_valid(),
           {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
                                                  max_size=3))}),

@@ -21,10 +21,11 @@ COVERS = {
                              "Tensor.__neg__ Tensor.gelu Tensor.detach Tensor.numpy Tensor.T Tensor.to_dot "
                              "Tensor.zero_grad Tensor.grad Tensor.is_leaf Tensor.grad_fn Tensor.version Tensor.name "
                              "Tensor.__array__ Tensor.__repr__ Tensor.shape Tensor.ndim Tensor.size Tensor.dtype "
-                             "Tensor.grad_tensor",
+                             "Tensor.grad_tensor " + " ".join(f"Tensor.{op}" for op in entries_tensor.TABLE_FUNCTIONS),
     "Tensor.item/len/iter": "Tensor.item Tensor.__len__ Tensor.__iter__",
     "bprop.tensor.<function>": "tensor.exp tensor.log tensor.sqrt tensor.abs tensor.relu tensor.sigmoid tensor.tanh "
-                               "tensor.gelu tensor.softmax tensor.log_softmax",
+                               "tensor.gelu tensor.softmax tensor.log_softmax "
+                               + " ".join(f"tensor.{op}" for op in entries_tensor.TABLE_FUNCTIONS),
     "Tensor.sum/mean/max": "Tensor.sum Tensor.mean Tensor.max",
     "Tensor.reshape": "Tensor.reshape",
     "Tensor.transpose": "Tensor.transpose",
@@ -48,8 +49,7 @@ COVERS = {
     "bprop.set_num_threads/set_isa/cpu_info": "bprop.set_num_threads bprop.get_num_threads bprop.set_isa "
                                               "bprop.cpu_info",
     "bprop.manual_seed": "bprop.manual_seed",
-    "nn.<Layer>(...)": "nn.Linear nn.ReLU nn.LeakyReLU nn.ELU nn.GELU nn.Sigmoid nn.Tanh nn.Identity nn.Softmax "
-                       "nn.Dropout nn.BatchNorm nn.LayerNorm nn.Flatten nn.Reshape nn.Layer",
+    "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES),
     "nn.Residual": "nn.Residual",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 
-from .. import _core
+from .. import _activation_table as activation_table, _core
 from .._checks import as_array, flag, integer, real
 from .._dtypes import resolve_dtype
 from ._indexing import flat_positions
@@ -195,10 +195,34 @@ exp, log, sqrt, abs = (_function_of(getattr(_core, f"ag_{name}"), name) for name
 relu, sigmoid, tanh = (_function_of(getattr(_core, f"ag_{name}"), name) for name in ("relu", "sigmoid", "tanh"))
 
 
+_TABLE_FUNCTIONS = {}  # op -> function, for the activations below made from the C++ table
+
+
+def _table_function(entry):
+    """bprop.tensor.<op>(x, **parameters), also the method x.<op>(...): the activation `entry` of the C++
+    table ("SiLU" -> silu), its keywords the entry's parameters; its vjp runs the entry's backward kernel."""
+    op = activation_table.TABLE[entry][1]
+    sig = activation_table.signature(entry, leading=("x",))
+
+    def function(*args, **kwargs):
+        values = activation_table.parameter_values(entry, op, sig, args, kwargs)
+        return _core.ag_activation(as_input(args[0], op), entry, list(values.values()))
+    function.__name__, function.__signature__ = op, sig
+    function.__doc__ = f"nn.{entry}'s function, elementwise, differentiable once; x a Tensor (or an array, taken as a constant)."
+    _TABLE_FUNCTIONS[op] = function
+    return function
+
+
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"[gelu] approximate must be 'none' or 'tanh'; got {approximate!r}")
     return _core.ag_gelu(as_input(x, "gelu"), approximate == "tanh")
+
+
+silu = _table_function("SiLU")
+softplus = _table_function("Softplus")
+hardswish = _table_function("Hardswish")
+mish = _table_function("Mish")
 
 
 def softmax(x, axis=-1):
@@ -305,8 +329,9 @@ _METHODS = {
     "clip": clip,
     "astype": _astype,
 }
-for _name, _method in _METHODS.items():
+for _name, _method in {**_METHODS, **_TABLE_FUNCTIONS}.items():
     setattr(Tensor, _name, _method)
+__all__ += list(_TABLE_FUNCTIONS)
 # NumPy defers to tensors in mixed expressions: `array * tensor` calls Tensor.__rmul__ (a tensor with its
 # graph) instead of turning the tensor into an array and dropping the graph.
 Tensor.__array_ufunc__ = None
