@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <unordered_map>
 
 #include "autograd/engine.h"
@@ -42,11 +43,13 @@ Tensor from_numpy(const py::array& array, bool requires_grad) {
   return t;
 }
 
-// A read-only NumPy view of t's buffer, keeping the buffer alive: writes go through in-place
-// operations, which count versions.
+// A read-only NumPy view of t's buffer, keeping the buffer alive: writes go through in-place operations,
+// which count versions. A parameter's view also keeps the block it points at now: if an optimizer moves
+// the parameter into its arena later, the view keeps the values it had then, never freed memory.
 py::array to_numpy(const Tensor& t) {
-  auto keep = new std::shared_ptr<autograd::Buffer>(t->buffer());
-  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<autograd::Buffer>*>(p); });
+  using Keep = std::pair<std::shared_ptr<autograd::Buffer>, std::shared_ptr<void>>;
+  auto keep = new Keep(t->buffer(), t->buffer()->storage);
+  py::capsule owner(keep, [](void* p) { delete static_cast<Keep*>(p); });
   py::dtype dtype = t->dtype() == DType::float32 ? py::dtype::of<float>() : py::dtype::of<double>();
   std::vector<py::ssize_t> shape(t->shape().begin(), t->shape().end());
   py::array out(dtype, shape, {}, t->raw(), owner);
