@@ -150,7 +150,9 @@ void init_autograd(py::module_& m) {
       .def_property("name", [](const Tensor& t) { return t->name; },
                     [](const Tensor& t, const py::object& name) { t->name = as_text(name, "[Tensor.name]"); })
       .def_property_readonly("version", [](const Tensor& t) { return t->version(); })
-      .def("numpy", &to_numpy, "A read-only view of the values (copy it to write).")
+      .def("numpy", &to_numpy,
+           "A read-only view of the values (copy it to write). A parameter's view made before an optimizer "
+           "binds the parameter keeps the values it had then; take a new one to see the optimizer's updates.")
       .def("detach", &ag::detach)
       .def("backward", [](const Tensor& t, const py::object& gradient, const py::object& retain,
                           const py::object& create) {
