@@ -17,7 +17,9 @@ What it measures
          as this workload is set up first in its own process);
       2. a tiny 2-8-1 sigmoid net, MSE, SGD lr 0.5 momentum 0.9, full batch of the 4 XOR patterns, 5,000
          steps per call: steps/s;
-      3. predict with the trained MLP at batch 1 and at batch 1024: samples/s.
+      3. predict with the trained MLP at batch 1 and at batch 1024: samples/s;
+      4. Adam's step alone over the MLP's 535,818 float32 parameters (784-512-256-10 weights and biases,
+         gradients set once, so every call is one more step): steps/s. sklearn has no separate step: "n/a".
     Below each table: bprop's achieved GFLOP/s in the MLP epoch (the forward and backward GEMM flops per
     sample, counted in gemm_flops_per_sample, times samples/s) as a share of the float32 FMA peak that
     bprop._core.fma_peak_gflops measures now (the peak bench_gemm.py reports).
@@ -106,7 +108,16 @@ def workloads(quick):
               "unit": "steps/s"}]
     items += [{"label": f"predict batch {batch}", "workload": "predict", "batch": batch, "work": batch,
                "unit": "samples/s"} for batch in PREDICT_BATCHES]
+    items.append({"label": "Adam step", "workload": "adam_step", "work": 1, "unit": "steps/s"})
     return items
+
+
+def mlp_gradients(np):
+    """Gradients of the MLP's shape, (in, out) weights then biases per layer, small enough that Adam's
+    steps stay finite however many are timed."""
+    rng = np.random.default_rng(DATA_SEED)
+    shapes = [shape for fan_in, fan_out in zip(MLP_SIZES, MLP_SIZES[1:]) for shape in ((fan_in, fan_out), (fan_out,))]
+    return [(rng.standard_normal(shape) * 1e-3).astype(np.float32) for shape in shapes]
 
 
 def gemm_flops_per_sample():
@@ -212,6 +223,12 @@ class BpropPeer:
         call = functools.partial(tiny.fit, x, y, epochs=steps, batch_size=len(x), shuffle=False, verbose=0)
         return call, lambda inputs: tiny.predict(inputs, batch_size=len(inputs))
 
+    def adam_step(self, np):
+        params = self.bprop.Sequential(dense_stack(self.nn.Linear, self.nn.ReLU, MLP_SIZES)).parameters()
+        for p, g in zip(params, mlp_gradients(np)):
+            p.set_grad(g.reshape(p.shape))
+        return self.optim.Adam(params, lr=ADAM_LR).core.step
+
 
 class TorchPeer:
     """A plain eager PyTorch loop, as its tutorials write it."""
@@ -267,6 +284,12 @@ class TorchPeer:
                 return tiny(torch.from_numpy(batch)).numpy()
 
         return run, predict
+
+    def adam_step(self, np):
+        params = [self.torch.zeros(g.shape, requires_grad=True) for g in mlp_gradients(np)]
+        for p, g in zip(params, mlp_gradients(np)):
+            p.grad = self.torch.from_numpy(g)
+        return self.torch.optim.Adam(params, lr=ADAM_LR).step
 
 
 class NumpyNet:
@@ -407,6 +430,11 @@ class NumpyPeer:
 
         return run, lambda inputs: net.forward(inputs)[-1]
 
+    def adam_step(self, np):
+        grads = mlp_gradients(np)
+        optimizer = NumpyAdam(np, [np.zeros_like(g) for g in grads], lr=ADAM_LR)
+        return functools.partial(optimizer.step, grads)
+
 
 class SklearnPeer:
     """MLPClassifier as the issue configures it: one fit call (which re-initialises) is one epoch."""
@@ -431,6 +459,9 @@ class SklearnPeer:
     def tiny(self, x, y, steps):
         return None  # MLPClassifier has no MSE-trained sigmoid regressor with SGD momentum: n/a
 
+    def adam_step(self, np):
+        return None  # MLPClassifier's Adam runs inside fit only: n/a
+
 
 def training_peer(peer_class):
     """A harness loader: the peer's library imported (ImportError skips it), then per item its call."""
@@ -452,6 +483,11 @@ def training_peer(peer_class):
                     return (lambda: None), lambda: {"not_applicable": True}
                 run, predict = tiny
                 return run, lambda: {"xor_correct": int(np.sum((np.asarray(predict(x4)) > 0.5) == (y4 > 0.5)))}
+            if item["workload"] == "adam_step":
+                step = peer.adam_step(np)
+                if step is None:
+                    return (lambda: None), lambda: {"not_applicable": True}
+                return step, dict
             return functools.partial(peer.predict, data["x"][:item["batch"]]), dict
 
         return prepare, details

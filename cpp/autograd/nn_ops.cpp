@@ -17,6 +17,7 @@ template <typename T>
 Tensor view_of(const nn::ParameterPtr<T>& parameter, Array<T>& storage) {
   auto buffer = std::make_shared<Buffer>();
   buffer->data = storage.data();
+  buffer->storage = storage.block();
   buffer->owner = parameter;
   return std::make_shared<TensorImpl>(dtype_of<T>(), Shape(parameter->shape), std::move(buffer));
 }
@@ -137,6 +138,13 @@ Tensor parameter_tensor(const nn::ParameterPtr<T>& parameter) {
   view->grad = view_of(parameter, parameter->grad);
   view->grad_pinned = true;
   parameter->tensor_view = view;
+  // An optimizer moving the parameter into its arena re-points both buffers (and every view sharing them).
+  nn::Parameter<T>* moved = parameter.get();  // the callback lives in the parameter: never outlives it
+  std::weak_ptr<Buffer> values = view->buffer(), grads = view->grad->buffer();
+  parameter->storage_moved = [moved, values, grads] {
+    if (auto buffer = values.lock()) buffer->data = moved->value.data(), buffer->storage = moved->value.block();
+    if (auto buffer = grads.lock()) buffer->data = moved->grad.data(), buffer->storage = moved->grad.block();
+  };
   return view;
 }
 

@@ -25,6 +25,7 @@ struct Buffer {
   AlignedBuffer memory;
   void* data = nullptr;                // memory's, or storage kept alive by `owner`
   std::shared_ptr<void> owner;         // a Parameter whose arrays this buffer views
+  std::shared_ptr<void> storage;       // the block `data` lies in when a Parameter's: NumPy views keep it
   uint64_t version = 0;  // bumped by every in-place write
   const uint64_t* external_writes = nullptr;  // a viewed Parameter's own write count (owner keeps it alive)
   uint64_t current_version() const { return version + (external_writes ? *external_writes : 0); }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <unordered_map>
 
 #include "autograd/engine.h"
@@ -42,11 +43,13 @@ Tensor from_numpy(const py::array& array, bool requires_grad) {
   return t;
 }
 
-// A read-only NumPy view of t's buffer, keeping the buffer alive: writes go through in-place
-// operations, which count versions.
+// A read-only NumPy view of t's buffer, keeping the buffer alive: writes go through in-place operations,
+// which count versions. A parameter's view also keeps the block it points at now: if an optimizer moves
+// the parameter into its arena later, the view keeps the values it had then, never freed memory.
 py::array to_numpy(const Tensor& t) {
-  auto keep = new std::shared_ptr<autograd::Buffer>(t->buffer());
-  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<autograd::Buffer>*>(p); });
+  using Keep = std::pair<std::shared_ptr<autograd::Buffer>, std::shared_ptr<void>>;
+  auto keep = new Keep(t->buffer(), t->buffer()->storage);
+  py::capsule owner(keep, [](void* p) { delete static_cast<Keep*>(p); });
   py::dtype dtype = t->dtype() == DType::float32 ? py::dtype::of<float>() : py::dtype::of<double>();
   std::vector<py::ssize_t> shape(t->shape().begin(), t->shape().end());
   py::array out(dtype, shape, {}, t->raw(), owner);
@@ -147,7 +150,9 @@ void init_autograd(py::module_& m) {
       .def_property("name", [](const Tensor& t) { return t->name; },
                     [](const Tensor& t, const py::object& name) { t->name = as_text(name, "[Tensor.name]"); })
       .def_property_readonly("version", [](const Tensor& t) { return t->version(); })
-      .def("numpy", &to_numpy, "A read-only view of the values (copy it to write).")
+      .def("numpy", &to_numpy,
+           "A read-only view of the values (copy it to write). A parameter's view made before an optimizer "
+           "binds the parameter keeps the values it had then; take a new one to see the optimizer's updates.")
       .def("detach", &ag::detach)
       .def("backward", [](const Tensor& t, const py::object& gradient, const py::object& retain,
                           const py::object& create) {

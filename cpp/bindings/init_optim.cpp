@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -196,6 +197,24 @@ void bind_base(py::module_& m, const std::string& dtype) {
           "schedule", [](const O& o) { return to_python(o.schedule()); },
           [](O& o, ScheduleHolder s) { o.set_schedule(std::move(s)); })
       .def("parameters", [](const O& o) { return o.parameters(); })
+      .def_property_readonly("flat", &O::flat, "Whether the parameters all still lie in this optimizer's arena.")
+      .def(
+          "layout",
+          [](const O& o) {
+            py::list out;
+            for (const auto& slot : o.layout()) out.append(py::make_tuple(slot.name, slot.offset, slot.size));
+            return out;
+          },
+          "Each parameter's (name, offset, size) in the arena's spans, in elements.")
+      .def(
+          "arena_addresses",
+          [](const O& o) -> py::object {
+            const auto values = o.value_span(), grads = o.gradient_span();
+            if (!values.data) return py::none();
+            return py::make_tuple(reinterpret_cast<std::uintptr_t>(values.data),
+                                  reinterpret_cast<std::uintptr_t>(grads.data), values.size);
+          },
+          "(values address, gradients address, span in elements) of the arena, or None when not flat: for tests.")
       .def(
           "state",
           [](O& o) {

@@ -25,13 +25,12 @@ void Adagrad<T>::update(const StepContext<T>& step) {
   const AdagradOptions& o = this->options_;
   const GradientReader<T> gradient = step.gradient(o.weight_decay);
   const T clr = T(step.lr / (1 + double(step.number - 1) * o.lr_decay)), eps = T(o.eps);
-  const auto& params = this->parameters();
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
-    T* p = params[k]->value.data();
-    const T* g = params[k]->grad.data();
-    T* sum = sum_[k].data();
-    for_each_element(params[k]->size(), [=](long i) {
+  // Frozen parameters are in no segment: left as they are, as torch skips a parameter without grad.
+  for (const auto& segment : this->segments()) {
+    T* p = segment.value;
+    const T* g = segment.grad;
+    T* sum = sum_.data() + segment.offset;
+    for_each_element(segment.size, [=](long i) {
       const T d = gradient(g[i], p[i]);
       sum[i] += d * d;
       p[i] -= clr * d / (std::sqrt(sum[i]) + eps);

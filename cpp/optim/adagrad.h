@@ -23,7 +23,7 @@ class Adagrad final : public OptimizerWith<T, AdagradOptions> {
   void update(const StepContext<T>& step) override;
 
  private:
-  std::vector<Array<T>>& sum_;
+  Array<T>& sum_;
 };
 
 }  // namespace bprop::optim

@@ -36,17 +36,16 @@ void Adam<T>::update(const StepContext<T>& step) {
   const T inv_correction2_sqrt = T(1 / std::pow(1 - std::pow(o.beta2, t), 0.5));
   const T decay = T(decoupled_ ? 1 - step.lr * o.weight_decay : 1);
   const T weight1 = T(1 - o.beta1), beta2 = T(o.beta2), weight2 = T(1 - o.beta2), eps = T(o.eps);
-  const auto& params = this->parameters();
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
-    T* p = params[k]->value.data();
-    const T* g = params[k]->grad.data();
-    T* m = exp_avg_[k].data();
-    T* v = exp_avg_sq_[k].data();
-    T* v_max = max_exp_avg_sq_ ? (*max_exp_avg_sq_)[k].data() : nullptr;
+  // Frozen parameters are in no segment: left as they are, as torch skips a parameter without grad.
+  for (const auto& segment : this->segments()) {
+    T* p = segment.value;
+    const T* g = segment.grad;
+    T* m = exp_avg_.data() + segment.offset;
+    T* v = exp_avg_sq_.data() + segment.offset;
+    T* v_max = max_exp_avg_sq_ ? max_exp_avg_sq_->data() + segment.offset : nullptr;
     with_flags(
         [&](auto amsgrad, auto from_a) {
-          for_each_element(params[k]->size(), [=](long i) {
+          for_each_element(segment.size, [=](long i) {
             const T d = gradient(g[i], p[i]);
             m[i] = lerp(from_a, m[i], d, weight1);
             v[i] = v[i] * beta2 + weight2 * d * d;

@@ -32,9 +32,9 @@ class Adam : public OptimizerWith<T, AdamOptions> {
 
  private:
   bool decoupled_;
-  std::vector<Array<T>>& exp_avg_;
-  std::vector<Array<T>>& exp_avg_sq_;
-  std::vector<Array<T>>* max_exp_avg_sq_ = nullptr;
+  Array<T>& exp_avg_;
+  Array<T>& exp_avg_sq_;
+  Array<T>* max_exp_avg_sq_ = nullptr;
 };
 
 template <typename T>

@@ -24,6 +24,8 @@ double clip_coefficient(double norm, double max_norm);
 // The 2-norm of all the parameters' gradients, identical to the bit at any thread count: the gradients
 // are cut into fixed chunks (never one per thread), each chunk's sum of squares is taken in element
 // order, and the chunk sums are added in chunk order. OpenMP's `reduction` would not be reproducible.
+// The chunks follow the parameters in order, so in an optimizer's arena they run once along the gradient
+// span, skipping the padding; the sum is the same bits as parameter by parameter.
 template <typename T>
 class GradientNorm {
  public:

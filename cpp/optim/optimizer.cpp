@@ -36,6 +36,30 @@ Optimizer<T>::Optimizer(std::string name, ParameterList params, double lr, const
       norm_(params_) {
   check_hyperparameter(name_, "lr", lr, at_least(0));
   clip.validate(name_);
+  arena_ = ParameterArena<T>(params_, name_);  // last: a failed check leaves the parameters where they were
+  segments_.reserve(params_.size());
+}
+
+template <typename T>
+void Optimizer<T>::plan_segments() {
+  segments_.clear();
+  const bool flat = arena_.holds(params_);
+  const auto& slots = arena_.slots();
+  bool extends = false;  // whether the previous parameter is trainable and ends the last segment
+  for (std::size_t k = 0; k < params_.size(); ++k) {
+    nn::Parameter<T>& p = *params_[k];
+    const long offset = slots[k].offset;
+    if (!p.requires_grad) {
+      extends = false;
+    } else if (flat && extends) {
+      segments_.back().size = offset + p.size() - segments_.back().offset;  // the padding between comes along
+    } else if (flat) {
+      segments_.push_back({arena_.values() + offset, arena_.grads() + offset, offset, p.size()});
+      extends = true;
+    } else {
+      segments_.push_back({p.value.data(), p.grad.data(), offset, p.size()});
+    }
+  }
 }
 
 template <typename T>
@@ -69,6 +93,7 @@ void Optimizer<T>::step() {
   GradientReader<T> clipped;
   if (clip_.max_norm) clipped.scale = T(clip_coefficient(norm_(params_), *clip_.max_norm));
   if (clip_.max_value) clipped.limit = T(*clip_.max_value);
+  plan_segments();
   update({rate_at(step_count_), step_count_ + 1, clipped});
   for (auto& parameter : params_) ++parameter->writes;
   ++step_count_;
@@ -78,16 +103,32 @@ template <typename T>
 typename Optimizer<T>::StateList Optimizer<T>::state() {
   StateList list;
   for (std::size_t i = 0; i < params_.size(); ++i)
-    for (StateKind& kind : state_) list.emplace_back(kind.kind + "." + std::to_string(i), &kind.arrays[i]);
+    for (StateKind& kind : state_) list.emplace_back(kind.kind + "." + std::to_string(i), &kind.slots[i]);
   return list;
 }
 
 template <typename T>
 void Optimizer<T>::zero_grad() {
+  if (const Span span = gradient_span(); span.data) {
+    T* g = span.data;
+    return for_each_element(span.size, [=](long i) { g[i] = T(0); });
+  }
   for (const auto& p : params_) {
     T* g = p->grad.data();
     for_each_element(p->size(), [=](long i) { g[i] = T(0); });
   }
+}
+
+template <typename T>
+typename Optimizer<T>::Span Optimizer<T>::gradient_span() const {
+  if (!arena_.holds(params_)) return {};
+  return {arena_.grads(), arena_.span()};
+}
+
+template <typename T>
+typename Optimizer<T>::Span Optimizer<T>::value_span() const {
+  if (!arena_.holds(params_)) return {};
+  return {arena_.values(), arena_.span()};
 }
 
 template <typename T>
@@ -120,15 +161,16 @@ void Optimizer<T>::set_schedule(SchedulePtr schedule) {
 }
 
 template <typename T>
-std::vector<Array<T>>& Optimizer<T>::add_state(const std::string& kind, T initial) {
+Array<T>& Optimizer<T>::add_state(const std::string& kind, T initial) {
   StateKind& added = state_.emplace_back();
   added.kind = kind;
-  added.arrays.resize(params_.size());
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    added.arrays[i].resize(params_[i]->size());
-    if (initial != T(0)) added.arrays[i].fill(initial);
-  }
-  return added.arrays;
+  std::shared_ptr<T> block = make_shared_block<T>(arena_.span());
+  added.span.view(block, block.get(), arena_.span());
+  if (initial != T(0)) added.span.fill(initial);
+  added.slots.resize(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    added.slots[i].view(block, block.get() + arena_.slots()[i].offset, arena_.slots()[i].size);
+  return added.span;
 }
 
 template class Optimizer<float>;

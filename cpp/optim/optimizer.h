@@ -13,6 +13,12 @@
 //
 // Resume: state() (arrays), step_count() and lr() are all there is to save; restoring them into an
 // optimizer made with the same hyperparameters over the same parameters continues the same trajectory.
+//
+// Storage: making an optimizer moves its parameters into its ParameterArena (arena.h), values and
+// gradients unchanged, and lays each state kind out as one span parallel to it. update() then runs one
+// loop per segment(): one segment for the whole arena when every parameter is trainable. If a later
+// optimizer takes some of the parameters into its own arena, this one notices (ParameterArena::holds)
+// and updates parameter by parameter from then on, with the same results; its state stays flat.
 #pragma once
 #include <deque>
 #include <memory>
@@ -23,6 +29,7 @@
 
 #include "core/array.h"
 #include "nn/parameter.h"
+#include "optim/arena.h"
 #include "optim/check.h"
 #include "optim/clip.h"
 #include "optim/gradient_hook.h"
@@ -36,6 +43,21 @@ class Optimizer {
  public:
   using ParameterList = std::vector<nn::ParameterPtr<T>>;
   using StateList = std::vector<std::pair<std::string, Array<T>*>>;
+  // A run of elements one update loop covers: values at `value`, gradients at `grad`, state at `offset`
+  // in every state span, `size` elements. Within a segment no element reads another.
+  struct Segment {
+    T* value;
+    const T* grad;
+    long offset;
+    long size;
+  };
+  // The gradients (or values) as one span, for gradient hooks (all-reduce, statistics): parameter k's
+  // gradient is data[layout()[k].offset, + layout()[k].size); the padding between is zeros, to be kept
+  // zero. Empty (data null, size 0) when the parameters are no longer all in this optimizer's arena.
+  struct Span {
+    T* data = nullptr;
+    long size = 0;
+  };
 
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
@@ -45,11 +67,19 @@ class Optimizer {
   virtual void step();
 
   // Named state arrays, one per parameter per kind, ordered by parameter, then kind as the optimizer
-  // added them: {"exp_avg.0", "exp_avg_sq.0", "exp_avg.1", ...}. Each has its parameter's size.
+  // added them: {"exp_avg.0", "exp_avg_sq.0", "exp_avg.1", ...}. Each has its parameter's size and views
+  // that parameter's slot of the kind's flat span.
   virtual StateList state();
   virtual const ParameterList& parameters() const { return params_; }
 
-  void zero_grad();  // every parameter's gradient to 0
+  void zero_grad();  // every parameter's gradient to 0: one pass over the gradient span
+
+  Span gradient_span() const;
+  Span value_span() const;
+  // Where each parameter lies in the spans (gradients, values, state), in parameter order.
+  const std::vector<ArenaSlot>& layout() const { return arena_.slots(); }
+  // Whether the parameters are all still in this optimizer's arena (see the header comment).
+  bool flat() const { return arena_.holds(params_); }
 
   // Hooks run in the order added, at the start of every step(); removing one not added does nothing.
   void add_gradient_hook(GradientHookPtr<T> hook);
@@ -77,18 +107,24 @@ class Optimizer {
   // Validates the parameters (non-empty, none null, none twice), lr and clip; `name` is for messages.
   Optimizer(std::string name, ParameterList params, double lr, const ClipOptions& clip, SchedulePtr schedule);
 
-  // Adds one state array per parameter, named "<kind>.<index>", filled with `initial`. Call from the
-  // constructor, in the order state() should list the kinds. The reference stays valid.
-  std::vector<Array<T>>& add_state(const std::string& kind, T initial = T(0));
+  // Adds a state kind: one span parallel to the arena (parameter k's state at segment offsets), filled
+  // with `initial`, listed by state() as "<kind>.<index>". Call from the constructor, in the order state()
+  // should list the kinds. The reference stays valid.
+  Array<T>& add_state(const std::string& kind, T initial = T(0));
 
-  // Updates every parameter in place for this step. Must not throw.
+  // Updates every trainable parameter in place for this step: for each of segments(), one element loop
+  // over its values, gradients and state (at its offset). Must not throw.
   virtual void update(const StepContext<T>& step) = 0;
+  // This step's segments: the trainable parameters, merged into runs while they lie in the arena.
+  const std::vector<Segment>& segments() const { return segments_; }
 
  private:
   struct StateKind {
     std::string kind;
-    std::vector<Array<T>> arrays;  // one per parameter
+    Array<T> span;                 // the arena's span: every parameter's state, padding included
+    std::vector<Array<T>> slots;   // views of `span`, one per parameter, for state()
   };
+  void plan_segments();  // fills segments_ for this step; allocates nothing
 
   // The rate of the step after `steps` steps, in the current epoch.
   double rate_at(long steps) const {
@@ -110,6 +146,8 @@ class Optimizer {
   SchedulePtr schedule_;
   std::vector<GradientHookPtr<T>> hooks_;
   GradientNorm<T> norm_;
+  ParameterArena<T> arena_;
+  std::vector<Segment> segments_;  // capacity: one per parameter
   std::deque<StateKind> state_;  // a deque keeps references valid as kinds are added
   // step() runs without the GIL; this keeps a setter called from another thread from racing it.
   mutable std::mutex mutex_;

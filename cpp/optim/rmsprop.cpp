@@ -28,17 +28,16 @@ void RMSprop<T>::update(const StepContext<T>& step) {
   const RMSpropOptions& o = this->options_;
   const GradientReader<T> gradient = step.gradient(o.weight_decay);
   const T lr = T(step.lr), alpha = T(o.alpha), weight = T(1 - o.alpha), eps = T(o.eps), momentum = T(o.momentum);
-  const auto& params = this->parameters();
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
-    T* p = params[k]->value.data();
-    const T* g = params[k]->grad.data();
-    T* s = square_avg_[k].data();
-    T* buf = momentum_buffer_ ? (*momentum_buffer_)[k].data() : nullptr;
-    T* a = grad_avg_ ? (*grad_avg_)[k].data() : nullptr;
+  // Frozen parameters are in no segment: left as they are, as torch skips a parameter without grad.
+  for (const auto& segment : this->segments()) {
+    T* p = segment.value;
+    const T* g = segment.grad;
+    T* s = square_avg_.data() + segment.offset;
+    T* buf = momentum_buffer_ ? momentum_buffer_->data() + segment.offset : nullptr;
+    T* a = grad_avg_ ? grad_avg_->data() + segment.offset : nullptr;
     with_flags(
         [&](auto centered, auto with_momentum, auto from_a) {
-          for_each_element(params[k]->size(), [=](long i) {
+          for_each_element(segment.size, [=](long i) {
             const T d = gradient(g[i], p[i]);
             s[i] = s[i] * alpha + weight * d * d;
             T avg;

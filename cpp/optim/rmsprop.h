@@ -26,9 +26,9 @@ class RMSprop final : public OptimizerWith<T, RMSpropOptions> {
   void update(const StepContext<T>& step) override;
 
  private:
-  std::vector<Array<T>>& square_avg_;
-  std::vector<Array<T>>* momentum_buffer_ = nullptr;
-  std::vector<Array<T>>* grad_avg_ = nullptr;
+  Array<T>& square_avg_;
+  Array<T>* momentum_buffer_ = nullptr;
+  Array<T>* grad_avg_ = nullptr;
 };
 
 }  // namespace bprop::optim

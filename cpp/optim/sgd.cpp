@@ -28,15 +28,14 @@ void SGD<T>::update(const StepContext<T>& step) {
   const GradientReader<T> gradient = step.gradient(o.weight_decay);
   const T lr = T(step.lr), momentum = T(o.momentum), keep = T(1 - o.dampening);
   const bool first = step.number == 1, nesterov = o.nesterov;
-  const auto& params = this->parameters();
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    if (!params[k]->requires_grad) continue;  // frozen: left as it is, as torch skips a parameter without grad
-    T* p = params[k]->value.data();
-    const T* g = params[k]->grad.data();
-    T* buf = momentum_buffer_ ? (*momentum_buffer_)[k].data() : nullptr;
+  // Frozen parameters are in no segment: left as they are, as torch skips a parameter without grad.
+  for (const auto& segment : this->segments()) {
+    T* p = segment.value;
+    const T* g = segment.grad;
+    T* buf = momentum_buffer_ ? momentum_buffer_->data() + segment.offset : nullptr;
     with_flags(
         [&](auto with_momentum, auto first_step, auto with_nesterov) {
-          for_each_element(params[k]->size(), [=](long i) {
+          for_each_element(segment.size, [=](long i) {
             T d = gradient(g[i], p[i]);
             if constexpr (decltype(with_momentum)::value) {
               buf[i] = decltype(first_step)::value ? d : buf[i] * momentum + keep * d;

@@ -27,7 +27,7 @@ class SGD final : public OptimizerWith<T, SGDOptions> {
   void update(const StepContext<T>& step) override;
 
  private:
-  std::vector<Array<T>>* momentum_buffer_ = nullptr;
+  Array<T>* momentum_buffer_ = nullptr;
 };
 
 }  // namespace bprop::optim

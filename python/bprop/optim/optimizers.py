@@ -96,6 +96,10 @@ class Optimizer:
         """Bind to ``parameters`` (Parameter handles of one dtype); returns self.
 
         Binding again to the same parameters does nothing; to other parameters is a ValueError.
+        Binding moves the parameters' values and gradients, unchanged, into this optimizer's flat arena (one
+        span each, so a step is one pass); their tensors follow, and NumPy views taken earlier keep the values
+        they had. Another optimizer bound to some of them later takes those into its own arena; this one
+        then updates parameter by parameter, with the same results (``core.flat`` says which).
         """
         return self._bind(parameters, f"{type(self).__name__}.bind")
 
