@@ -204,9 +204,8 @@ def test_module_and_sequential_fitted_with_one_seed_see_the_same_batches(dtype):
         histories.append(model.fit(x, y, epochs=3, batch_size=8, shuffle=True, seed=11, verbose=0).history["loss"])
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         assert p.value().tobytes() == q.value().tobytes()
-    # The Module loop still reads each batch's loss in the model's dtype where the C++ trainer keeps its double
-    # (one loss accounting for both engines is a later step of issue 11): float32 rounding apart, equal.
-    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-6 if dtype == "float32" else 1e-12)
+    # One loss accounting for both engines (train/accounting.h): the same histories, bit for bit.
+    assert histories[0] == histories[1]
     assert list(bprop._core.epoch_order(5, True, 6)) != list(range(6))  # the plan does shuffle
 
 

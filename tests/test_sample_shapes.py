@@ -172,3 +172,56 @@ def test_replay_draws_the_last_dropout_mask_again_and_batchnorm_counts_a_batch_o
     np.testing.assert_array_equal(core.forward(x, _core.Mode.replay), trained)
     for buffer, before in zip(norm.buffers(), statistics):
         np.testing.assert_array_equal(buffer.value(), before)
+
+
+# -- integer inputs: a first layer that takes indices ---------------------------------------------------------
+def _torch_embedding(layer):
+    ref = torch.nn.Embedding(layer.num_embeddings, layer.embedding_dim).double()
+    with torch.no_grad():
+        ref.weight.copy_(torch.from_numpy(layer.weight.value()))
+    return ref
+
+
+def test_embedding_agrees_with_torch_and_scatters_its_gradient():
+    layer = nn.Embedding(10, 4, seed=3, dtype="float64")
+    x = np.random.default_rng(0).integers(0, 10, (6, 5))  # repeated indices: the gradient adds up
+    ref = _torch_embedding(layer)
+    out = layer.forward(x)
+    expected = ref(torch.from_numpy(x))
+    np.testing.assert_array_equal(out, expected.detach().numpy())
+    dy = np.random.default_rng(1).standard_normal(out.shape)
+    assert layer.backward(x, out, dy) is None  # indices have no gradient
+    expected.backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(layer.weight.grad, ref.weight.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_sequential_of_integer_sequences_trains_predicts_and_saves(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 12, (96, 6))
+    y = (x[:, 0] % 3).astype(np.int64)  # learnable from the first token
+    model = bprop.Sequential([nn.Embedding(12, 8, seed=1), nn.Flatten(), nn.Linear(48, 3, seed=2)])
+    model.compile(optim.Adam(lr=0.05), nn.CrossEntropy(), metrics=["accuracy"])
+    history = model.fit(x.astype(np.int32), y, epochs=30, batch_size=16, seed=0, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    model.save(tmp_path / "e.safetensors")
+    loaded = bprop.load(tmp_path / "e.safetensors")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_indices_are_checked_before_any_work():
+    model = bprop.Sequential([nn.Embedding(5, 2), nn.Flatten()])
+    weights = model.get_weights()
+    model.compile(optim.SGD(lr=1.0), nn.MSE())
+    bad = np.array([[0, 1], [4, 5]])
+    with pytest.raises(ValueError, match=r"index 5 \(at flat position 3\), out of range for a table of 5 rows"):
+        model.fit(bad, np.zeros((2, 4)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"index -1 .* out of range"):
+        model.predict(np.array([[0, -1]]))
+    with pytest.raises(TypeError, match=r"must hold integer indices; got dtype float64"):
+        model.predict(np.array([[0.0, 1.0]]))
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    with pytest.raises(ValueError, match=r"layer 1 \(Embedding\) takes integer indices"):
+        bprop.Sequential([nn.Linear(2, 2), nn.Embedding(3, 2)]).build(2)
+    with pytest.raises(TypeError, match=r"\[Embedding\] takes integer indices"):
+        nn.Embedding(3, 2)(tensor(np.zeros((2, 2), np.float32)))

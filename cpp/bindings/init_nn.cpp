@@ -15,6 +15,7 @@
 #include "autograd/nn_ops.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/linear.h"
 #include "nn/model.h"
 #include "nn/normalization.h"
@@ -62,13 +63,18 @@ template <typename T>
 py::array_t<T> forward_batch(nn::Layer<T>& layer, const py::array& x, nn::Mode mode) {
   const std::string where = "[" + layer.name() + ".forward] x";
   check_built(layer, where);
-  const long rows = batch_rows<T>(x, layer.in_shape(), where);
+  nn::IndexInput<T>* indices = layer.index_input();
+  const long rows = indices ? batch_rows<int64_t>(x, layer.in_shape(), where) : batch_rows<T>(x, layer.in_shape(), where);
+  const int64_t* index_data = indices ? borrow_indices(x, indices->index_count(), where) : nullptr;
   py::array_t<T> y(batch_shape(rows, layer.out_shape()));
   T* out = y.mutable_data();
   const T* in = static_cast<const T*>(x.data());
   py::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(layer.cache_mutex());
-  layer.forward(in, rows, out, mode);
+  if (indices)
+    indices->forward_indices(index_data, rows, out, mode);
+  else
+    layer.forward(in, rows, out, mode);
   return y;
 }
 
@@ -78,6 +84,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
   using LayerPtr = nn::LayerPtr<T>;
   py::class_<Layer, LayerPtr>(m, ("Layer" + suffix).c_str())
       .def_property_readonly("name", &Layer::name)
+      .def_property_readonly("takes_indices", [](Layer& layer) { return layer.index_input() != nullptr; })
       .def_property_readonly("in_shape", &Layer::in_shape)
       .def_property_readonly("out_shape", &Layer::out_shape)
       .def("build", &Layer::build, py::arg("sample_shape"), "Fix the input sample shape; returns the output's.")
@@ -87,6 +94,9 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def(
           "graph_forward",
           [](const LayerPtr& layer, const autograd::Tensor& x, bool training) {
+            if (layer->index_input())
+              throw TypeError("[" + layer->name() + "] takes integer indices, which tensors (float32/float64) cannot "
+                              "hold; run it in a Sequential, on integer arrays");
             py::gil_scoped_release release;
             return autograd::apply_layer(layer, x, training);
           },
@@ -100,9 +110,20 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def("forward", &forward_batch<T>, py::arg("x"), py::arg("mode"), "forward in a Mode (replay included).")
       .def(
           "backward",
-          [](Layer& layer, const py::array& x, const py::array& y, const py::array& dy, bool accumulate) {
+          [](Layer& layer, const py::array& x, const py::array& y, const py::array& dy, bool accumulate) -> py::object {
             const std::string where = "[" + layer.name() + ".backward] ";
             check_built(layer, where);
+            if (nn::IndexInput<T>* indices = layer.index_input()) {  // indices have no gradient: None
+              const long rows = batch_rows<int64_t>(x, layer.in_shape(), where + "x");
+              const int64_t* xp = borrow_indices(x, indices->index_count(), where + "x");
+              const std::vector<long> out_shape = batch_shape(rows, layer.out_shape());
+              const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
+              const T* dyp = borrow_shaped<T>(dy, out_shape, where + "dy");
+              py::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(layer.cache_mutex());
+              indices->backward_indices(xp, yp, dyp, rows, accumulate);
+              return py::none();
+            }
             const long rows = batch_rows<T>(x, layer.in_shape(), where + "x");
             const std::vector<long> out_shape = batch_shape(rows, layer.out_shape());
             const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
@@ -135,6 +156,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def(py::init<long, double, double>(), py::arg("features"), py::arg("eps"), py::arg("momentum"));
   py::class_<nn::LayerNorm<T>, Layer, std::shared_ptr<nn::LayerNorm<T>>>(m, ("LayerNorm" + suffix).c_str())
       .def(py::init<long, double>(), py::arg("features"), py::arg("eps"));
+  py::class_<nn::Embedding<T>, Layer, std::shared_ptr<nn::Embedding<T>>>(m, ("Embedding" + suffix).c_str())
+      .def(py::init<long, long, uint64_t>(), py::arg("num_embeddings"), py::arg("embedding_dim"), py::arg("seed"));
   py::class_<nn::Flatten<T>, Layer, std::shared_ptr<nn::Flatten<T>>>(m, ("Flatten" + suffix).c_str())
       .def(py::init<long, long>(), py::arg("start_dim"), py::arg("end_dim"));
   py::class_<nn::Reshape<T>, Layer, std::shared_ptr<nn::Reshape<T>>>(m, ("Reshape" + suffix).c_str())
@@ -154,18 +177,26 @@ void bind_layers(py::module_& m, const std::string& suffix) {
   py::class_<Model, std::shared_ptr<Model>>(m, ("Model" + suffix).c_str())
       .def(py::init<std::shared_ptr<nn::Sequential<T>>, const nn::SampleShape&>(), py::arg("net"),
            py::arg("sample_shape"))
+      .def_property_readonly("takes_indices", &Model::takes_indices)
       .def_property_readonly("in_shape", &Model::in_shape)
       .def_property_readonly("out_shape", &Model::out_shape)
       .def(
           "forward",
           [](Model& model, const py::array& x, bool training) {
-            const long rows = batch_rows<T>(x, model.in_shape(), "[Sequential.forward] x");
+            const std::string where = "[Sequential.forward] x";
+            const bool indices = model.takes_indices();
+            const long rows = indices ? batch_rows<int64_t>(x, model.in_shape(), where) : batch_rows<T>(x, model.in_shape(), where);
+            if (indices) borrow_indices(x, model.index_count(), where);
             py::array_t<T> y(batch_shape(rows, model.out_shape()));
             T* out = y.mutable_data();
-            const T* in = static_cast<const T*>(x.data());
+            const void* in = x.data();
             py::gil_scoped_release release;
             std::lock_guard<std::mutex> lock(model.net().cache_mutex());
-            std::memcpy(model.input(rows), in, sizeof(T) * std::size_t(rows * model.in_size()));
+            const std::size_t count = std::size_t(rows * model.in_size());
+            if (indices)
+              std::memcpy(model.index_input(rows), in, sizeof(int64_t) * count);
+            else
+              std::memcpy(model.input(rows), in, sizeof(T) * count);
             const T* y_data = model.forward(rows, training ? nn::Mode::train : nn::Mode::eval);
             std::memcpy(out, y_data, sizeof(T) * std::size_t(rows * model.out_size()));
             return y;
@@ -195,12 +226,18 @@ void bind_layers(py::module_& m, const std::string& suffix) {
           "predict",
           [](Model& model, const py::array& x, long batch_size) {
             if (batch_size < 1) throw ValueError("[Sequential.predict] batch_size must be >= 1; got " + std::to_string(batch_size));
-            const long rows = batch_rows<T>(x, model.in_shape(), "[Sequential.predict] x");
+            const std::string where = "[Sequential.predict] x";
+            const bool indices = model.takes_indices();
+            const long rows = indices ? batch_rows<int64_t>(x, model.in_shape(), where) : batch_rows<T>(x, model.in_shape(), where);
+            if (indices) borrow_indices(x, model.index_count(), where);
             py::array_t<T> out(batch_shape(rows, model.out_shape()));
             T* o = out.mutable_data();
-            const T* in = static_cast<const T*>(x.data());
+            const void* in = x.data();
             py::gil_scoped_release release;
-            model.predict(in, rows, batch_size, o);
+            if (indices)
+              model.predict_indices(static_cast<const int64_t*>(in), rows, batch_size, o);
+            else
+              model.predict(static_cast<const T*>(in), rows, batch_size, o);
             return out;
           },
           py::arg("x"), py::arg("batch_size"));

@@ -22,7 +22,10 @@ train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const p
   if (shape.empty() || std::vector<long>(shape.begin() + 1, shape.end()) != model.in_shape())
     throw ValueError(where + " x has shape " + shape_text(shape) + "; expected (n, *" + shape_text(model.in_shape()) +
                      ")");
-  d.x = borrow<T>(x, where + " x");
+  if (model.takes_indices())
+    d.indices = borrow_indices(x, model.index_count(), where + " x");
+  else
+    d.x = borrow<T>(x, where + " x");
   d.rows = long(shape[0]);
   d.features = model.in_size();
   if (!labels.is_none()) {
@@ -61,6 +64,17 @@ py::dict totals_dict(const train::Totals& t) {
   return d;
 }
 
+// (name, k, threshold) triples as Python's compile parsed them.
+std::vector<train::Metric> parsed_metrics(const std::vector<std::tuple<std::string, int, double>>& metrics) {
+  std::vector<train::Metric> parsed;
+  for (const auto& [name, k, threshold] : metrics) {
+    train::Metric metric = train::metric_from_name(name, k);
+    metric.threshold = threshold;
+    parsed.push_back(metric);
+  }
+  return parsed;
+}
+
 template <typename T>
 void bind_trainer(py::module_& m, const std::string& suffix) {
   using Trainer = train::Trainer<T>;
@@ -76,13 +90,8 @@ void bind_trainer(py::module_& m, const std::string& suffix) {
       .def(py::init([](std::shared_ptr<Model> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
                        const std::vector<std::tuple<std::string, int, double>>& metrics) {
              if (!model || !loss) throw ValueError("[Trainer] needs a model and a loss");
-             std::vector<train::Metric> parsed;
-             for (const auto& [name, k, threshold] : metrics) {
-               train::Metric metric = train::metric_from_name(name, k);
-               metric.threshold = threshold;
-               parsed.push_back(metric);
-             }
-             return Bound{model, std::make_shared<Trainer>(model, loss, optimizer, parsed), optimizer, {}, false};
+             return Bound{model, std::make_shared<Trainer>(model, loss, optimizer, parsed_metrics(metrics)), optimizer,
+                          {}, false};
            }),
            py::arg("model"), py::arg("loss"), py::arg("optimizer").none(true), py::arg("metrics"))
       .def(
@@ -166,28 +175,57 @@ void bind_trainer(py::module_& m, const std::string& suffix) {
           py::arg("x"), py::arg("labels"), py::arg("values"), py::arg("sample_weight"), py::arg("batch_size"));
 }
 
-// One metric summed over a batch of outputs, for training loops run from Python (Module.fit).
+// The batch accounting of the C++ trainer (train/accounting.h) for training loops run from Python
+// (Module.fit): the same loss and metric totals, in the same schema, from the same code.
 template <typename T>
-double metric_sum(const std::string& name, int k, double threshold, const py::array& out, const py::object& labels,
-                  const py::object& values) {
-  const std::string where = "[metric_sum]";
-  if (out.ndim() != 2 || out.shape(0) < 1 || out.shape(1) < 1)
-    throw ValueError(where + " out must be a non-empty 2-D array; got shape " + shape_text(shape_of(out)));
-  const long rows = long(out.shape(0)), cols = long(out.shape(1));
-  const T* o = borrow<T>(out, where + " out");
-  train::Metric metric = train::metric_from_name(name, k);
-  metric.threshold = threshold;
-  loss::Targets<T> targets;
-  if (!labels.is_none()) {
-    targets.labels = borrow_shaped<int64_t>(labels.cast<py::array>(), {rows}, where + " labels");
-    for (long i = 0; i < rows; ++i)
-      if (targets.labels[i] < 0 || targets.labels[i] >= cols) throw ValueError(where + " label out of range");
-  } else if (!values.is_none()) {
-    targets.values = borrow_shaped<T>(values.cast<py::array>(), {rows, cols}, where + " targets");
-  } else {
-    throw ValueError(where + " needs targets (labels or values)");
-  }
-  return train::metric_sum(metric, o, rows, cols, targets);
+void bind_accounting(py::module_& m, const std::string& suffix) {
+  struct Bound {
+    train::Accounting<T> accounting;
+    train::Totals totals;
+  };
+  py::class_<Bound>(m, ("Accounting" + suffix).c_str())
+      .def(py::init([](loss::LossPtr<T> loss, const std::vector<std::tuple<std::string, int, double>>& metrics) {
+             if (!loss) throw ValueError("[Accounting] needs a loss");
+             Bound bound{train::Accounting<T>(loss, parsed_metrics(metrics)), {}};
+             bound.totals.metric_sums.assign(bound.accounting.metrics().size(), 0.0);
+             return bound;
+           }),
+           py::arg("loss"), py::arg("metrics"))
+      .def(
+          "add",
+          [](Bound& self, const py::array& out, const py::object& labels, const py::object& values,
+             const py::object& sample_weight) {
+            const std::string where = "[Accounting.add]";
+            if (out.ndim() != 2 || out.shape(0) < 1 || out.shape(1) < 1)
+              throw ValueError(where + " out must be a non-empty 2-D array; got shape " + shape_text(shape_of(out)));
+            const long rows = long(out.shape(0)), cols = long(out.shape(1));
+            const T* o = borrow<T>(out, where + " out");
+            loss::Targets<T> targets;
+            if (!labels.is_none()) {
+              targets.labels = borrow_shaped<int64_t>(labels.cast<py::array>(), {rows}, where + " labels");
+              for (long i = 0; i < rows; ++i)
+                if (targets.labels[i] < 0 || targets.labels[i] >= cols) throw ValueError(where + " label out of range");
+            } else if (!values.is_none()) {
+              targets.values = borrow_shaped<T>(values.cast<py::array>(), {rows, cols}, where + " targets");
+            } else {
+              throw ValueError(where + " needs targets (labels or values)");
+            }
+            const T* weights = nullptr;
+            if (!sample_weight.is_none())
+              weights = borrow_shaped<T>(sample_weight.cast<py::array>(), {rows}, where + " sample_weight");
+            return self.accounting.add_batch(o, rows, cols, 1, targets, weights, nullptr, self.totals);
+          },
+          py::arg("out").noconvert(), py::arg("labels"), py::arg("values"), py::arg("sample_weight"),
+          "The batch's loss; when finite, added with its metrics to the totals.")
+      .def(
+          "take_totals",
+          [](Bound& self) {
+            py::dict d = totals_dict(self.totals);
+            self.totals = train::Totals{};
+            self.totals.metric_sums.assign(self.accounting.metrics().size(), 0.0);
+            return d;
+          },
+          "The totals since the last take (the trainer's schema), starting afresh.");
 }
 
 }  // namespace
@@ -207,10 +245,8 @@ void init_train(py::module_& m) {
       },
       py::arg("epoch_seed"), py::arg("shuffle"), py::arg("n"),
       "The order an epoch visits n samples in (the C++ trainer's shuffle), from that epoch's seed.");
-  m.def("metric_sum_float32", &metric_sum<float>, py::arg("name"), py::arg("k"), py::arg("threshold"),
-        py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
-  m.def("metric_sum_float64", &metric_sum<double>, py::arg("name"), py::arg("k"), py::arg("threshold"),
-        py::arg("out").noconvert(), py::arg("labels"), py::arg("values"));
+  bind_accounting<float>(m, "_float32");
+  bind_accounting<double>(m, "_float64");
 }
 
 }  // namespace bprop::bindings

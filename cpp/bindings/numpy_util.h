@@ -65,4 +65,17 @@ const T* borrow_shaped(const pybind11::array& x, const std::vector<long>& shape,
   return data;
 }
 
+// The int64 indices of x (C-contiguous int64), each checked to lie in [0, count) before any work: a
+// ValueError naming the first index out of range and the table's size.
+inline const int64_t* borrow_indices(const pybind11::array& x, long count, const std::string& where) {
+  const int64_t* data = borrow<int64_t>(x, where);
+  const long n = long(x.size());
+  for (long i = 0; i < n; ++i)
+    if (data[i] < 0 || data[i] >= count)
+      throw ValueError(where + " holds the index " + std::to_string(data[i]) + " (at flat position " + std::to_string(i) +
+                       "), out of range for a table of " + std::to_string(count) + " rows (expected 0.." +
+                       std::to_string(count - 1) + ")");
+  return data;
+}
+
 }  // namespace bprop::bindings

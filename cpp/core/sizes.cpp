@@ -1,5 +1,6 @@
 #include "core/sizes.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -15,8 +16,12 @@ long product_or_overflow(const std::vector<long>& sizes) {
 
 std::size_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t(1) << 62;
-  return std::size_t(pages) * std::size_t(page);
+  std::size_t bytes = pages <= 0 || page <= 0 ? std::size_t(1) << 62 : std::size_t(pages) * std::size_t(page);
+  // A process limited below that (ulimit -v, a container, the fuzz workers) can allocate no more.
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < bytes)
+    bytes = std::size_t(limit.rlim_cur);
+  return bytes;
 }
 
 std::string shape_text(const std::vector<long>& shape) {
@@ -39,7 +44,7 @@ long checked_count(const std::vector<long>& sizes, std::size_t element_bytes, co
   const double bytes = double(count) * double(element_bytes), memory = double(physical_memory_bytes());
   if (bytes > memory)
     throw ValueError(where + " sizes " + shape_text(sizes) + " need " + gib(bytes) + "; this machine has " +
-                     gib(memory));
+                     gib(memory) + " for this process");
   return count;
 }
 

@@ -19,7 +19,7 @@ long product_or_overflow(const std::vector<long>& sizes);
 // A shape as Python prints it: "(4, 3)", "(4,)", "()". For error messages everywhere in the core and bindings.
 std::string shape_text(const std::vector<long>& shape);
 
-// Bytes of physical memory (sysconf), or 2^62 when the system cannot tell.
+// Bytes of physical memory (sysconf), or the address-space limit when lower; 2^62 when neither tells.
 std::size_t physical_memory_bytes();
 
 }  // namespace bprop

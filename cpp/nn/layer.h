@@ -36,6 +36,9 @@
 
 namespace bprop::nn {
 
+template <typename T>
+class IndexInput;
+
 // How a forward runs. train: dropout draws a fresh mask and BatchNorm normalises with the batch and
 // updates its running statistics. eval: dropout is the identity and BatchNorm uses its running
 // statistics. replay: the last train forward again, exactly (the same dropout masks, the batch statistics
@@ -64,6 +67,9 @@ class Layer {
   // statistics) is in buffers().
   virtual std::vector<ParameterPtr<T>> parameters() { return {}; }
   virtual std::vector<ParameterPtr<T>> buffers() { return {}; }
+
+  // Layers taking int64 indices rather than values (Embedding) return their IndexInput (nn/indices.h).
+  virtual IndexInput<T>* index_input() { return nullptr; }
 
   // Capabilities a Sequential fuses adjacent layers by (nn/fusion.h); null when the layer lacks them.
   virtual const GemmOutput<T>* gemm_output() const { return nullptr; }

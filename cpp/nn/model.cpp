@@ -28,10 +28,19 @@ T* Model<T>::input(long rows) {
 }
 
 template <typename T>
+int64_t* Model<T>::index_input(long rows) {
+  index_input_.resize(rows * in_size_);
+  return index_input_.data();
+}
+
+template <typename T>
 const T* Model<T>::forward(long rows, Mode mode) {
   check_net_unchanged();
   output_.resize(rows * out_size_);
-  net_->forward(input_.data(), rows, output_.data(), mode);
+  if (auto* indices = net_->index_input())
+    indices->forward_indices(index_input_.data(), rows, output_.data(), mode);
+  else
+    net_->forward(input_.data(), rows, output_.data(), mode);
   rows_ = rows;
   forward_thread_ = std::this_thread::get_id();
   return output_.data();
@@ -40,7 +49,10 @@ const T* Model<T>::forward(long rows, Mode mode) {
 template <typename T>
 void Model<T>::backward(const T* dout, bool accumulate) {
   check_net_unchanged();
-  net_->backward(input_.data(), output_.data(), dout, rows_, nullptr, accumulate);
+  if (auto* indices = net_->index_input())
+    indices->backward_indices(index_input_.data(), output_.data(), dout, rows_, accumulate);
+  else
+    net_->backward(input_.data(), output_.data(), dout, rows_, nullptr, accumulate);
 }
 
 template <typename T>
@@ -49,6 +61,16 @@ void Model<T>::predict(const T* x, long rows, long batch_size, T* out) const {
   for (long start = 0; start < rows; start += batch_size) {
     const long n = std::min(batch_size, rows - start);
     net_->infer(x + start * in_size_, n, out + start * out_size_);
+    throw_if_interrupted();  // Ctrl-C between batches
+  }
+}
+
+template <typename T>
+void Model<T>::predict_indices(const int64_t* x, long rows, long batch_size, T* out) const {
+  check_net_unchanged();
+  for (long start = 0; start < rows; start += batch_size) {
+    const long n = std::min(batch_size, rows - start);
+    net_->index_input()->infer_indices(x + start * in_size_, n, out + start * out_size_);
     throw_if_interrupted();  // Ctrl-C between batches
   }
 }

@@ -24,7 +24,11 @@ class Model {
   Sequential<T>& net() { return *net_; }
 
   // The input buffer for `rows` samples (grown, reused); the trainer gathers batches straight into it.
+  // A network whose first layer takes indices (nn/indices.h) reads index_input instead.
   T* input(long rows);
+  int64_t* index_input(long rows);
+  bool takes_indices() const { return net_->index_input() != nullptr; }
+  long index_count() const { return net_->index_input()->index_count(); }  // when takes_indices()
   // Forward over the `rows` samples in input(); returns the output, rows × out_size.
   const T* forward(long rows, Mode mode);
   // Backward from dout (rows × out_size, of the last forward): parameter gradients only.
@@ -35,6 +39,7 @@ class Model {
   bool last_forward_on_this_thread() const { return forward_thread_ == std::this_thread::get_id(); }
   // Outputs for x (rows × in_size) in evaluation mode, batch_size rows at a time, into out.
   void predict(const T* x, long rows, long batch_size, T* out) const;
+  void predict_indices(const int64_t* x, long rows, long batch_size, T* out) const;  // indices checked in range
 
  private:
   // ValueError when the network was built again for another shape (it is also used elsewhere).
@@ -44,6 +49,7 @@ class Model {
   SampleShape in_shape_, out_shape_;
   long in_size_, out_size_;
   Array<T> input_, output_;
+  Array<int64_t> index_input_;
   long rows_ = 0;
   std::thread::id forward_thread_;
 };

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "core/array.h"
+#include "core/error.h"
 #include "core/sizes.h"
 
 namespace bprop::nn {
@@ -23,7 +25,13 @@ struct Parameter {
     const long n = checked_count(shape, 2 * sizeof(T), "[Parameter " + name + "]");
     // One block, value then grad, so that NumPy views of either can keep it alive past a move_to.
     const long stride = aligned_count<T>(n);
-    std::shared_ptr<T> block = make_shared_block<T>(2 * stride);
+    std::shared_ptr<T> block;
+    try {
+      block = make_shared_block<T>(2 * stride);
+    } catch (const std::bad_alloc&) {  // within the machine's memory, but not free now (or capped by a sanitizer)
+      throw ValueError("[Parameter " + name + "] could not allocate " + std::to_string(2 * stride * long(sizeof(T))) +
+                       " bytes for shape " + shape_text(shape));
+    }
     value.view(block, block.get(), n);
     grad.view(block, block.get() + stride, n);
   }

@@ -29,6 +29,10 @@ SampleShape Sequential<T>::build(const SampleShape& in) {
       throw ValueError("[Sequential] layer " + std::to_string(i) + " (" + layers_[i]->name() + "): " + e.what());
     }
   }
+  for (std::size_t i = 1; i < layers_.size(); ++i)
+    if (layers_[i]->index_input())
+      throw ValueError("[Sequential] layer " + std::to_string(i) + " (" + layers_[i]->name() +
+                       ") takes integer indices, which only a network's first layer can be given");
   steps_.clear();
   step_inputs_.clear();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -53,9 +57,23 @@ void Sequential<T>::check_steps_unchanged() const {
 template <typename T>
 void Sequential<T>::forward(const T* x, long rows, T* y, Mode mode) {
   check_steps_unchanged();
+  forward_from(0, x, rows, y, mode);
+}
+
+template <typename T>
+void Sequential<T>::forward_indices(const int64_t* x, long rows, T* y, Mode mode) {
+  check_steps_unchanged();
+  IndexInput<T>* first = steps_[0]->index_input();
+  if (steps_.size() == 1) return first->forward_indices(x, rows, y, mode);
+  outputs_[0].resize(rows * steps_[0]->out_size());
+  first->forward_indices(x, rows, outputs_[0].data(), mode);
+  forward_from(1, outputs_[0].data(), rows, y, mode);
+}
+
+template <typename T>
+void Sequential<T>::forward_from(std::size_t first, const T* in, long rows, T* y, Mode mode) {
   const std::size_t last = steps_.size() - 1;
-  const T* in = x;
-  for (std::size_t i = 0; i < last; ++i) {
+  for (std::size_t i = first; i < last; ++i) {
     outputs_[i].resize(rows * steps_[i]->out_size());
     steps_[i]->forward(in, rows, outputs_[i].data(), mode);
     in = outputs_[i].data();
@@ -66,13 +84,28 @@ void Sequential<T>::forward(const T* x, long rows, T* y, Mode mode) {
 template <typename T>
 void Sequential<T>::infer(const T* x, long rows, T* y) const {
   check_steps_unchanged();
+  infer_from(0, x, rows, y);
+}
+
+template <typename T>
+void Sequential<T>::infer_indices(const int64_t* x, long rows, T* y) const {
+  check_steps_unchanged();
+  const IndexInput<T>* first = steps_[0]->index_input();
+  if (steps_.size() == 1) return first->infer_indices(x, rows, y);
+  ScratchFrame scratch;
+  T* embedded = scratch.take<T>(rows * steps_[0]->out_size());
+  first->infer_indices(x, rows, embedded);
+  infer_from(1, embedded, rows, y);
+}
+
+template <typename T>
+void Sequential<T>::infer_from(std::size_t first, const T* in, long rows, T* y) const {
   const std::size_t last = steps_.size() - 1;
   long widest = 0;
-  for (std::size_t i = 0; i < last; ++i) widest = std::max(widest, steps_[i]->out_size());
+  for (std::size_t i = first; i < last; ++i) widest = std::max(widest, steps_[i]->out_size());
   ScratchFrame scratch;
   T* const buffers[2] = {scratch.take<T>(rows * widest), scratch.take<T>(rows * widest)};
-  const T* in = x;
-  for (std::size_t i = 0; i < last; ++i) {
+  for (std::size_t i = first; i < last; ++i) {
     T* out = buffers[i % 2];
     steps_[i]->infer(in, rows, out);
     in = out;
@@ -83,18 +116,33 @@ void Sequential<T>::infer(const T* x, long rows, T* y) const {
 template <typename T>
 void Sequential<T>::backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) {
   check_steps_unchanged();
+  backward_to(0, x, y, dy, rows, dx, accumulate);
+}
+
+template <typename T>
+void Sequential<T>::backward_indices(const int64_t* x, const T* y, const T* dy, long rows, bool accumulate) {
+  check_steps_unchanged();
+  const T* upstream = backward_to(1, nullptr, y, dy, rows, nullptr, accumulate);  // ∂L/∂(the first's output)
+  const T* first_y = steps_.size() == 1 ? y : outputs_[0].data();
+  steps_[0]->index_input()->backward_indices(x, first_y, upstream, rows, accumulate);
+}
+
+template <typename T>
+const T* Sequential<T>::backward_to(std::size_t stop, const T* x, const T* y, const T* dy, long rows, T* dx,
+                                    bool accumulate) {
   long widest = 0;
   for (const auto& step : steps_) widest = std::max(widest, step->in_size());
   grad_a_.resize(rows * widest);
   grad_b_.resize(rows * widest);
   const T* upstream = dy;  // ∂L/∂(output of step i)
-  for (std::size_t i = steps_.size(); i-- > 0;) {
+  for (std::size_t i = steps_.size(); i-- > stop;) {
     const T* xi = i == 0 ? x : outputs_[i - 1].data();
     const T* yi = i == steps_.size() - 1 ? y : outputs_[i].data();
     T* downstream = i == 0 ? dx : (upstream == grad_a_.data() ? grad_b_.data() : grad_a_.data());
     steps_[i]->backward(xi, yi, upstream, rows, downstream, accumulate);
     upstream = downstream;
   }
+  return upstream;
 }
 
 namespace {

@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "core/array.h"
+#include "nn/indices.h"
 #include "nn/layer.h"
 
 namespace bprop::nn {
 
 template <typename T>
-class Sequential : public Layer<T> {
+class Sequential : public Layer<T>, public IndexInput<T> {
  public:
   explicit Sequential(std::vector<LayerPtr<T>> layers);  // ValueError when empty
   std::string name() const override { return "Sequential"; }
@@ -26,6 +27,13 @@ class Sequential : public Layer<T> {
   void reseed(uint64_t seed) override;
   bool caches_forward() const override { return true; }  // the inner outputs
 
+  // A network whose first layer takes indices (an Embedding) takes them too.
+  IndexInput<T>* index_input() override { return layers_[0]->index_input() ? this : nullptr; }
+  void forward_indices(const int64_t* x, long rows, T* y, Mode mode) override;
+  void backward_indices(const int64_t* x, const T* y, const T* dy, long rows, bool accumulate) override;
+  void infer_indices(const int64_t* x, long rows, T* y) const override;
+  long index_count() const override { return layers_[0]->index_input()->index_count(); }
+
   const std::vector<LayerPtr<T>>& layers() const { return layers_; }
   const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as run, after build()
 
@@ -34,6 +42,11 @@ class Sequential : public Layer<T> {
   // ValueError when a step was built again for another shape since this Sequential built it (the layer
   // object is also used elsewhere, on other shapes): its output would no longer fit the buffers.
   void check_steps_unchanged() const;
+  // Steps [first, end) forward (or infer) from `in`, the last one writing y.
+  void forward_from(std::size_t first, const T* in, long rows, T* y, Mode mode);
+  void infer_from(std::size_t first, const T* in, long rows, T* y) const;
+  // Steps [stop, end) backward from dy; returns ∂L/∂(step stop's input), written into dx when stop is 0.
+  const T* backward_to(std::size_t stop, const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate);
 
   std::vector<LayerPtr<T>> steps_;  // what forward and backward run: layers_, fused pairs as one
   std::vector<SampleShape> step_inputs_;  // each step's input shape, as build() left it

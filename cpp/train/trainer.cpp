@@ -12,7 +12,7 @@ namespace bprop::train {
 template <typename T>
 Trainer<T>::Trainer(std::shared_ptr<nn::Model<T>> model, loss::LossPtr<T> loss, optim::OptimizerPtr<T> optimizer,
                     std::vector<Metric> metrics)
-    : model_(std::move(model)), loss_(std::move(loss)), optimizer_(std::move(optimizer)), metrics_(std::move(metrics)) {}
+    : model_(std::move(model)), accounting_(std::move(loss), std::move(metrics)), optimizer_(std::move(optimizer)) {}
 
 uint64_t epoch_seed(uint64_t seed, long epoch) {
   uint64_t z = seed + 0x9e3779b97f4a7c15ULL * uint64_t(epoch + 1);
@@ -52,7 +52,7 @@ void Trainer<T>::new_epoch(bool shuffle) {
 }
 
 template <typename T>
-void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x,
+void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x, int64_t* xi,
                         BatchTargets& batch) const {
   const long f = data.features, c = data.target_cols, p = data.positions;
   if (data.labels) batch.labels.resize(rows * p);
@@ -60,7 +60,10 @@ void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start
   if (data.sample_weight) batch.weights.resize(rows * p);
   for (long r = 0; r < rows; ++r) {
     const long i = order ? long(order[start + r]) : start + r;
-    std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
+    if (data.indices)
+      std::memcpy(xi + r * f, data.indices + i * f, sizeof(int64_t) * std::size_t(f));
+    else
+      std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
     if (data.labels) std::memcpy(batch.labels.data() + r * p, data.labels + i * p, sizeof(int64_t) * std::size_t(p));
     if (data.values) std::memcpy(batch.values.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
     if (data.sample_weight)  // a sample's weight applies to each of its positions
@@ -71,23 +74,11 @@ void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start
 template <typename T>
 double Trainer<T>::batch_loss(const Dataset<T>& data, const BatchTargets& batch, long rows, const T* out, T* grad,
                               Totals& totals) const {
-  const long p = data.labels ? data.positions : 1;  // the loss sees rows × p rows of out_size / p values
-  const long loss_rows = rows * p, cols = model_->out_size() / p;
   loss::Targets<T> targets;
   if (data.labels) targets.labels = batch.labels.data();
   if (data.values) targets.values = batch.values.data();
-  const double value = loss_->forward_backward(out, loss_rows, cols, targets,
-                                               data.sample_weight ? batch.weights.data() : nullptr, grad);
-  if (!std::isfinite(value)) return value;
-  // Reported losses are per-sample means, so batches of different sizes weigh by their size.
-  const double per_sample = loss_->reduction() == loss::Reduction::sum ? value / double(rows) : value;
-  totals.loss_sum += per_sample * double(rows);
-  totals.samples += rows;
-  totals.batches += 1;
-  totals.metric_sums.resize(metrics_.size());
-  for (std::size_t m = 0; m < metrics_.size(); ++m)  // a sample scores the mean over its positions
-    totals.metric_sums[m] += metric_sum(metrics_[m], out, loss_rows, cols, targets) / double(p);
-  return value;
+  return accounting_.add_batch(out, rows, model_->out_size(), data.labels ? data.positions : 1, targets,
+                               data.sample_weight ? batch.weights.data() : nullptr, grad, totals);
 }
 
 template <typename T>
@@ -99,11 +90,12 @@ Totals Trainer<T>::train_batches(long first, long last) {
 template <typename T>
 Totals Trainer<T>::train_batches_locked(long first, long last) {
   Totals totals;
-  totals.metric_sums.assign(metrics_.size(), 0.0);
+  totals.metric_sums.assign(accounting_.metrics().size(), 0.0);
   const long cols = model_->out_size();
   for (long b = first; b < last; ++b) {
     const long start = b * batch_size_, rows = std::min(batch_size_, data_.rows - start);
-    gather(data_, order_.data(), start, rows, model_->input(rows), batch_);
+    gather(data_, order_.data(), start, rows, data_.indices ? nullptr : model_->input(rows),
+           data_.indices ? model_->index_input(rows) : nullptr, batch_);
     const T* out = model_->forward(rows, nn::Mode::train);
     grad_out_.resize(rows * cols);
     const double value = batch_loss(data_, batch_, rows, out, grad_out_.data(), totals);
@@ -141,14 +133,18 @@ std::vector<EpochResult> Trainer<T>::run_epochs(long count, bool shuffle, const 
 template <typename T>
 Totals Trainer<T>::evaluate(const Dataset<T>& data, long batch_size) const {
   Totals totals;
-  totals.metric_sums.assign(metrics_.size(), 0.0);
+  totals.metric_sums.assign(accounting_.metrics().size(), 0.0);
   const long step = std::min(batch_size, data.rows);
-  Array<T> x(step * data.features), out(step * model_->out_size());
+  Array<T> x(data.indices ? 0 : step * data.features), out(step * model_->out_size());
+  Array<int64_t> xi(data.indices ? step * data.features : 0);
   BatchTargets batch;
   for (long start = 0; start < data.rows; start += step) {
     const long rows = std::min(step, data.rows - start);
-    gather(data, nullptr, start, rows, x.data(), batch);
-    model_->net().infer(x.data(), rows, out.data());
+    gather(data, nullptr, start, rows, x.data(), xi.data(), batch);
+    if (data.indices)
+      model_->net().index_input()->infer_indices(xi.data(), rows, out.data());
+    else
+      model_->net().infer(x.data(), rows, out.data());
     if (!std::isfinite(batch_loss(data, batch, rows, out.data(), nullptr, totals))) totals.nonfinite = true;
     throw_if_interrupted();
   }

@@ -16,6 +16,7 @@
 #include "loss/loss.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
+#include "train/accounting.h"
 #include "train/metrics.h"
 
 namespace bprop::train {
@@ -23,7 +24,8 @@ namespace bprop::train {
 // A dataset, borrowed for one call and validated by the caller (shapes, finiteness, label range).
 template <typename T>
 struct Dataset {
-  const T* x = nullptr;             // rows samples of `features` values each (a sample of any shape, flat)
+  const T* x = nullptr;             // rows samples of `features` values each (a sample of any shape, flat),
+  const int64_t* indices = nullptr; // or of `features` indices each, for a network that takes indices
   long rows = 0, features = 0;
   const int64_t* labels = nullptr;  // rows × positions class indices, or
   const T* values = nullptr;        // rows × target_cols values
@@ -32,15 +34,6 @@ struct Dataset {
   // (per time step, say): the loss then sees rows × positions rows of out_size / positions classes.
   long positions = 1;
   const T* sample_weight = nullptr;  // rows weights, or null
-};
-
-struct Totals {
-  double loss_sum = 0;             // Σ over batches of batch loss × batch rows
-  long samples = 0;                // samples seen
-  long batches = 0;                // batches completed
-  std::vector<double> metric_sums; // one per metric, Σ per-sample scores
-  bool nonfinite = false;          // stopped at a batch whose loss was NaN or Inf
-  long nonfinite_batch = -1;       // its index within the epoch
 };
 
 // One epoch's totals on the training data and, when validation data were given, on those.
@@ -87,17 +80,17 @@ class Trainer {
     Array<int64_t> labels;
     Array<T> values, weights;  // weights: one per label position
   };
-  // Copies a batch's rows into x and its targets and weights into `targets`.
-  void gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x, BatchTargets& targets) const;
+  // Copies a batch's rows into x (or its indices into xi) and its targets and weights into `targets`.
+  void gather(const Dataset<T>& data, const int64_t* order, long start, long rows, T* x, int64_t* xi,
+              BatchTargets& targets) const;
   // The batch's loss (and, when grad is not null, ∂loss/∂out into it), added to the totals when finite.
   double batch_loss(const Dataset<T>& data, const BatchTargets& batch, long rows, const T* out, T* grad,
                     Totals& totals) const;
   Totals train_batches_locked(long first, long last);
 
   std::shared_ptr<nn::Model<T>> model_;
-  loss::LossPtr<T> loss_;
+  Accounting<T> accounting_;
   optim::OptimizerPtr<T> optimizer_;
-  std::vector<Metric> metrics_;
   Dataset<T> data_;
   long batch_size_ = 1;
   uint64_t seed_ = 0;

@@ -116,3 +116,14 @@ def all_finite(x):
         return _core.all_finite(x)
     flat = x.reshape(-1)
     return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
+
+
+def index_array(x, name, where):
+    """x as C-contiguous int64 indices: TypeError unless it holds integers (a float array is refused, not
+    rounded). The range is checked where the table size is known (the C++ binding, before any work)."""
+    x = as_array(x, name, where)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"[{where}] {name} must hold integer indices; got dtype {x.dtype}")
+    if x.dtype.kind == "u" and x.size and x.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"[{where}] {name} holds an index too large for int64: {x.max()}")
+    return c_array(x, np.int64)

@@ -139,13 +139,14 @@ def layer_call_valid(draw):
 
 
 LAYER_METHODS = ("core", "named_parameters", "named_buffers", "weight", "bias", "train", "eval", "parameters",
-                 "buffers", "get_config", "repr", "dtype", "name", "implied_input_shape", "keeps_shape")
+                 "buffers", "get_config", "repr", "dtype", "name", "implied_input_shape", "keeps_shape",
+                 "takes_indices")
 
 
 def call_layer_method(layer, method, argument):
     if method in ("core", "train"):
         return getattr(layer, method)(argument)
-    if method in ("weight", "bias", "dtype", "name", "keeps_shape"):
+    if method in ("weight", "bias", "dtype", "name", "keeps_shape", "takes_indices"):
         return getattr(layer, method)
     return repr(layer) if method == "repr" else getattr(layer, method)()
 
@@ -169,7 +170,26 @@ def deserialize_junk():
                      st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
 
 
+def call_embedding(num_embeddings, embedding_dim, x, dtype):
+    """An Embedding made, then forward and backward on index arrays (lists of ints, or junk)."""
+    layer = nn.Embedding(num_embeddings, embedding_dim, seed=0, dtype=dtype)
+    out = layer.forward(np.asarray(x) if isinstance(x, list) else x)
+    layer.backward(np.asarray(x) if isinstance(x, list) else x, out, np.ones_like(out))
+    return out, layer.weight.grad, layer.takes_indices
+
+
+@st.composite
+def embedding_valid(draw):
+    n, length = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    rows = st.lists(st.integers(0, n - 1), min_size=length, max_size=length)
+    return {"num_embeddings": n, "embedding_dim": draw(st.integers(1, 4)),
+            "x": draw(st.lists(rows, min_size=1, max_size=3)), "dtype": draw(st.sampled_from(("float32", "float64")))}
+
+
 ENTRIES = [
+    Entry("nn.Embedding", call_embedding, embedding_valid(),
+          {"num_embeddings": junk_ints(1), "embedding_dim": junk_ints(1), "dtype": junk_dtypes(),
+           "x": st.one_of(junk(), odd_arrays(), st.sampled_from(([[0, 9]], [[-1]], [[0.5]], [[2**63]], [0])))}),
     Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},

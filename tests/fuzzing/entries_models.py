@@ -146,7 +146,8 @@ def call_model_sequence(model, calls):
         elif method == "training":
             model.training
         elif method in ("implied_input_shape", "name"):  # a Sequential is a layer too
-            model.implied_input_shape() if method == "implied_input_shape" else (model.name, model.keeps_shape)
+            model.implied_input_shape() if method == "implied_input_shape" else (model.name, model.keeps_shape,
+                                                                                  model.takes_indices)
         elif method == "stop_training":
             model.stop_training = argument
         else:

@@ -51,9 +51,10 @@ COVERS = {
     "bprop.manual_seed": "bprop.manual_seed",
     "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES),
     "nn.Residual": "nn.Residual",
+    "nn.Embedding": "nn.Embedding",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
-    "Layer.<method>": "Layer.implied_input_shape Layer.keeps_shape Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
+    "Layer.<method>": "Layer.implied_input_shape Layer.keeps_shape Layer.takes_indices Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
                       "Layer.eval Layer.parameters Layer.buffers Layer.dtype Layer.name",
     "Layer.from_config": "Layer.from_config Layer.get_config Layer.tensor_shapes Layer.training",
     "nn.<Loss>(...)": "nn.MSE nn.MAE nn.Huber nn.CrossEntropy nn.BinaryCrossEntropy nn.Loss",
@@ -78,7 +79,7 @@ COVERS = {
     "Sequential/Module.evaluate/predict": "Sequential.evaluate Sequential.predict Module.evaluate Module.predict",
     "Sequential.forward/backward": "Sequential.forward Sequential.backward",
     "Sequential/Module.<calls in any order>": "Sequential.get_weights Sequential.state_dict Sequential.summary "
-                                              "Sequential.implied_input_shape Sequential.keeps_shape Sequential.core Sequential.name Sequential.dtype "
+                                              "Sequential.implied_input_shape Sequential.keeps_shape Sequential.takes_indices Sequential.core Sequential.name Sequential.dtype "
                                               "Sequential.reseed Sequential.build Sequential.__call__ "
                                               "Sequential.train Sequential.eval Sequential.count_params "
                                               "Sequential.save Sequential.load_weights Sequential.get_config "

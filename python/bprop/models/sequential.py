@@ -2,7 +2,7 @@
 too, so a Sequential can sit in another Sequential or in a Residual."""
 import numpy as np
 
-from .._checks import LARGEST, all_finite, as_array, c_array, flag, integer
+from .._checks import LARGEST, all_finite, as_array, c_array, flag, index_array, integer
 from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
 from ..autograd.tensor import as_tensor
@@ -128,6 +128,8 @@ class Sequential(LayerStack, Layer, Trainable):
                 raise ValueError(f"[{where}] {name} has samples of shape {sample}; the model expects {expected}")
             self._build(sample)
         self._shape_fixed = True
+        if self._net.takes_indices:  # an Embedding first: int64 indices, their range checked in C++
+            return index_array(x, name, where)
         x = c_array(x, self.dtype)
         if not all_finite(x):
             raise ValueError(f"[{where}] {name} contains NaN or Inf")

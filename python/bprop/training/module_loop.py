@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .. import _core
+from .._dtypes import core_class
 from .._mode import evaluating
 from ..autograd.tensor import no_grad, tensor
 
@@ -18,16 +19,12 @@ __all__ = ["ModuleLoop"]
 _DROPOUT_STREAM = 0xD1B54A32D192ED03  # as trainer.cpp: dropout's stream apart from the shuffle's
 
 
-def _fresh_totals(n_metrics):
-    return {"loss_sum": 0.0, "samples": 0, "batches": 0, "metric_sums": [0.0] * n_metrics, "nonfinite": False,
-            "nonfinite_batch": -1}
-
-
 class ModuleLoop:
     def __init__(self, model, loss, optimizer, metrics):
         self.model, self.loss, self.optimizer, self.metrics = model, loss, optimizer, metrics
-        self._metric_sum = getattr(_core, f"metric_sum_{model.dtype.name}")
         self._loss_core = loss.core(model.dtype)
+        # The C++ trainer's own batch accounting: the same loss and metric totals, in the same schema.
+        self._accounting = core_class("Accounting", model.dtype)(self._loss_core, metrics)
         self._data = None
 
     # -- the data of one fit ----------------------------------------------------------------------
@@ -52,38 +49,34 @@ class ModuleLoop:
         self._order = _core.epoch_order(seed, bool(shuffle), n)  # the C++ trainer's order: the same batches
 
     # -- batches ------------------------------------------------------------------------------------
-    def _batch_loss(self, out, labels, values, weights, totals):
-        """The loss tensor of a batch, with the running sums of loss and metrics updated when finite. The
-        targets were checked and converted once for the whole fit: straight to the C++ loss."""
-        loss = self._loss_core.graph_forward(out, labels if labels is not None else values, weights)
-        value = loss.item()
-        if not math.isfinite(value):
-            return loss, value
-        rows = out.shape[0]
-        per_sample = value / rows if self.loss.reduction == "sum" else value
-        totals["loss_sum"] += per_sample * rows
-        totals["samples"] += rows
-        totals["batches"] += 1
-        out_array = out.numpy().reshape(rows, -1)
-        for m, (name, k, threshold) in enumerate(self.metrics):
-            totals["metric_sums"][m] += self._metric_sum(name, k, threshold, out_array, labels, values)
-        return loss, value
+    def _batch_loss(self, out, labels, values, weights, graph):
+        """The batch's loss value, added with its metrics to the running totals when finite (the one accounting
+        both engines share), and with graph=True the loss tensor to call backward on. The targets were
+        checked and converted once for the whole fit: straight to the C++ loss."""
+        value = self._accounting.add(out.numpy().reshape(out.shape[0], -1), labels, values, weights)
+        if not graph or not math.isfinite(value):
+            return None, value
+        return self._loss_core.graph_forward(out, labels if labels is not None else values, weights), value
 
     def train_batches(self, first, last):
-        totals = _fresh_totals(len(self.metrics))
+        self._accounting.take_totals()  # afresh
         x, labels, values, weights = self._data
         self.model.train()
+        nonfinite_batch = None
         for b in range(first, last):
             rows = self._order[b * self._batch_size:(b + 1) * self._batch_size]
             out = self.model.output_of(tensor(x[rows]))
             loss, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
-                                           totals)
+                                           graph=True)
             if not math.isfinite(value):  # never step on a NaN/Inf gradient: stop and say where
-                totals["nonfinite"], totals["nonfinite_batch"] = True, b
+                nonfinite_batch = b
                 break
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
+        totals = self._accounting.take_totals()
+        if nonfinite_batch is not None:
+            totals["nonfinite"], totals["nonfinite_batch"] = True, nonfinite_batch
         return totals
 
     def run_epochs(self, count, shuffle, validation):
@@ -97,15 +90,17 @@ class ModuleLoop:
         return results
 
     def evaluate(self, x, labels, values, weights, batch_size):
-        totals = _fresh_totals(len(self.metrics))
+        self._accounting.take_totals()  # afresh
+        nonfinite = False
         with evaluating(), no_grad():  # this call alone: the module's own mode is left as it is
             for start in range(0, len(x), batch_size):
                 rows = slice(start, start + batch_size)
                 out = self.model.output_of(tensor(x[rows]))
                 _, value = self._batch_loss(out, _take(labels, rows), _take(values, rows), _take(weights, rows),
-                                            totals)
-                if not math.isfinite(value):
-                    totals["nonfinite"] = True
+                                            graph=False)
+                nonfinite = nonfinite or not math.isfinite(value)
+        totals = self._accounting.take_totals()
+        totals["nonfinite"] = nonfinite
         return totals
 
 

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from ..._checks import as_array, c_array, flag, integer
+from ..._checks import as_array, c_array, flag, index_array, integer
 from ..._mode import TrainingFlag
 from ..._dtypes import resolve_dtype
 from ...autograd.tensor import as_tensor
@@ -29,6 +29,7 @@ class Layer:
     """Base of all layers: a config and the C++ layer per dtype."""
 
     _fixed_dtype = None  # set by layers whose parameters fix their dtype
+    takes_indices = False  # True for layers whose input is integer indices (Embedding), not values
     training = TrainingFlag()  # what calling the layer on a tensor uses (PyTorch's default: True); see eval()
 
     def __init_subclass__(cls, **kwargs):
@@ -109,17 +110,23 @@ class Layer:
             core.build(list(x.shape[1:]))
         return core
 
+    def _input_for_core(self, x, where):
+        """x as the C++ layer reads it: its own dtype, or int64 indices for a layer that takes them."""
+        if not self.takes_indices:
+            return c_array(x)
+        return index_array(x, "x", f"{self.name}.{where}")
+
     def forward(self, x, training=False):
         """This layer alone on a batch x (samples, *sample_shape); returns a new array."""
         core = self._core_for_batch(x, "forward")
-        return core.forward(c_array(x), flag(training, "training", f"{self.name}.forward"))
+        return core.forward(self._input_for_core(x, "forward"), flag(training, "training", f"{self.name}.forward"))
 
     def backward(self, x, y, dy, accumulate=False):
         """dx for the x, y of the last forward; writes (or adds to) the parameter gradients."""
         core = self._core_for_batch(x, "backward")
         where = f"{self.name}.backward"
         y, dy = (as_array(value, name, where) for value, name in ((y, "y"), (dy, "dy")))
-        return core.backward(c_array(x), c_array(y), c_array(dy), bool(accumulate))
+        return core.backward(self._input_for_core(x, "backward"), c_array(y), c_array(dy), bool(accumulate))
 
     def get_config(self):
         """The constructor's keywords, as plain data: ``type(layer).from_config(layer.get_config())``

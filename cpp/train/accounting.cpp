@@ -1,0 +1,27 @@
+#include "train/accounting.h"
+
+#include <cmath>
+
+namespace bprop::train {
+
+template <typename T>
+double Accounting<T>::add_batch(const T* out, long rows, long cols, long positions, const loss::Targets<T>& targets,
+                                const T* weights, T* grad, Totals& totals) const {
+  const long loss_rows = rows * positions, loss_cols = cols / positions;
+  const double value = loss_->forward_backward(out, loss_rows, loss_cols, targets, weights, grad);
+  if (!std::isfinite(value)) return value;
+  // Reported losses are per-sample means, so batches of different sizes weigh by their size.
+  const double per_sample = loss_->reduction() == loss::Reduction::sum ? value / double(rows) : value;
+  totals.loss_sum += per_sample * double(rows);
+  totals.samples += rows;
+  totals.batches += 1;
+  totals.metric_sums.resize(metrics_.size());
+  for (std::size_t m = 0; m < metrics_.size(); ++m)
+    totals.metric_sums[m] += metric_sum(metrics_[m], out, loss_rows, loss_cols, targets) / double(positions);
+  return value;
+}
+
+template class Accounting<float>;
+template class Accounting<double>;
+
+}  // namespace bprop::train
