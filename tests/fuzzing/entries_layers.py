@@ -160,7 +160,20 @@ def deserialize_junk():
                      st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
 
 
+class FuzzScale(nn.Layer):
+    """A layer written in Python (autograd kind): what register_layer registers."""
+
+    def forward(self, x):
+        return x * 2.0
+
+
+def call_register_layer(cls):
+    return nn.register_layer(cls)()  # an instance, which the sweep then uses as a layer
+
+
 ENTRIES = [
+    Entry("nn.register_layer", call_register_layer, st.fixed_dictionaries({"cls": st.just(FuzzScale)}),
+          {"cls": junk()}),
     Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},

@@ -51,6 +51,7 @@ COVERS = {
     "nn.<Layer>(...)": "nn.Linear nn.ReLU nn.LeakyReLU nn.ELU nn.GELU nn.Sigmoid nn.Tanh nn.Identity nn.Softmax "
                        "nn.Dropout nn.BatchNorm nn.LayerNorm nn.Flatten nn.Reshape nn.Layer",
     "nn.Residual": "nn.Residual",
+    "nn.register_layer": "nn.register_layer",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
     "Layer.<method>": "Layer.implied_input_shape Layer.keeps_shape Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "
