@@ -393,15 +393,23 @@ def test_a_model_starting_with_an_activation_knows_its_width_and_predicts_at_onc
     assert bprop.Sequential([nn.ReLU()]).predict(np.ones((2, 5))).shape == (2, 5)  # built by its first input
 
 
-def test_a_python_subclass_of_layer_is_refused_with_a_way_out():
-    class Doubler(nn.Layer):
+def test_a_python_subclass_of_layer_runs_and_one_without_forward_is_refused_with_a_way_out():
+    class Doubler(nn.Layer):  # forward on tensors: autograd gives its backward (tests/test_python_layers.py)
         def forward(self, x, training=False):
             return 2 * x
 
-    with pytest.raises(TypeError, match=r"\[Sequential\] item 1 \(Doubler\) is a Python subclass of nn.Layer"):
-        bprop.Sequential([nn.Linear(2, 2), Doubler()])
-    with pytest.raises(TypeError, match=r"\[Doubler\] is a Python subclass of nn.Layer.*bprop.Module"):
-        Doubler()(bprop.tensor(np.ones((1, 2))))
+    class Empty(nn.Layer):
+        pass
+
+    x = np.ones((1, 2), dtype=np.float32)
+    model = bprop.Sequential([nn.Linear(2, 2), Doubler()])
+    np.testing.assert_allclose(model.predict(x), 2 * model.layers[0].forward(x), rtol=1e-6)
+    np.testing.assert_allclose(Doubler()(bprop.tensor(x)).numpy(), 2 * x)
+    with pytest.raises(TypeError, match=r"\[Sequential\] item 1 \(Empty\) is a Python subclass of nn.Layer that "
+                                        r"defines no forward"):
+        bprop.Sequential([nn.Linear(2, 2), Empty()])
+    with pytest.raises(TypeError, match=r"\[Empty\] is a Python subclass of nn.Layer that defines no forward"):
+        Empty()(bprop.tensor(x))
 
 
 @pytest.mark.parametrize("config", [{}, {"layers": "Linear"}, [], {"layers": [{"class": "Linear"}]},

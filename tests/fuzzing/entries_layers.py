@@ -186,10 +186,23 @@ def embedding_valid(draw):
             "x": draw(st.lists(rows, min_size=1, max_size=3)), "dtype": draw(st.sampled_from(("float32", "float64")))}
 
 
+class FuzzScale(nn.Layer):
+    """A layer written in Python (autograd kind): what register_layer registers."""
+
+    def forward(self, x):
+        return x * 2.0
+
+
+def call_register_layer(cls):
+    return nn.register_layer(cls)()  # an instance, which the sweep then uses as a layer
+
+
 ENTRIES = [
     Entry("nn.Embedding", call_embedding, embedding_valid(),
           {"num_embeddings": junk_ints(1), "embedding_dim": junk_ints(1), "dtype": junk_dtypes(),
            "x": st.one_of(junk(), odd_arrays(), st.sampled_from(([[0, 9]], [[-1]], [[0.5]], [[2**63]], [0])))}),
+    Entry("nn.register_layer", call_register_layer, st.fixed_dictionaries({"cls": st.just(FuzzScale)}),
+          {"cls": junk()}),
     Entry("nn.<Layer>(...)", call_layer_init, st.fixed_dictionaries({"spec": layer_specs()}),
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},

@@ -52,6 +52,7 @@ COVERS = {
     "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES),
     "nn.Residual": "nn.Residual",
     "nn.Embedding": "nn.Embedding",
+    "nn.register_layer": "nn.register_layer",
     "Layer.forward/backward": "Layer.forward Layer.backward",
     "Layer.__call__": "Layer.__call__",
     "Layer.<method>": "Layer.implied_input_shape Layer.keeps_shape Layer.takes_indices Layer.core Layer.named_parameters Layer.named_buffers Layer.weight Layer.bias Layer.train "

@@ -23,6 +23,7 @@ import numpy as np
 from .. import optim
 from .._checks import c_array
 from .._dtypes import resolve_dtype
+from ..nn.layers.base import custom_layers
 from ..nn.losses import deserialize as deserialize_loss, serialize as serialize_loss
 from .checkpoint_file import CheckpointError, load_file, save_file
 
@@ -224,16 +225,20 @@ def _load_optimizer(path, optimizer, state):
         _fail(path, f"the optimizer state does not fit: {error}")
 
 
-def load(path):
+def load(path, custom_objects=None):
     """A model saved by save() (a Sequential: a registered architecture): built, weights assigned, compiled as it was (with its optimizer's
     state when the file holds it), ready to predict or train on. CheckpointError (a ValueError) for a
-    file that is not a whole, valid bprop model; FileNotFoundError for a missing path."""
+    file that is not a whole, valid bprop model; FileNotFoundError for a missing path.
+    custom_objects: {name: class} of your own layer classes the file may name, besides those registered
+    with @bprop.nn.register_layer (Keras's argument); the file names classes, never code."""
+    scope = custom_layers({} if custom_objects is None else custom_objects, "load")
     document, model_arrays, optimizer_arrays = _read(path)
     entry = document["model"]
     if entry["class"] == "Module":
         _fail(path, f"it holds the parameters of a Module ({entry.get('type')!r:.100}), not an architecture: make "
                     "that module and call module.load_weights(path)")
-    model = _build_architecture(path, entry, model_arrays)
+    with scope:
+        model = _build_architecture(path, entry, model_arrays)
     load_state_dict(model, model_arrays, prefix=f"[load] {path}:", error=CheckpointError)
     if document["compile"] is not None:
         loss, metrics, optimizer = _build_compile(path, document["compile"])

@@ -3,7 +3,7 @@ deserialize), linear.py, activations.py, dropout.py, embedding.py, normalization
 stacks of layers share)."""
 from .activations import *  # noqa: F401,F403 (every activation class of the table)
 from .activations import __all__ as _activations
-from .base import Layer, deserialize, serialize
+from .base import Layer, deserialize, register_layer, serialize
 from .containers import Residual
 from .dropout import Dropout
 from .embedding import Embedding
@@ -11,5 +11,5 @@ from .linear import Linear
 from .normalization import BatchNorm, LayerNorm
 from .reshaping import Flatten, Reshape
 
-__all__ = ["Layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual", "Flatten", "Reshape",
-           "Embedding"]
+__all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
+           "Flatten", "Reshape", "Embedding"]

@@ -6,8 +6,13 @@ Layers with parameters (Linear, BatchNorm, LayerNorm) fix their dtype when made 
 by default; float64 is for gradient checks); layers without parameters take the dtype of the model
 they join. ``forward(x, training=False)`` and ``backward(x, y, dy)`` run a single layer on numpy
 arrays; models run whole stacks in one call.
+
+A layer may also be written in Python (see Layer's docstring): python_layer.py runs it through a C++
+layer that calls back into its code.
 """
+import contextlib
 import inspect
+import threading
 
 import numpy as np
 
@@ -15,20 +20,95 @@ from ..._checks import as_array, c_array, flag, index_array, integer
 from ..._mode import TrainingFlag
 from ..._dtypes import resolve_dtype
 from ...autograd.tensor import as_tensor
+from . import python_layer
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "register_layer"]
 
 
 # Every layer class bprop defines, by name, as saved files name them: filled as the classes are defined
-# (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed: a
-# file never names code to run.
+# (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed, and
+# those the user registers (register_layer): a file never names code to run.
 _LAYER_CLASSES = {}
+_BPROP_LAYER_NAMES = set()
+_scope = threading.local()  # classes one load() call may also make (its custom_objects), on its thread
+
+
+@contextlib.contextmanager
+def custom_layers(classes, where):
+    """Within the block, on this thread, deserializing may also make these layer classes ({name: class},
+    Keras's custom_objects); TypeError for anything but Python subclasses of Layer."""
+    if not isinstance(classes, dict):
+        raise TypeError(f"[{where}] custom_objects must be a dict {{name: layer class}}; got {type(classes).__name__}")
+    for name, cls in classes.items():
+        if not isinstance(name, str) or not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise TypeError(f"[{where}] custom_objects maps names to subclasses of bprop.nn.Layer; got "
+                            f"{name!r:.50}: {cls!r:.50}")
+    previous = getattr(_scope, "classes", {})
+    _scope.classes = {**previous, **classes}
+    try:
+        yield
+    finally:
+        _scope.classes = previous
+
+
+def register_layer(cls):
+    """Class decorator: a layer class of your own (a Python subclass of nn.Layer) that saved models may
+    name, so ``bprop.load`` can rebuild them. Registering again under the same name replaces the class
+    (a notebook cell run twice); bprop's own layer names cannot be taken. Returns cls."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"[register_layer] expects a subclass of bprop.nn.Layer; got {cls!r:.100}")
+    if cls.__name__ in _BPROP_LAYER_NAMES and _LAYER_CLASSES.get(cls.__name__) is not cls:
+        raise ValueError(f"[register_layer] {cls.__name__} is the name of a bprop layer; name your class otherwise")
+    _LAYER_CLASSES[cls.__name__] = cls
+    return cls
+
+
+class _FixedDtype:
+    """Layer._fixed_dtype: what a layer sets (bprop's layers with parameters, a Sequential given a dtype),
+    else for a layer written in Python its parameters' dtype, else None."""
+
+    def __get__(self, layer, owner=None):
+        if layer is None:
+            return None
+        if "_fixed_dtype" in layer.__dict__:
+            return layer.__dict__["_fixed_dtype"]
+        return python_layer.parameters_dtype(layer) if layer._written_in_python() else None
+
+    def __set__(self, layer, value):
+        layer.__dict__["_fixed_dtype"] = value
 
 
 class Layer:
-    """Base of all layers: a config and the C++ layer per dtype."""
+    """Base of all layers: a config and the C++ layer per dtype.
 
-    _fixed_dtype = None  # set by layers whose parameters fix their dtype
+    A layer of your own is a Python subclass, in one of two kinds (both run inside a Sequential, in
+    fit/evaluate/predict, summary and saving, and on tensors):
+
+    * On numpy arrays, with your own derivative: define ``forward(self, x)`` and
+      ``backward(self, x, y, dy)``. x is a batch (samples, *sample_shape) of the model's dtype, a fresh
+      copy; forward returns y. backward gets the x and y of the forward just run and dy = dLoss/dy; it
+      returns dx and sets each parameter's gradient, ``p.grad = array`` (always the gradient of this batch
+      alone: bprop adds it to the gradients summed so far when the caller accumulates, and leaves frozen
+      parameters' gradients alone).
+    * On tensors, differentiated for you (as a PyTorch Module): define only ``forward(self, x)``, with x a
+      Tensor, using tensor operations and parameters (``x * self.scale``); it returns a Tensor.
+
+    Parameters: ``bprop.Parameter`` objects assigned as attributes in ``__init__`` (or in a list of
+    them), in assignment order and named by their attribute ("1.scale" in a Sequential's files), or
+    whatever your ``parameters()`` returns. Their dtype is the layer's (a layer without any takes its
+    model's). Create them in ``__init__`` and change their values with ``p.set_value``.
+    Optional: ``forward(self, x, training=False)`` receives whether it runs in training mode (Keras's
+    rule; ``self.training`` is also False in predict/evaluate); ``compute_output_shape(self, input_shape)``
+    maps (None, *sample_shape) to (None, *output_sample_shape), as in Keras: without it, bprop runs the
+    forward on one sample of zeros to see the output shape.
+    Saving: the config is the constructor's keywords, read from attributes of the same names
+    (``self.units = units``); a layer that keeps them otherwise defines ``get_config()`` returning them
+    (Keras's rule). Loading a file that names your class needs ``@bprop.nn.register_layer`` on it (or
+    ``bprop.load(path, custom_objects={"Name": Name})``): a file never names code to run.
+    Each call crosses into Python (the GIL is taken for it): fine for a small layer among fast ones.
+    """
+
+    _fixed_dtype = _FixedDtype()  # set by layers whose parameters fix their dtype
     takes_indices = False  # True for layers whose input is integer indices (Embedding), not values
     training = TrainingFlag()  # what calling the layer on a tensor uses (PyTorch's default: True); see eval()
 
@@ -36,6 +116,12 @@ class Layer:
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("bprop.") and not cls.__name__.startswith("_"):
             _LAYER_CLASSES[cls.__name__] = cls
+            _BPROP_LAYER_NAMES.add(cls.__name__)
+
+    @classmethod
+    def _written_in_python(cls):
+        """A subclass with no C++ layer of its own: its forward (and backward) are Python code."""
+        return cls._make_core is Layer._make_core and cls is not Layer
 
     def __init__(self):
         self._cores = {}
@@ -73,8 +159,10 @@ class Layer:
         return self._fixed_dtype
 
     def _make_core(self, dtype):
-        raise TypeError(f"[{self.name}] is a Python subclass of nn.Layer with no C++ layer behind it, so it cannot "
-                        "run; write its computation on tensors in a bprop.Module's forward instead")
+        if type(self).forward is Layer.forward:
+            raise TypeError(f"[{self.name}] is a Python subclass of nn.Layer that defines no forward(self, x); "
+                            "define it (on Tensors, or on numpy arrays with a backward(self, x, y, dy))")
+        return python_layer.make_core(self, dtype, Layer)
 
     def core(self, dtype=None):
         """The C++ layer for `dtype` (the layer's own when it has parameters)."""
@@ -82,12 +170,15 @@ class Layer:
         if self._fixed_dtype is not None and dtype != self._fixed_dtype:
             raise TypeError(f"[{self.name}] was made with dtype {self._fixed_dtype}; it cannot run in {dtype} "
                             f"(make it with dtype={dtype.name!r})")
-        if dtype not in self._cores:
-            self._cores[dtype] = self._make_core(dtype)
-        return self._cores[dtype]
+        cores = self.__dict__.setdefault("_cores", {})  # also for a subclass whose __init__ skipped Layer's
+        if dtype not in cores:
+            cores[dtype] = self._make_core(dtype)
+        return cores[dtype]
 
     def parameters(self):
         """Trainable parameters, in a fixed order (handles sharing the layer's storage)."""
+        if self._written_in_python():
+            return [p for _, p in python_layer.attribute_parameters(self)]
         return list(self.core().parameters()) if self._fixed_dtype is not None else []
 
     def buffers(self):
@@ -96,6 +187,8 @@ class Layer:
 
     def named_parameters(self):
         """(name, Parameter) pairs: "weight", "bias", ... (Residual prefixes the inner layer's index)."""
+        if self._written_in_python():
+            return python_layer.named_parameters(self)
         return [(p.name, p) for p in self.parameters()]
 
     def named_buffers(self):
@@ -130,8 +223,9 @@ class Layer:
 
     def get_config(self):
         """The constructor's keywords, as plain data: ``type(layer).from_config(layer.get_config())``
-        makes the same layer (with freshly initialised parameters)."""
-        return {}
+        makes the same layer (with freshly initialised parameters). A layer written in Python: the
+        attributes named as its constructor's arguments (ValueError naming one it does not keep)."""
+        return python_layer.default_config(self) if self._written_in_python() else {}
 
     @classmethod
     def from_config(cls, config):
@@ -149,11 +243,18 @@ class Layer:
     def tensor_shapes(cls, config):
         """{name: shape} of the parameters and buffers a layer made from `config` holds, from the config
         alone: loading compares a file's tensors with it before building anything, so a small file cannot
-        make bprop allocate what its config claims."""
+        make bprop allocate what its config claims. A layer written in Python (registered by the user,
+        whose code it is) is made from the config to read them."""
+        if cls._written_in_python():
+            return {name: tuple(p.shape) for name, p in cls.from_config(config).named_parameters()}
         return {}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        try:
+            config = self.get_config()
+        except (TypeError, ValueError):  # a Python layer whose config cannot be read: its name still shows
+            return f"{self.name}(...)"
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items())
         return f"{self.name}({args})"
 
 
@@ -176,10 +277,13 @@ def layer_class(entry):
     """The bprop layer class a serialized entry names; ValueError for anything else."""
     if not isinstance(entry, dict) or set(entry) != {"class", "config"}:
         raise ValueError(f"[nn.deserialize] expected {{'class': ..., 'config': {{...}}}}; got {entry!r:.200}")
-    cls = _LAYER_CLASSES.get(entry["class"]) if isinstance(entry["class"], str) else None
+    name = entry["class"] if isinstance(entry["class"], str) else None
+    cls = getattr(_scope, "classes", {}).get(name) or _LAYER_CLASSES.get(name)
     if cls is None:
         raise ValueError(f"[nn.deserialize] unknown layer class {entry['class']!r:.100}; expected one of "
-                         f"{', '.join(_LAYER_CLASSES)}")
+                         f"{', '.join(_LAYER_CLASSES)}. A layer class of your own must be registered before "
+                         f"loading: decorate it with @bprop.nn.register_layer, or pass "
+                         f"custom_objects={{{entry['class']!r:.100}: {entry['class']!s:.100}}} to bprop.load")
     if not isinstance(entry["config"], dict):
         raise ValueError(f"[nn.deserialize] the config of {cls.__name__} must be a dict")
     return cls

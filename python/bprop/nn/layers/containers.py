@@ -31,10 +31,10 @@ def check_layers(layers, where):
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             raise TypeError(f"[{where}] item {i} is a {type(layer).__name__}, not a bprop layer")
-        if type(layer)._make_core is Layer._make_core:
-            raise TypeError(f"[{where}] item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer with no "
-                            f"C++ layer behind it; a {where} runs bprop's own layers only. Write its computation "
-                            "on tensors in a bprop.Module's forward instead")
+        if layer._written_in_python() and type(layer).forward is Layer.forward:
+            raise TypeError(f"[{where}] item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer that "
+                            "defines no forward(self, x); define it (on Tensors, or on numpy arrays with a "
+                            "backward(self, x, y, dy)): see help(bprop.nn.Layer)")
     return layers
 
 
