@@ -92,6 +92,7 @@ class Layer {
     out_size_ = sample_size(out, where);
     in_shape_ = in;
     out_shape_ = std::move(out);
+    rows_per_sample_ = in_size_ / in_shape_.back();
     return out_shape_;
   }
   // build() of the layers that keep the shape they are given (activations, Dropout).
@@ -104,10 +105,11 @@ class Layer {
     return set_shapes(in, in.empty() ? in : with_last_axis(in, out_width));
   }
   // The rows a last-axis layer computes on for `rows` samples: each sample's leading axes are more rows.
-  long last_axis_rows(long rows) const { return rows * (in_size_ / in_shape_.back()); }
+  long last_axis_rows(long rows) const { return rows * rows_per_sample_; }
 
   SampleShape in_shape_, out_shape_;
   long in_size_ = 0, out_size_ = 0;
+  long rows_per_sample_ = 1;  // the product of the input sample's leading axes
 
  private:
   mutable std::mutex cache_mutex_;

@@ -67,6 +67,7 @@ void Optimizer<T>::add_gradient_hook(GradientHookPtr<T> hook) {
   if (!hook) throw ValueError("[" + name_ + ".add_gradient_hook] the hook is None");
   std::lock_guard<std::mutex> lock(mutex_);
   hooks_.push_back(std::move(hook));
+  has_hooks_.store(true, std::memory_order_release);
 }
 
 template <typename T>
@@ -75,20 +76,23 @@ void Optimizer<T>::remove_gradient_hook(const GradientHook<T>* hook) {
   for (auto it = hooks_.begin(); it != hooks_.end(); ++it)
     if (it->get() == hook) {
       hooks_.erase(it);
+      has_hooks_.store(!hooks_.empty(), std::memory_order_release);
       return;
     }
 }
 
 template <typename T>
 void Optimizer<T>::step() {
-  std::vector<GradientHookPtr<T>> hooks;  // copied, then run outside the lock: a hook may read the optimizer
-  long steps;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!hooks_.empty()) hooks = hooks_;
-    steps = step_count_;
+  if (has_hooks_.load(std::memory_order_acquire)) {
+    std::vector<GradientHookPtr<T>> hooks;  // copied, then run outside the lock: a hook may read the optimizer
+    long steps;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hooks = hooks_;
+      steps = step_count_;
+    }
+    for (const auto& hook : hooks) hook->on_gradients(params_, steps);
   }
-  for (const auto& hook : hooks) hook->on_gradients(params_, steps);
   std::lock_guard<std::mutex> lock(mutex_);
   GradientReader<T> clipped;
   if (clip_.max_norm) clipped.scale = T(clip_coefficient(norm_(params_), *clip_.max_norm));

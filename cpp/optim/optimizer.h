@@ -20,6 +20,7 @@
 // optimizer takes some of the parameters into its own arena, this one notices (ParameterArena::holds)
 // and updates parameter by parameter from then on, with the same results; its state stays flat.
 #pragma once
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -145,6 +146,7 @@ class Optimizer {
   ClipOptions clip_;
   SchedulePtr schedule_;
   std::vector<GradientHookPtr<T>> hooks_;
+  std::atomic<bool> has_hooks_{false};  // read without the lock: a step without hooks takes it once
   GradientNorm<T> norm_;
   ParameterArena<T> arena_;
   std::vector<Segment> segments_;  // capacity: one per parameter

@@ -18,7 +18,7 @@ __all__ = ["Sequential"]
 _FLOAT32 = np.dtype(np.float32)
 
 
-def _sample_shape(shape):
+def _checked_sample_shape(shape):
     """A sample shape as a tuple of positive ints (an int n is (n,)); ValueError otherwise."""
     sizes = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
     try:
@@ -53,7 +53,8 @@ class Sequential(LayerStack, Layer, Trainable):
         self._fixed_dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else fixed_dtype(self.layers,
                                                                                                       "Sequential")
         self._net = self.core(self.dtype)  # the C++ network fit, predict and forward run
-        self._model = None
+        self._model = self._sample_shape = None
+        self._takes_indices = self._net.takes_indices
         self._shape_fixed = False  # True once data or build() gave the sample shape (not the layers' guess)
         implied = first_input_shape(self.layers)
         if implied is not None:
@@ -100,16 +101,17 @@ class Sequential(LayerStack, Layer, Trainable):
     def build(self, sample_shape):
         """Fix the shape of one input sample (an int n means (n,)): done at construction when the first
         layers imply it (a Linear first: (in_features,)), else by the first data. Returns self."""
-        shape = _sample_shape(sample_shape)
-        if self._shape_fixed and shape != self.input_shape[1:]:
-            raise ValueError(f"[Sequential] expects samples of shape {self.input_shape[1:]}; got {shape}")
+        shape = _checked_sample_shape(sample_shape)
+        if self._shape_fixed and shape != self._sample_shape:
+            raise ValueError(f"[Sequential] expects samples of shape {self._sample_shape}; got {shape}")
         self._build(shape)
         self._shape_fixed = True
         return self
 
     def _build(self, shape):
-        if self._model is None or tuple(self._model.in_shape) != shape:
+        if self._model is None or self._sample_shape != shape:
             self._model = core_class("Model", self.dtype)(self._net, list(shape))
+            self._sample_shape = shape  # kept as a tuple: as_batch compares it on every call
 
     def as_batch(self, x, where, name="x"):
         """x as a C-contiguous array (samples, *sample_shape) of the model's dtype, checked (shape,
@@ -119,8 +121,7 @@ class Sequential(LayerStack, Layer, Trainable):
             raise ValueError(f"[{where}] {name} must be 2-D or more (samples, *sample_shape); got shape {x.shape}")
         if x.shape[0] == 0:
             raise ValueError(f"[{where}] {name} is empty")
-        sample = x.shape[1:]
-        expected = None if self._model is None else self.input_shape[1:]
+        sample, expected = x.shape[1:], self._sample_shape
         if sample != expected:
             if self._shape_fixed or (expected is not None and len(expected) == len(sample) == 1):
                 if len(expected) == len(sample) == 1:
@@ -128,7 +129,7 @@ class Sequential(LayerStack, Layer, Trainable):
                 raise ValueError(f"[{where}] {name} has samples of shape {sample}; the model expects {expected}")
             self._build(sample)
         self._shape_fixed = True
-        if self._net.takes_indices:  # an Embedding first: int64 indices, their range checked in C++
+        if self._takes_indices:  # an Embedding first: int64 indices, their range checked in C++
             return index_array(x, name, where)
         x = c_array(x, self.dtype)
         if not all_finite(x):
