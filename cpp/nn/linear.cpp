@@ -11,6 +11,8 @@ namespace {
 
 // Below this many dy values the bias gradient stays on one thread.
 constexpr long kParallelMinValues = 1L << 15;
+// An epilogue block of at most this many values (16 KiB of float32) stays in L1 between bias and map.
+constexpr long kL1BlockValues = 4096;
 
 }  // namespace
 
@@ -50,11 +52,15 @@ struct BiasThen {
   static void apply(const void* context, long col0, T* y, long rows, long cols, long ld) {
     const auto& self = *static_cast<const BiasThen*>(context);
     if (!self.bias) return self.then->apply_block(y, rows, cols, ld);
-    for (long r = 0; r < rows; ++r) {  // row by row, so the map finds each row just written
+    // Row by row, so the map finds each row just written; a block small enough for L1 in one call (one
+    // call of the map per block, not per row: what a tiny network's step is made of).
+    const bool whole_block = rows * cols <= kL1BlockValues;
+    for (long r = 0; r < rows; ++r) {
       T* row = y + r * ld;
       for (long j = 0; j < cols; ++j) row[j] += self.bias[col0 + j];
-      if (self.then) self.then->apply_block(row, 1, cols, ld);
+      if (self.then && !whole_block) self.then->apply_block(row, 1, cols, ld);
     }
+    if (self.then && whole_block) self.then->apply_block(y, rows, cols, ld);
   }
 };
 
