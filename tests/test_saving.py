@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -352,3 +353,13 @@ def test_a_file_declaring_sizes_its_tensors_do_not_have_is_refused_before_buildi
         with pytest.raises(bprop.CheckpointError, match=r"float32 \(2,\)|float32 \(3, 2\)"):
             bprop.load(bad)
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 100_000  # KB: far below 1.1 GB
+
+
+def test_a_file_saved_before_sample_shapes_still_loads():
+    # Written by the release before issue 11 (8a8d116, tests/data): its config names in_features, not
+    # input_shape, and its layers' configs are the old ones. It loads, and predicts exactly as it did then.
+    data = Path(__file__).parent / "data"
+    model = bprop.load(data / "sequential_before_sample_shapes.safetensors")
+    x = np.random.default_rng(0).standard_normal((16, 3)).astype(np.float32)
+    assert model.input_shape == (None, 3)
+    np.testing.assert_array_equal(model.predict(x), np.load(data / "sequential_before_sample_shapes_predict.npy"))
