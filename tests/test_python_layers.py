@@ -13,8 +13,8 @@ from bprop import nn
 from gradcheck import assert_gradients_close, numeric_gradient, numeric_parameter_gradient
 
 
-class ArrayScaledTanh(nn.Layer):
-    """y = scale · tanh(x), forward and backward on arrays."""
+class _ScaledTanh(nn.Layer):
+    """What both kinds below share: a learnt scale, and the config that remakes it."""
 
     def __init__(self, init_scale=0.5, dtype="float32"):
         super().__init__()
@@ -23,6 +23,10 @@ class ArrayScaledTanh(nn.Layer):
 
     def get_config(self):
         return {"init_scale": self.init_scale, "dtype": self.dtype_name}
+
+
+class ArrayScaledTanh(_ScaledTanh):
+    """y = scale · tanh(x), forward and backward on arrays."""
 
     def forward(self, x):
         return self.scale.value() * np.tanh(x)
@@ -34,16 +38,8 @@ class ArrayScaledTanh(nn.Layer):
 
 
 @nn.register_layer
-class TensorScaledTanh(nn.Layer):
-    """The same function on tensors; autograd gives its backward. Its config is read from attributes."""
-
-    def __init__(self, init_scale=0.5, dtype="float32"):
-        super().__init__()
-        self.init_scale, self.dtype_name = init_scale, dtype
-        self.scale = bprop.Parameter(np.full(1, init_scale), dtype=dtype)
-
-    def get_config(self):
-        return {"init_scale": self.init_scale, "dtype": self.dtype_name}
+class TensorScaledTanh(_ScaledTanh):
+    """The same function on tensors; autograd gives its backward."""
 
     def forward(self, x):
         return x.tanh() * self.scale

@@ -6,20 +6,11 @@ import pytest
 import bprop
 from bprop import nn, optim
 
+from test_module import MLP  # a Module running its layers in order
+
 
 def _layers(seed=0):
     return [nn.Linear(5, 7, seed=seed), nn.Tanh(), nn.Linear(7, 3, seed=seed + 1)]
-
-
-class _Stack(bprop.Module):
-    def __init__(self, layers):
-        super().__init__()
-        self.layers = layers
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
 
 
 def _data(rows=37):
@@ -32,7 +23,7 @@ def _halve(parameters, step):
         p.grad = p.grad * np.float32(0.5)
 
 
-@pytest.mark.parametrize("engine", [bprop.Sequential, _Stack])
+@pytest.mark.parametrize("engine", [bprop.Sequential, MLP])
 def test_halving_every_gradient_is_sgd_at_half_the_rate(engine):
     # Halving is exact in floating point, so the two trajectories agree bit for bit.
     x, y = _data()
