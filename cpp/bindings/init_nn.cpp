@@ -119,9 +119,11 @@ void bind_layers(py::module_& m, const std::string& suffix) {
               const std::vector<long> out_shape = batch_shape(rows, layer.out_shape());
               const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
               const T* dyp = borrow_shaped<T>(dy, out_shape, where + "dy");
-              py::gil_scoped_release release;
-              std::lock_guard<std::mutex> lock(layer.cache_mutex());
-              indices->backward_indices(xp, yp, dyp, rows, accumulate);
+              {  // the GIL comes back before any Python object is touched again
+                py::gil_scoped_release release;
+                std::lock_guard<std::mutex> lock(layer.cache_mutex());
+                indices->backward_indices(xp, yp, dyp, rows, accumulate);
+              }
               return py::none();
             }
             const long rows = batch_rows<T>(x, layer.in_shape(), where + "x");
@@ -131,9 +133,11 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             py::array_t<T> dx(batch_shape(rows, layer.in_shape()));
             T* dxp = dx.mutable_data();
             const T* xp = static_cast<const T*>(x.data());
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(layer.cache_mutex());
-            layer.backward(xp, yp, dyp, rows, dxp, accumulate);
+            {  // returning dx as a py::object takes a reference: with the GIL held, after this block
+              py::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(layer.cache_mutex());
+              layer.backward(xp, yp, dyp, rows, dxp, accumulate);
+            }
             return dx;
           },
           py::arg("x"), py::arg("y"), py::arg("dy"), py::arg("accumulate") = false,
