@@ -46,13 +46,6 @@ long batch_rows(const py::array& x, const nn::SampleShape& sample, const std::st
   return long(shape[0]);
 }
 
-// (rows, *sample): the shape of a batch of `rows` samples.
-inline std::vector<long> batch_shape(long rows, const nn::SampleShape& sample) {
-  std::vector<long> shape{rows};
-  shape.insert(shape.end(), sample.begin(), sample.end());
-  return shape;
-}
-
 template <typename T>
 void check_built(nn::Layer<T>& layer, const std::string& where) {
   if (layer.in_size() < 1) throw ValueError(where + ": call build(sample_shape) first");

@@ -42,9 +42,7 @@ train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const p
                        shape_text({out.begin(), out.end() - 1}) + ")");
   } else if (!values.is_none()) {
     const py::array v = values.cast<py::array>();
-    std::vector<long> value_shape{d.rows};
-    value_shape.insert(value_shape.end(), model.out_shape().begin(), model.out_shape().end());
-    d.values = borrow_shaped<T>(v, value_shape, where + " targets");
+    d.values = borrow_shaped<T>(v, batch_shape(d.rows, model.out_shape()), where + " targets");
     d.target_cols = model.out_size();
   } else {
     throw ValueError(where + " needs targets (labels or values)");

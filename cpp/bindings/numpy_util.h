@@ -56,6 +56,13 @@ T* borrow_mutable(pybind11::array& x, const std::string& where) {
   return const_cast<T*>(data);
 }
 
+// (rows, *sample): the shape of a batch of `rows` samples.
+inline std::vector<long> batch_shape(long rows, const std::vector<long>& sample) {
+  std::vector<long> shape{rows};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  return shape;
+}
+
 // borrow() plus an exact shape check.
 template <typename T>
 const T* borrow_shaped(const pybind11::array& x, const std::vector<long>& shape, const std::string& where) {

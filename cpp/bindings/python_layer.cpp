@@ -10,23 +10,17 @@
 #include "bindings/numpy_util.h"
 #include "core/array.h"
 #include "core/sizes.h"
+#include "ops/finite.h"
 
 namespace py = pybind11;
 
 namespace bprop::bindings {
 namespace {
 
-// (rows, *sample).
-std::vector<long> batch_of(long rows, const nn::SampleShape& sample) {
-  std::vector<long> shape{rows};
-  shape.insert(shape.end(), sample.begin(), sample.end());
-  return shape;
-}
-
 // A new array of `shape` holding a copy of data: what the user's code receives (it may keep or modify it).
 template <typename T>
 py::array_t<T> array_copy(const T* data, long rows, const nn::SampleShape& sample) {
-  return copy_to_numpy(data, batch_of(rows, sample));
+  return copy_to_numpy(data, batch_shape(rows, sample));
 }
 
 // result, checked to be a finite numpy array of T and of exactly `shape`, copied into out.
@@ -47,8 +41,7 @@ void copy_result(const py::handle& result, const std::vector<long>& shape, T* ou
   if (!contiguous) throw py::error_already_set();
   const T* data = contiguous.data();
   const std::size_t n = std::size_t(contiguous.size());
-  for (std::size_t i = 0; i < n; ++i)
-    if (!std::isfinite(data[i])) throw ValueError(where + " NaN or Inf (at flat position " + std::to_string(i) + ")");
+  if (!ops::all_finite(data, long(n))) throw ValueError(where + " NaN or Inf");
   if (n) std::memcpy(out, data, sizeof(T) * n);
 }
 
@@ -105,14 +98,14 @@ void PythonLayer<T>::forward(const T* x, long rows, T* y, nn::Mode mode) {
   // replay (gradient checkpointing) runs the train forward again: a Python layer drawing random numbers
   // does not repeat them.
   const py::object result = adapter_.attr("forward")(array_copy(x, rows, this->in_shape_), mode != nn::Mode::eval);
-  copy_result(result, batch_of(rows, this->out_shape_), y, "[" + name_ + ".forward] returned");
+  copy_result(result, batch_shape(rows, this->out_shape_), y, "[" + name_ + ".forward] returned");
 }
 
 template <typename T>
 void PythonLayer<T>::infer(const T* x, long rows, T* y) const {
   py::gil_scoped_acquire gil;
   const py::object result = adapter_.attr("infer")(array_copy(x, rows, this->in_shape_));
-  copy_result(result, batch_of(rows, this->out_shape_), y, "[" + name_ + ".forward] returned");
+  copy_result(result, batch_shape(rows, this->out_shape_), y, "[" + name_ + ".forward] returned");
 }
 
 template <typename T>
@@ -155,7 +148,7 @@ void PythonLayer<T>::backward(const T* x, const T* y, const T* dy, long rows, T*
     scratch.resize(std::size_t(rows * this->in_size_));
     target = scratch.data();
   }
-  copy_result(result, batch_of(rows, this->in_shape_), target, "[" + name_ + ".backward] returned");
+  copy_result(result, batch_shape(rows, this->in_shape_), target, "[" + name_ + ".backward] returned");
 }
 
 template class PythonLayer<float>;
