@@ -377,3 +377,27 @@ def test_overflow_repair_keeps_beta_c_and_real_nan(rng):
     np.testing.assert_allclose(out, np.full((2, 2), 3e38 + 2, np.float32), rtol=1e-6)
     a[0, 0] = np.nan  # a NaN input stays NaN: nothing to repair
     assert np.isnan(bprop.matmul(a, b)[0]).all() and np.isfinite(bprop.matmul(a, b)[1]).all()
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("transpose_a,transpose_b", TRANSPOSES)
+def test_operands_read_in_place_or_packed_give_the_same_bits(isa, dtype, transpose_a, transpose_b, force_isa, rng):
+    # Small operand blocks are read where they lie (an op(B) = B, an op(A) = Aᵀ), large ones packed: a
+    # column slice of a product whose B is too large to be read in place must have the bits of the whole.
+    # The operands are row slices of larger arrays, so the in-place reads use a row stride beyond the width.
+    force_isa(isa)
+    cfg = _core.gemm_config(isa, np.dtype(dtype).name)
+    limit = _core.gemm_blocking()["in_place_bytes"]
+    k = min(cfg["kc"], 300)
+    n = limit // (k * np.dtype(dtype).itemsize) + 2 * cfg["nr"] + 3  # B's block is above the limit
+    m = 2 * cfg["mr"] + 1
+    a_full, b_full = operands(rng, m + 3, n + 5, k + 7, transpose_a, transpose_b, dtype)
+    a = a_full[:k, :m] if transpose_a else a_full[:m, :k]
+    b = b_full[:n, :k] if transpose_b else b_full[:k, :n]
+    whole = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    assert_gemm_close(whole, a, b, transpose_a, transpose_b)
+    for j0, j1 in [(0, cfg["nr"]), (cfg["nr"], 3 * cfg["nr"] + 5), (n - 7, n)]:
+        part = b[j0:j1] if transpose_b else b[:, j0:j1]
+        sliced = bprop.matmul(a, part, transpose_a=transpose_a, transpose_b=transpose_b)
+        np.testing.assert_array_equal(sliced, whole[:, j0:j1], err_msg=f"columns {j0}:{j1}")

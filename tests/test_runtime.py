@@ -35,6 +35,33 @@ def test_cpu_info():
     assert info["gemm_kernels"]["float32"].endswith(info["isa"])
 
 
+def test_cpu_info_reports_the_cpu_and_the_gemm_choices():
+    info = bprop.cpu_info()
+    assert isinstance(info["vendor"], str) and info["family"] >= 0 and info["model"] >= 0
+    assert info["cache_source"] in ("cpuid", "os", "unknown")
+    assert info["caches"]["l1d"] >= 0 and info["caches"]["l2"] >= info["caches"]["l1d"]
+    gemm = info["gemm"]
+    assert gemm["kernel"] == info["gemm_kernels"]["float32"]
+    assert gemm["mc"] % gemm["mr"] == 0 and gemm["nc"] % gemm["nr"] == 0 and gemm["kc"] >= 1
+    assert gemm["family"] and gemm["source"] and gemm["in_place_bytes"] > 0
+    if "avx512" in info["isas_available"]:
+        assert info["fma512_per_cycle"] in (1, 2)
+        assert 0.5 < info["fma_probe_ratio"] < 3
+    else:
+        assert info["fma512_per_cycle"] == 0
+
+
+def test_gemm_blocks_from_the_environment():
+    process = run_python("import bprop; g = bprop.cpu_info()['gemm']; print(g['kc'], g['mc'], g['source'])",
+                         BPROP_GEMM_BLOCKS="256,145,2048")
+    assert process.returncode == 0, process.stderr
+    kc, mc, source = process.stdout.split(maxsplit=2)
+    mr = bprop.cpu_info()["gemm"]["mr"]
+    assert int(kc) == 256 and int(mc) == 145 // mr * mr and "BPROP_GEMM_BLOCKS" in source
+    bad = run_python("import bprop", BPROP_GEMM_BLOCKS="512,0")
+    assert bad.returncode != 0 and "BPROP_GEMM_BLOCKS='512,0'" in bad.stderr
+
+
 def test_best_isa_is_the_default():
     # A fresh process picks the last (best) ISA the CPU offers.
     process = run_python("import bprop; i = bprop.cpu_info(); print(i['isa'] == i['isas_available'][-1])")

@@ -11,6 +11,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "gemm/blocking.h"
 #include "gemm/gemm.h"
 #include "gemm/isa.h"
 #include "ops/finite.h"
@@ -105,6 +106,39 @@ void init_runtime(py::module_& m) {
   m.def("set_isa", &set_active_isa, py::arg("name"));
 
   m.def("cpu_brand", [] { return cpu_features().brand; });
+  m.def("cpu_identity", [] {
+    const CpuFeatures& f = cpu_features();
+    py::dict d;
+    d["vendor"] = f.vendor;
+    d["family"] = f.family;
+    d["model"] = f.model;
+    d["cache_source"] = std::string(f.cache_source);
+    return d;
+  });
+  // The GEMM's choices for this CPU (gemm/blocking.h); the first call may run the FMA probe (~1 ms).
+  m.def("gemm_blocking", [] {
+    const gemm::Blocking* chosen;
+    {
+      py::gil_scoped_release release;
+      chosen = &gemm::blocking();
+    }
+    const auto blocks = [](const gemm::Blocks& b) {
+      py::dict d;
+      d["kc"] = b.kc;
+      d["mc"] = b.mc;
+      d["nc"] = b.nc;
+      return d;
+    };
+    py::dict d;
+    d["family"] = chosen->family;
+    d["source"] = chosen->source;
+    d["fma512_per_cycle"] = chosen->fma512_per_cycle;
+    d["fma_probe_ratio"] = chosen->fma_probe_ratio;
+    d["sgemm_avx512"] = blocks(chosen->sgemm_avx512);
+    d["sgemm_avx2"] = blocks(chosen->sgemm_avx2);
+    d["in_place_bytes"] = chosen->in_place_bytes;
+    return d;
+  });
   m.def("cache_sizes", [] {
     const CpuFeatures& f = cpu_features();
     py::dict d;

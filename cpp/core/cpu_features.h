@@ -9,7 +9,12 @@ struct CpuFeatures {
   bool avx512 = false;   // AVX-512 F/DQ/VL, with the OS saving zmm state
   bool neon = false;     // aarch64 Advanced SIMD
   std::string brand;     // e.g. "AMD EPYC"
-  long l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;  // 0 when unknown
+  std::string vendor;    // "AuthenticAMD", "GenuineIntel", ... ("" off x86)
+  int family = 0, model = 0;  // x86 display family and model (extended fields folded in), 0 when unknown
+  // Per core: L1 data and L2; L3 as one slice is shared. From cpuid's cache leaves (4 on Intel,
+  // 0x8000001D on AMD), else the OS (sysconf); 0 when unknown.
+  long l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
+  const char* cache_source = "unknown";  // "cpuid" or "os"
 };
 
 const CpuFeatures& cpu_features();

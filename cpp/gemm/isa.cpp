@@ -1,19 +1,40 @@
 #include "gemm/isa.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
 #include "core/cpu_features.h"
 #include "core/parallel.h"
+#include "gemm/blocking.h"
 #include "gemm/kernels.h"
 
 namespace bprop::gemm {
 
+namespace {
+
+// A kernel table with the float32 cache blocks chosen for this CPU (blocking.h). mc and nc are rounded
+// down to whole register tiles, as the driver requires.
+Kernel<float> tuned(Kernel<float> kernel, const Blocks& blocks) {
+  kernel.kc = blocks.kc;
+  kernel.mc = std::max(kernel.mr, blocks.mc / kernel.mr * kernel.mr);
+  kernel.nc = std::max(kernel.nr, blocks.nc / kernel.nr * kernel.nr);
+  return kernel;
+}
+
+}  // namespace
+
 const Kernel<float>& sgemm_kernel(Isa isa) {
   switch (isa) {
 #ifdef BPROP_HAVE_X86_KERNELS
-    case Isa::avx512: return sgemm_kernel_avx512();
-    case Isa::avx2: return sgemm_kernel_avx2();
+    case Isa::avx512: {
+      static const Kernel<float> kernel = tuned(sgemm_kernel_avx512(), blocking().sgemm_avx512);
+      return kernel;
+    }
+    case Isa::avx2: {
+      static const Kernel<float> kernel = tuned(sgemm_kernel_avx2(), blocking().sgemm_avx2);
+      return kernel;
+    }
 #endif
     default: return sgemm_kernel_reference();
   }

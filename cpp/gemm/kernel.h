@@ -15,14 +15,19 @@ struct Kernel {
 
   // The micro-kernel contract. Computes one full mr×nr tile
   //     C ← alpha·(Ã·B̃) + beta·C        summed over p < kc
-  // a: packed Ã micro-panel, a[p*mr + i] = op(A)(i, p); b: packed B̃ micro-panel, b[p*nr + j] = op(B)(p, j);
-  // both 64-byte aligned and zero padded beyond the matrix edge. c: row-major, row stride ldc, any
-  // alignment. beta == 0 writes C without reading it (NaN already in C is ignored, as in BLAS).
+  // a: Ã, a[p*a_step + i] = op(A)(i, p); b: B̃, b[p*b_step + j] = op(B)(p, j). Packed micro-panels have
+  // a_step = mr and b_step = nr (64-byte aligned, zero padded beyond the matrix edge); small blocks are
+  // read in place instead (an op(A) = Aᵀ with a_step = lda, an op(B) = B with b_step = ldb; gemm.cpp).
+  // c: row-major, row stride ldc, any alignment. beta == 0 writes C without reading it (NaN already in C
+  // is ignored, as in BLAS).
   // Rounding, the same on every path (so results do not depend on tiling or batching): each sum is
   // accumulated from zero with madd (madd.h) in p order, then C ← madd(beta, C, alpha·sum).
-  // Edge tiles are not its business: the driver runs them on a scratch tile holding C's values.
-  // kc may be 0.
-  void (*ukernel)(long kc, const T* a, const T* b, T* c, long ldc, T alpha, T beta);
+  // ukernel[r - 1] computes only the first r rows (a tile at the bottom edge of C) with the same
+  // instructions per row, so it reads only r values of a per step. Column edges are not its business:
+  // the driver runs them on a scratch tile holding C's values. kc may be 0.
+  using Ukernel = void (*)(long kc, const T* a, long a_step, const T* b, long b_step, T* c, long ldc, T alpha,
+                           T beta);
+  Ukernel ukernel[kMaxMR];
 
   // Up to small_m rows of op(A), with op(B) = B, go through gemm_small_m (small_m.h) instead: no
   // packing, same result bits. Measured per kernel: the m where the packed path starts to win.
@@ -38,5 +43,12 @@ struct Kernel {
   // micro-panels of kc·nr values, the last zero padded.
   void (*pack_b)(bool trans, const T* b, long ldb, long row0, long kc, long col0, long cols, T* dst);
 };
+
+// Fills ukernel[0..rows) from an ISA file's table of row kernels (ukernel_simd.h: ukernel_rows_table).
+template <typename T, typename Table>
+Kernel<T> with_ukernels(Kernel<T> kernel, const Table& rows) {
+  for (int r = 0; r < int(rows.size()); ++r) kernel.ukernel[r] = rows[r];
+  return kernel;
+}
 
 }  // namespace bprop::gemm

@@ -43,18 +43,18 @@ static_assert(kMR <= kMaxMR && kNV * 8 <= kMaxNR, "the driver's edge tile must h
 
 // Cache blocks measured on Zen (1 MiB L2): kc 384 or 512 gained nothing over 256 here.
 const Kernel<float>& sgemm_kernel_avx2() {
-  static const Kernel<float> kernel{"sgemm_ukernel_6x16_avx2", kMR, kNV * 8, 256, 288, 4096,
-                                    &ukernel_simd<Avx2F32, kMR, kNV>, kSmallM, &gemm_small_m<float>,
+  static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_6x16_avx2", kMR, kNV * 8, 256, 288, 4096,
+                                    {}, kSmallM, &gemm_small_m<float>,
                                     &pack_a<float, kMR>,
-                                    &pack_b<float, kNV * 8>};
+                                    &pack_b<float, kNV * 8>}, ukernel_rows_table<Avx2F32, kMR, kNV>());
   return kernel;
 }
 
 const Kernel<double>& dgemm_kernel_avx2() {
-  static const Kernel<double> kernel{"dgemm_ukernel_6x8_avx2", kMR, kNV * 4, 256, 144, 2048,
-                                     &ukernel_simd<Avx2F64, kMR, kNV>, kSmallM, &gemm_small_m<double>,
+  static const Kernel<double> kernel = with_ukernels(Kernel<double>{"dgemm_ukernel_6x8_avx2", kMR, kNV * 4, 256, 144, 2048,
+                                     {}, kSmallM, &gemm_small_m<double>,
                                      &pack_a<double, kMR>,
-                                     &pack_b<double, kNV * 4>};
+                                     &pack_b<double, kNV * 4>}, ukernel_rows_table<Avx2F64, kMR, kNV>());
   return kernel;
 }
 

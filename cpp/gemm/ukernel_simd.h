@@ -2,17 +2,22 @@
 // ISA's file. V supplies: V::reg, V::width, zero(), load(p) (aligned), loadu(p), storeu(p, x),
 // broadcast(x), fma(a, b, c) = a*b + c, mul(a, b). The contract is in kernel.h.
 #pragma once
+#include <array>
+#include <utility>
 
 namespace bprop::gemm {
 // Internal linkage on purpose: every ISA file compiles its own copy with its own flags. Shared
 // (inline) instantiations would let the linker keep the AVX-512 copy for the AVX2 path too.
 namespace {
 
+// MR rows of the register tile; a kernel for the first `rows` rows only is the same template with
+// MR = rows (kernel.h: ukernel_rows), so every row of C is computed by the same instructions.
 template <typename V, int MR, int NV>
-void ukernel_simd(long kc, const typename V::scalar* a, const typename V::scalar* b, typename V::scalar* c,
-                  long ldc, typename V::scalar alpha, typename V::scalar beta) {
+void ukernel_simd(long kc, const typename V::scalar* a, long a_step, const typename V::scalar* b, long b_step,
+                  typename V::scalar* c, long ldc, typename V::scalar alpha, typename V::scalar beta) {
   using reg = typename V::reg;
   constexpr int W = V::width, NR = NV * W;
+  static_assert(MR >= 1, "a kernel computes at least one row");
   reg acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -34,15 +39,15 @@ void ukernel_simd(long kc, const typename V::scalar* a, const typename V::scalar
   for (long p = 0; p < kc; ++p) {
     reg bv[NV];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+    for (int v = 0; v < NV; ++v) bv[v] = V::loadu(b + v * W);  // B in place is not aligned
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const reg ai = V::broadcast(a[i]);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
     }
-    a += MR;
-    b += NR;
+    a += a_step;
+    b += b_step;
   }
 
   const reg va = V::broadcast(alpha);
@@ -61,6 +66,19 @@ void ukernel_simd(long kc, const typename V::scalar* a, const typename V::scalar
         V::storeu(ci, V::fma(vb, V::loadu(ci), V::mul(va, acc[i][v])));
       }
   }
+}
+
+// The kernels for 1..MR rows, in the order of Kernel::ukernel_rows.
+template <typename V, int MR, int NV, int... R>
+constexpr auto ukernel_rows_table(std::integer_sequence<int, R...>) {
+  using T = typename V::scalar;
+  using Fn = void (*)(long, const T*, long, const T*, long, T*, long, T, T);
+  return std::array<Fn, MR>{&ukernel_simd<V, R + 1, NV>...};
+}
+
+template <typename V, int MR, int NV>
+constexpr auto ukernel_rows_table() {
+  return ukernel_rows_table<V, MR, NV>(std::make_integer_sequence<int, MR>());
 }
 
 }  // namespace

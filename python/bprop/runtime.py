@@ -48,12 +48,22 @@ def set_isa(name):
 
 
 def cpu_info():
-    """What bprop runs on: the ISA in use, the ISAs available, threads, caches, GEMM kernels.
+    """What bprop runs on and what its GEMM chose for it.
 
-    ``"openmp"`` is kept for compatibility and is False: bprop runs its threads in a pool of its own
-    (``"thread_pool"``), which keeps a 2-thread call fast when other processes keep the cores busy.
+    Keys: ``"isa"`` in use and ``"isas_available"``; ``"num_threads"`` and ``"cores"``; ``"cpu"`` (brand),
+    ``"vendor"``, ``"family"``, ``"model"``; ``"caches"`` (bytes: L1d and L2 per core, L3) and ``"cache_source"``
+    (cpuid or the OS); ``"fma512_per_cycle"`` (512-bit FMAs a core issues per cycle, from a short probe at first
+    use, 0 without AVX-512) and ``"fma_probe_ratio"`` (the probe's reading: 512-bit over 256-bit FMA
+    throughput); ``"gemm"``: the float32 kernel of the active ISA, its register tile and cache blocks
+    (``kc``, ``mc``, ``nc``), the CPU family row they come from and the measurement behind it;
+    ``"gemm_kernels"``: the kernel per dtype. ``"openmp"`` is kept for compatibility and is False: bprop
+    runs its threads in a pool of its own (``"thread_pool"``), which keeps a 2-thread call fast when other
+    processes keep the cores busy.
     """
     isa = _core.active_isa()
+    identity = _core.cpu_identity()
+    blocking = _core.gemm_blocking()
+    kernel = _core.gemm_config(isa, "float32")
     return {
         "isa": isa,
         "isas_available": list(_core.available_isas()),
@@ -62,9 +72,29 @@ def cpu_info():
         "openmp": False,
         "thread_pool": "bprop" if _core.has_threads() else None,
         "cpu": _core.cpu_brand(),
+        "vendor": identity["vendor"],
+        "family": identity["family"],
+        "model": identity["model"],
         "caches": dict(_core.cache_sizes()),
+        "cache_source": identity["cache_source"],
+        "fma512_per_cycle": blocking["fma512_per_cycle"],
+        "fma_probe_ratio": round(blocking["fma_probe_ratio"], 2),
+        "gemm": {"kernel": kernel["name"], "mr": kernel["mr"], "nr": kernel["nr"], "kc": kernel["kc"],
+                 "mc": kernel["mc"], "nc": kernel["nc"], "in_place_bytes": blocking["in_place_bytes"],
+                 "family": blocking["family"], "source": blocking["source"]},
         "gemm_kernels": {dt: _core.gemm_config(isa, dt)["name"] for dt in ("float32", "float64")},
     }
+
+
+def _check_blocks_from_environment():
+    """BPROP_GEMM_BLOCKS="kc,mc,nc" (tuning sweeps) must be three positive integers: checked at import."""
+    text = os.environ.get("BPROP_GEMM_BLOCKS", "").strip()
+    if not text:
+        return
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"BPROP_GEMM_BLOCKS={text!r} cannot be used: expected three positive integers "
+                         f"'kc,mc,nc', e.g. '512,288,4096'")
 
 
 def _apply_isa_from_environment():
@@ -78,3 +108,4 @@ def _apply_isa_from_environment():
 
 
 _apply_isa_from_environment()
+_check_blocks_from_environment()
