@@ -401,3 +401,15 @@ def test_operands_read_in_place_or_packed_give_the_same_bits(isa, dtype, transpo
         part = b[j0:j1] if transpose_b else b[:, j0:j1]
         sliced = bprop.matmul(a, part, transpose_a=transpose_a, transpose_b=transpose_b)
         np.testing.assert_array_equal(sliced, whole[:, j0:j1], err_msg=f"columns {j0}:{j1}")
+    # Rows: an op(A) too large to be read in place (packed) against row slices of it (read in place).
+    blocking = _core.gemm_blocking()
+    a_limit = blocking["in_place_a_bytes"]
+    m = a_limit // (k * np.dtype(dtype).itemsize) + 2 * cfg["mr"] + 1
+    a_full, b_full = operands(rng, m + 2, cfg["nr"] + 9, k + 3, transpose_a, transpose_b, dtype)
+    a = a_full[:k, :m] if transpose_a else a_full[:m, :k]
+    b = b_full[:cfg["nr"] + 5, :k] if transpose_b else b_full[:k, :cfg["nr"] + 5]
+    whole = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    for i0, i1 in [(0, cfg["mr"]), (cfg["mr"], 3 * cfg["mr"] + 2), (m - 5, m)]:
+        part = a[:, i0:i1] if transpose_a else a[i0:i1]
+        sliced = bprop.matmul(part, b, transpose_a=transpose_a, transpose_b=transpose_b)
+        np.testing.assert_array_equal(sliced, whole[i0:i1], err_msg=f"rows {i0}:{i1}")

@@ -137,6 +137,7 @@ void init_runtime(py::module_& m) {
     d["sgemm_avx512"] = blocks(chosen->sgemm_avx512);
     d["sgemm_avx2"] = blocks(chosen->sgemm_avx2);
     d["in_place_bytes"] = chosen->in_place_bytes;
+    d["in_place_a_bytes"] = chosen->in_place_a_bytes;
     return d;
   });
   m.def("cache_sizes", [] {

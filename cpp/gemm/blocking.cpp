@@ -63,6 +63,7 @@ Blocking decide() {
   // Two units show as twice the flops of 256-bit FMAs; one unit fed in two halves as the same flops.
   b.fma512_per_cycle = b.fma_probe_ratio == 0 ? 0 : b.fma_probe_ratio > 1.5 ? 2 : 1;
   b.in_place_bytes = cpu.l2_bytes > 0 ? cpu.l2_bytes : 512 * 1024;
+  b.in_place_a_bytes = 2 * (cpu.l1d_bytes > 0 ? cpu.l1d_bytes : 32 * 1024);
   const TableRow* row = nullptr;
   for (const TableRow& candidate : kTable)
     if (candidate.matches(cpu, b.fma512_per_cycle)) {

@@ -20,7 +20,8 @@ struct Blocking {
   int fma512_per_cycle = 0;    // 512-bit FMAs issued per cycle per core (probe); 0 without AVX-512
   double fma_probe_ratio = 0;  // the probe's reading: 512-bit over 256-bit FMA throughput, in flops
   Blocks sgemm_avx512, sgemm_avx2;  // float32 blocks per ISA (float64 and the reference keep their own)
-  long in_place_bytes = 0;     // operand blocks up to this size are read in place, not packed (gemm.cpp)
+  long in_place_bytes = 0;     // B̃ blocks up to this size are read in place, not packed (gemm.cpp)
+  long in_place_a_bytes = 0;   // the same for Ã, read again for every B̃ panel (twice L1)
 };
 
 // Decided on first use, then fixed for the process. BPROP_GEMM_BLOCKS="kc,mc,nc" in the environment

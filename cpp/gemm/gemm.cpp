@@ -60,13 +60,13 @@ void apply_epilogue(const Epilogue<T>& epilogue, long col0, T* c, long rows, lon
 // applies its own final rounding, as for full tiles), and only that part is copied back. With
 // beta == 0, C is not read.
 template <typename T>
-void edge_tile(const Kernel<T>& kern, long kc, const T* a, long a_step, const T* b, long rows, long cols, T* c,
-               long ldc, T alpha, T beta) {
+void edge_tile(const Kernel<T>& kern, typename Kernel<T>::Ukernel ukernel, long kc, const T* a, long a_step,
+               const T* b, long rows, long cols, T* c, long ldc, T alpha, T beta) {
   alignas(64) T tile[kMaxMR * kMaxNR];
   if (beta != T(0))
     for (long i = 0; i < rows; ++i)
       for (long j = 0; j < cols; ++j) tile[i * kern.nr + j] = c[i * ldc + j];
-  kern.ukernel[rows - 1](kc, a, a_step, b, kern.nr, tile, kern.nr, alpha, beta);
+  ukernel(kc, a, a_step, b, kern.nr, tile, kern.nr, alpha, beta);
   for (long i = 0; i < rows; ++i)
     for (long j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * kern.nr + j];
 }
@@ -82,14 +82,23 @@ struct StopFlag {
   }
 };
 
-// Whether an operand block of kb×cols values is read where it lies instead of being packed. Packing
+// Whether a B̃ block of kb×cols values is read where it lies instead of being packed. Packing
 // pays for itself on large blocks (contiguous, aligned panels that stay in L1/L2 whatever the source's
 // stride); on small ones it is a large share of the product (15% at 64^3). Measured on Zen 4 (1 MiB L2),
 // 1 thread, GFLOP/s packed -> in place up to a limit: 64^3 91 -> 95, 128x256x512 107 -> 112, 512^3
 // 109 -> 111; with no limit 1024^3 fell from 109 to 103. The limit is the L2 size (blocking.h).
 template <typename T>
-bool read_in_place(long kb, long cols) {
+bool read_b_in_place(long kb, long cols) {
   return double(kb) * double(cols) * sizeof(T) <= double(blocking().in_place_bytes);
+}
+
+// Ã is read again for every B̃ micro-panel, mr values per step: lda apart (A row by row), or one short
+// run per step with steps lda apart (Aᵀ). Either way only a block that stays in L1 gains (Zen 4: 64^3
+// 5.5 -> 5.0 us, 128^3 1% faster); with the L2 limit 1024^3 fell from 109 to 99 GFLOP/s (A) and 2048^3
+// from 108 to 104 (Aᵀ), the strided lines thrashing a few L1 sets.
+template <typename T>
+bool read_a_in_place(long kb, long rows) {
+  return double(kb) * double(rows) * sizeof(T) <= double(blocking().in_place_a_bytes);
 }
 
 // One thread's whole problem: the five loops with its own packing buffers. The last kc slice applies
@@ -107,16 +116,18 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
       const bool last_slice = pc + kb >= k;
       if ((jc > 0 || pc > 0) && stop.stop_here(caller)) return;  // between blocks: a small product never polls
       // B̃: read in place when small enough (full panels; the ragged last one is packed), else packed whole.
-      const bool b_in_place = !trans_b && read_in_place<T>(kb, nb);
+      const bool b_in_place = !trans_b && read_b_in_place<T>(kb, nb);
       const long full_b = b_in_place ? nb / nr : 0;
       kern.pack_b(trans_b, b, ldb, pc, kb, jc + full_b * nr, nb - full_b * nr, packed_b);
       for (long ic = 0; ic < m; ic += kern.mc) {
         if (ic > 0 && stop.stop_here(caller)) return;
         const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
-        // Ã: an op(A) = Aᵀ holds each step's rows contiguously, so a small one is read in place.
-        const bool a_in_place = trans_a && read_in_place<T>(kb, mb);
+        // Ã: a small op(A) is read in place, an Aᵀ step by step (each step's rows are contiguous), an A
+        // row by row (kernels ukernel_a_rows).
+        const bool a_in_place = (trans_a || kern.ukernel_a_rows[0]) && read_a_in_place<T>(kb, mb);
         if (!a_in_place) kern.pack_a(trans_a, a, lda, ic, mb, pc, kb, packed_a);
         const long a_step = a_in_place ? lda : mr;
+        const auto& ukernel = a_in_place && !trans_a ? kern.ukernel_a_rows : kern.ukernel;
         // jr outer, ir inner: each B̃ micro-panel stays in L1 while the Ã micro-panels stream past.
         for (long jp = 0; jp < n_panels; ++jp) {
           const long cols = std::min(nr, nb - jp * nr);
@@ -125,12 +136,13 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
           const long b_step = panel_in_place ? ldb : nr;
           for (long ip = 0; ip < m_panels; ++ip) {
             const long rows = std::min(mr, mb - ip * mr);
-            const T* pa = a_in_place ? a + pc * lda + ic + ip * mr : packed_a + ip * mr * kb;
-            T* tile = c + (ic + ip * mr) * ldc + jc + jp * nr;
+            const long row = ic + ip * mr;
+            const T* pa = !a_in_place ? packed_a + ip * mr * kb : trans_a ? a + pc * lda + row : a + row * lda + pc;
+            T* tile = c + row * ldc + jc + jp * nr;
             if (cols == nr)
-              kern.ukernel[rows - 1](kb, pa, a_step, pb, b_step, tile, ldc, alpha, beta_slice);
+              ukernel[rows - 1](kb, pa, a_step, pb, b_step, tile, ldc, alpha, beta_slice);
             else
-              edge_tile(kern, kb, pa, a_step, pb, rows, cols, tile, ldc, alpha, beta_slice);
+              edge_tile(kern, ukernel[rows - 1], kb, pa, a_step, pb, rows, cols, tile, ldc, alpha, beta_slice);
             if (last_slice) apply_epilogue(epilogue, col_base + jc + jp * nr, tile, rows, cols, ldc);
           }
         }

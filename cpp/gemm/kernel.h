@@ -28,6 +28,9 @@ struct Kernel {
   using Ukernel = void (*)(long kc, const T* a, long a_step, const T* b, long b_step, T* c, long ldc, T alpha,
                            T beta);
   Ukernel ukernel[kMaxMR];
+  // The same over an op(A) = A read in place, row by row: a[i*a_step + p] (a_step = lda). Null where
+  // the ISA has none (the driver then packs A).
+  Ukernel ukernel_a_rows[kMaxMR];
 
   // Up to small_m rows of op(A), with op(B) = B, go through gemm_small_m (small_m.h) instead: no
   // packing, same result bits. Measured per kernel: the m where the packed path starts to win.
@@ -46,8 +49,11 @@ struct Kernel {
 
 // Fills ukernel[0..rows) from an ISA file's table of row kernels (ukernel_simd.h: ukernel_rows_table).
 template <typename T, typename Table>
-Kernel<T> with_ukernels(Kernel<T> kernel, const Table& rows) {
-  for (int r = 0; r < int(rows.size()); ++r) kernel.ukernel[r] = rows[r];
+Kernel<T> with_ukernels(Kernel<T> kernel, const Table& rows, const Table& a_rows) {
+  for (int r = 0; r < int(rows.size()); ++r) {
+    kernel.ukernel[r] = rows[r];
+    kernel.ukernel_a_rows[r] = a_rows[r];
+  }
   return kernel;
 }
 

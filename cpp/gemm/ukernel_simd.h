@@ -12,7 +12,10 @@ namespace {
 
 // MR rows of the register tile; a kernel for the first `rows` rows only is the same template with
 // MR = rows (kernel.h: ukernel_rows), so every row of C is computed by the same instructions.
-template <typename V, int MR, int NV>
+//
+// A_ROWS: op(A) is read in place row by row, a[i*a_step + p] (a small row-major A, not packed), instead
+// of a[p*a_step + i].
+template <typename V, int MR, int NV, bool A_ROWS = false>
 void ukernel_simd(long kc, const typename V::scalar* a, long a_step, const typename V::scalar* b, long b_step,
                   typename V::scalar* c, long ldc, typename V::scalar alpha, typename V::scalar beta) {
   using reg = typename V::reg;
@@ -42,11 +45,11 @@ void ukernel_simd(long kc, const typename V::scalar* a, long a_step, const typen
     for (int v = 0; v < NV; ++v) bv[v] = V::loadu(b + v * W);  // B in place is not aligned
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const reg ai = V::broadcast(a[i]);
+      const reg ai = V::broadcast(A_ROWS ? a[i * a_step] : a[i]);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
     }
-    a += a_step;
+    a += A_ROWS ? 1 : a_step;
     b += b_step;
   }
 
@@ -69,16 +72,16 @@ void ukernel_simd(long kc, const typename V::scalar* a, long a_step, const typen
 }
 
 // The kernels for 1..MR rows, in the order of Kernel::ukernel_rows.
-template <typename V, int MR, int NV, int... R>
+template <typename V, int MR, int NV, bool A_ROWS, int... R>
 constexpr auto ukernel_rows_table(std::integer_sequence<int, R...>) {
   using T = typename V::scalar;
   using Fn = void (*)(long, const T*, long, const T*, long, T*, long, T, T);
-  return std::array<Fn, MR>{&ukernel_simd<V, R + 1, NV>...};
+  return std::array<Fn, MR>{&ukernel_simd<V, R + 1, NV, A_ROWS>...};
 }
 
-template <typename V, int MR, int NV>
+template <typename V, int MR, int NV, bool A_ROWS = false>
 constexpr auto ukernel_rows_table() {
-  return ukernel_rows_table<V, MR, NV>(std::make_integer_sequence<int, MR>());
+  return ukernel_rows_table<V, MR, NV, A_ROWS>(std::make_integer_sequence<int, MR>());
 }
 
 }  // namespace

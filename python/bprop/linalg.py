@@ -62,6 +62,10 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, out=None, alpha=1.0, b
     ``out``'s old contents are ignored, NaN included. As in BLAS, ``alpha == 0`` or an inner dimension
     of 0 gives ``beta * out`` without reading ``a`` or ``b``. NaN and Inf otherwise propagate as in NumPy.
     """
+    if type(alpha) is float and type(beta) is float and type(transpose_a) is bool and type(transpose_b) is bool:
+        done = _core.matmul_common_case(a, b, out, transpose_a, transpose_b, alpha, beta)
+        if done is not None:
+            return done
     _check_matrix(a, "a")
     _check_matrix(b, "b")
     if a.dtype != b.dtype:
