@@ -413,3 +413,27 @@ def test_operands_read_in_place_or_packed_give_the_same_bits(isa, dtype, transpo
         part = a[:, i0:i1] if transpose_a else a[i0:i1]
         sliced = bprop.matmul(part, b, transpose_a=transpose_a, transpose_b=transpose_b)
         np.testing.assert_array_equal(sliced, whole[i0:i1], err_msg=f"rows {i0}:{i1}")
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("threads_used", [1, 2])
+def test_one_overflowing_element_anywhere_is_repaired(isa, threads_used, force_isa, threads, rng):
+    # The watch for non-finite results checks each block of C as the GEMM finishes it (per ISA, in vector
+    # lanes plus a ragged tail): one overflowing element in any row or column, edges included, is found.
+    force_isa(isa)
+    threads(threads_used)
+    _core.set_gemm_parallel_min_flops(0.0)
+    try:
+        for m, n, k in [(1, 1, 2), (13, 37, 5), (40, 70, 3), (25, 17, 9)]:
+            for i, j in [(0, 0), (m - 1, n - 1), (m // 2, n - 1), (m - 1, 0), (m // 3, n // 2)]:
+                a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+                b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+                a[i, :2], b[:2, j] = 3e19, (3e19, -3e19)  # the two big products cancel: exact value is small
+                exact = a.astype(np.float64) @ b.astype(np.float64)
+                bound = (k + 2) * 1.2e-7 * (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64))
+                got = bprop.matmul(a, b)
+                assert np.all(np.isfinite(got)), f"{m}x{n}x{k} at ({i}, {j})"
+                assert np.all(np.abs(got - exact) <= bound), f"{m}x{n}x{k} at ({i}, {j})"
+                assert abs(got[i, j] - exact[i, j]) <= 1e-6 * abs(exact[i, j]) + 1e-6  # recomputed in float64
+    finally:
+        _core.set_gemm_parallel_min_flops(4.0e6)

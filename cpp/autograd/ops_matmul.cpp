@@ -57,9 +57,10 @@ Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb) {
       const T* a_at = pa + at[0] * a_rows * a_cols;
       const T* b_at = pb + at[1] * b_rows * b_cols;
       T* c_at = o + i++ * m * n;
-      gemm::gemm<T>(op_a, op_b, m, n, k, T(1), a_at, lda, b_at, ldb, T(0), c_at, ldc);
       if constexpr (std::is_same_v<T, float>)  // a float32 value past float32's range, signed right
-        gemm::repair_overflow(op_a, op_b, m, n, k, 1.0f, a_at, lda, b_at, ldb, 0.0f, nullptr, 0, c_at, ldc);
+        gemm::gemm_repairing_overflow(op_a, op_b, m, n, k, 1.0f, a_at, lda, b_at, ldb, 0.0f, nullptr, 0, c_at, ldc);
+      else
+        gemm::gemm<T>(op_a, op_b, m, n, k, T(1), a_at, lda, b_at, ldb, T(0), c_at, ldc);
     });
   });
   auto node = std::make_shared<MatMulNode>(ta, tb);

@@ -83,8 +83,8 @@ void run_gemm(const MatrixView& a, bool trans_a, const MatrixView& b, bool trans
     std::vector<float> before;
     if (beta != 0)
       for (long i = 0; i < m; ++i) before.insert(before.end(), pc + i * c.ld, pc + i * c.ld + n);
-    gemm::gemm<T>(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), pc, c.ld);
-    gemm::repair_overflow(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), before.data(), n, pc, c.ld);
+    gemm::gemm_repairing_overflow(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), before.data(), n, pc,
+                                  c.ld);
   } else {
     gemm::gemm<T>(op_a, op_b, m, n, k, T(alpha), pa, a.ld, pb, b.ld, T(beta), pc, c.ld);
   }

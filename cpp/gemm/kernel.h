@@ -39,6 +39,9 @@ struct Kernel {
   void (*gemm_small_m)(bool trans_a, long m, long n, long k, long kc, T alpha, const T* a, long lda, const T* b,
                        long ldb, T beta, T* c, long ldc, T* acc);
 
+  // Whether the rows×cols block at c (row stride ldc) is free of NaN and infinities (block_finite.h).
+  bool (*block_finite)(const T* c, long rows, long cols, long ldc);
+
   // Packs rows [row0, row0+rows) × columns [col0, col0+kc) of op(A) into ceil(rows/mr) consecutive Ã
   // micro-panels of mr·kc values, the last zero padded. op(A) = A (row-major, row stride lda) or Aᵀ.
   void (*pack_a)(bool trans, const T* a, long lda, long row0, long rows, long col0, long kc, T* dst);

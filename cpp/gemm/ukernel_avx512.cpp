@@ -2,6 +2,7 @@
 // AVX-512 kernels (compiled with -mavx512f/dq/vl only in this file; run only when the CPU has them).
 #include <immintrin.h>
 
+#include "gemm/block_finite.h"
 #include "gemm/kernels.h"
 #include "gemm/pack.h"
 #include "gemm/small_m.h"
@@ -49,7 +50,7 @@ static_assert(kMR <= kMaxMR && kNV * 16 <= kMaxNR, "the driver's edge tile must 
 // for kc 256 / mc 384. A B̃ micro-panel (64 KiB) then lives in L2, not L1: the loads keep up.
 const Kernel<float>& sgemm_kernel_avx512() {
   static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_12x32_avx512", kMR, kNV * 16, 512, 288, 4096,
-                                    {}, {}, kSmallM, &gemm_small_m<float>,
+                                    {}, {}, kSmallM, &gemm_small_m<float>, &block_finite<float>,
                                     &pack_a<float, kMR>,
                                     &pack_b<float, kNV * 16>}, ukernel_rows_table<Avx512F32, kMR, kNV>(),
                                     ukernel_rows_table<Avx512F32, kMR, kNV, true>());
@@ -58,7 +59,7 @@ const Kernel<float>& sgemm_kernel_avx512() {
 
 const Kernel<double>& dgemm_kernel_avx512() {
   static const Kernel<double> kernel = with_ukernels(Kernel<double>{"dgemm_ukernel_12x16_avx512", kMR, kNV * 8, 256, 192, 2048,
-                                     {}, {}, kSmallM, &gemm_small_m<double>,
+                                     {}, {}, kSmallM, &gemm_small_m<double>, &block_finite<double>,
                                      &pack_a<double, kMR>,
                                      &pack_b<double, kNV * 8>}, ukernel_rows_table<Avx512F64, kMR, kNV>(),
                                     ukernel_rows_table<Avx512F64, kMR, kNV, true>());

@@ -1,5 +1,6 @@
 // The portable reference kernel: plain loops, no intrinsics, the oracle the SIMD kernels are tested
 // against and the kernel of any CPU without one of its own.
+#include "gemm/block_finite.h"
 #include "gemm/kernels.h"
 #include "gemm/madd.h"
 #include "gemm/pack.h"
@@ -27,7 +28,7 @@ void gemm_ukernel_4x8_reference(long kc, const T* a, long a_step, const T* b, lo
 
 template <typename T>
 Kernel<T> reference_kernel(const char* name) {
-  Kernel<T> kernel{name, kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048, {}, {}, /*small_m=*/2, &gemm_small_m<T>,
+  Kernel<T> kernel{name, kMR, kNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048, {}, {}, /*small_m=*/2, &gemm_small_m<T>, &block_finite<T>,
                    &pack_a<T, kMR>, &pack_b<T, kNR>};
   kernel.ukernel[0] = &gemm_ukernel_4x8_reference<T, 1>;
   kernel.ukernel[1] = &gemm_ukernel_4x8_reference<T, 2>;
