@@ -4,7 +4,7 @@
 #include "gemm/block_finite.h"
 #include "gemm/kernels.h"
 #include "gemm/pack.h"
-#include "gemm/small_m.h"
+#include "gemm/few_rows_simd.h"
 #include "gemm/ukernel_simd.h"
 
 namespace bprop::gemm {
@@ -45,7 +45,7 @@ static_assert(kMR <= kMaxMR && kNV * 8 <= kMaxNR, "the driver's edge tile must h
 // Cache blocks measured on Zen (1 MiB L2): kc 384 or 512 gained nothing over 256 here.
 const Kernel<float>& sgemm_kernel_avx2() {
   static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_6x16_avx2", kMR, kNV * 8, 256, 288, 4096,
-                                    {}, {}, kSmallM, &gemm_small_m<float>, &block_finite<float>,
+                                    {}, {}, kSmallM, &gemm_few_rows_simd<Avx2F32, 12>, &block_finite<float>,
                                     &pack_a<float, kMR>,
                                     &pack_b<float, kNV * 8>}, ukernel_rows_table<Avx2F32, kMR, kNV>(),
                                     ukernel_rows_table<Avx2F32, kMR, kNV, true>());
@@ -54,7 +54,7 @@ const Kernel<float>& sgemm_kernel_avx2() {
 
 const Kernel<double>& dgemm_kernel_avx2() {
   static const Kernel<double> kernel = with_ukernels(Kernel<double>{"dgemm_ukernel_6x8_avx2", kMR, kNV * 4, 256, 144, 2048,
-                                     {}, {}, kSmallM, &gemm_small_m<double>, &block_finite<double>,
+                                     {}, {}, kSmallM, &gemm_few_rows_simd<Avx2F64, 12>, &block_finite<double>,
                                      &pack_a<double, kMR>,
                                      &pack_b<double, kNV * 4>}, ukernel_rows_table<Avx2F64, kMR, kNV>(),
                                     ukernel_rows_table<Avx2F64, kMR, kNV, true>());

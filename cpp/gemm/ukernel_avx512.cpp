@@ -5,7 +5,7 @@
 #include "gemm/block_finite.h"
 #include "gemm/kernels.h"
 #include "gemm/pack.h"
-#include "gemm/small_m.h"
+#include "gemm/few_rows_simd.h"
 #include "gemm/ukernel_simd.h"
 
 namespace bprop::gemm {
@@ -38,9 +38,10 @@ struct Avx512F64 {
 };
 
 constexpr int kMR = 12, kNV = 2;  // 24 accumulators + 2 B vectors + 1 broadcast of 32 zmm registers
-// Rows up to which gemm_small_m beats packing, measured at k 784, n 512, 1 thread: 1 row 31 vs 130 us,
-// 4 rows 102 vs 154, 6 rows equal.
-constexpr int kSmallM = 4;
+// Rows up to which the few-row path (few_rows_simd.h) beats packing, measured at 1 thread on Zen 4,
+// us few-row vs packed: k 784, n 512: 2 rows 31 vs 47, 3 rows 40 vs 62, 4 rows 43 vs 41; k 512, n 256:
+// 3 rows 12 vs 16, 4 rows 19 vs 10.
+constexpr int kSmallM = 3;
 static_assert(kMR <= kMaxMR && kNV * 16 <= kMaxNR, "the driver's edge tile must hold the register tile");
 
 }  // namespace
@@ -50,7 +51,7 @@ static_assert(kMR <= kMaxMR && kNV * 16 <= kMaxNR, "the driver's edge tile must 
 // for kc 256 / mc 384. A B̃ micro-panel (64 KiB) then lives in L2, not L1: the loads keep up.
 const Kernel<float>& sgemm_kernel_avx512() {
   static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_12x32_avx512", kMR, kNV * 16, 512, 288, 4096,
-                                    {}, {}, kSmallM, &gemm_small_m<float>, &block_finite<float>,
+                                    {}, {}, kSmallM, &gemm_few_rows_simd<Avx512F32, 24>, &block_finite<float>,
                                     &pack_a<float, kMR>,
                                     &pack_b<float, kNV * 16>}, ukernel_rows_table<Avx512F32, kMR, kNV>(),
                                     ukernel_rows_table<Avx512F32, kMR, kNV, true>());
@@ -59,7 +60,7 @@ const Kernel<float>& sgemm_kernel_avx512() {
 
 const Kernel<double>& dgemm_kernel_avx512() {
   static const Kernel<double> kernel = with_ukernels(Kernel<double>{"dgemm_ukernel_12x16_avx512", kMR, kNV * 8, 256, 192, 2048,
-                                     {}, {}, kSmallM, &gemm_small_m<double>, &block_finite<double>,
+                                     {}, {}, kSmallM, &gemm_few_rows_simd<Avx512F64, 24>, &block_finite<double>,
                                      &pack_a<double, kMR>,
                                      &pack_b<double, kNV * 8>}, ukernel_rows_table<Avx512F64, kMR, kNV>(),
                                     ukernel_rows_table<Avx512F64, kMR, kNV, true>());
