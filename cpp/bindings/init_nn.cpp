@@ -22,6 +22,7 @@
 #include "nn/prelu.h"
 #include "nn/reshape.h"
 #include "nn/sequential.h"
+#include "ops/finite.h"
 
 namespace py = pybind11;
 
@@ -221,7 +222,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
           py::arg("grad_out"), py::arg("accumulate") = false)
       .def(
           "predict",
-          [](Model& model, const py::array& x, long batch_size) {
+          [](Model& model, const py::array& x, long batch_size, bool check_finite) {
             if (batch_size < 1) throw ValueError("[Sequential.predict] batch_size must be >= 1; got " + std::to_string(batch_size));
             const std::string where = "[Sequential.predict] x";
             const bool indices = model.takes_indices();
@@ -231,13 +232,17 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             T* o = out.mutable_data();
             const void* in = x.data();
             py::gil_scoped_release release;
+            // check_finite: Python's fast path leaves this check here, one crossing fewer (batch-1 predict
+            // is ~20 us, ~1 us of it was the separate check's crossing).
+            if (check_finite && !indices && !ops::all_finite(static_cast<const T*>(in), rows * model.in_size()))
+              throw ValueError("[predict] x contains NaN or Inf");
             if (indices)
               model.predict_indices(static_cast<const int64_t*>(in), rows, batch_size, o);
             else
               model.predict(static_cast<const T*>(in), rows, batch_size, o);
             return out;
           },
-          py::arg("x"), py::arg("batch_size"));
+          py::arg("x"), py::arg("batch_size"), py::arg("check_finite") = false);
 }
 
 }  // namespace

@@ -237,6 +237,10 @@ class Sequential(LayerStack, Layer, Trainable):
 
     def predict(self, x, batch_size=256):
         """Outputs for x in evaluation mode, computed batch_size samples at a time."""
+        if (type(x) is np.ndarray and type(batch_size) is int and batch_size >= 1 and self._shape_fixed
+                and x.shape[1:] == self._sample_shape and len(x) and x.dtype == self.dtype and not self._takes_indices
+                and x.flags.c_contiguous and x.flags.aligned):  # the usual call, checked the same way in one crossing
+            return self._model.predict(x, min(batch_size, len(x)), True)
         batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
         x = self.as_batch(x, "predict")
         return self._model.predict(x, min(batch_size, len(x)))
