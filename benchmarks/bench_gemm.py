@@ -1,8 +1,10 @@
-"""bprop's float32 GEMM against NumPy (OpenBLAS) and PyTorch, in one run.
+"""bprop's float32 GEMM against NumPy (OpenBLAS), PyTorch and JAX, in one run.
 
 What it measures
-    GFLOP/s (2·m·n·k per call, median over rounds) of bprop.matmul, NumPy's matmul and, when it is
-    installed, torch.matmul, at 1 and 2 threads, on
+    GFLOP/s (2·m·n·k per call, median over rounds) of bprop.matmul, NumPy's matmul and, when they are
+    installed, torch.matmul and a jax.jit-compiled jnp.matmul (operands already on the device, the
+    result awaited with block_until_ready; the child confined to `threads` CPUs, as XLA has no thread
+    setting that holds), at 1 and 2 threads, on
       * squares 64, 128, 256, 512, 1024, 2048;
       * the shapes an MLP trains with: forward (128x784)·(784x512) and (128x512)·(512x256), backward
         Xᵀ·dY (784x128)·(128x512) and dY·Wᵀ (128x512)·(512x784), with the transposed operand passed
@@ -47,8 +49,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-PEERS = ("bprop", "numpy", "numpy-skylakex", "torch")
-PEER_COLUMN = {"bprop": "bprop", "numpy": "np", "numpy-skylakex": "np-skx", "torch": "torch"}
+PEERS = ("bprop", "numpy", "numpy-skylakex", "torch", "jax")
+PEER_COLUMN = {"bprop": "bprop", "numpy": "np", "numpy-skylakex": "np-skx", "torch": "torch", "jax": "jax"}
 SQUARE_SIZES = (64, 128, 256, 512, 1024, 2048)
 QUICK_MAX_SQUARE = 512
 REPEAT_SECONDS = {"full": 0.05, "quick": 0.01}
@@ -214,6 +216,30 @@ def load_torch(threads, np):
     return bind, details
 
 
+def load_jax(threads, np):
+    harness.confine_to_cpus(threads)
+    import jax  # ImportError is the harness's "skip jax"
+    import jax.numpy as jnp
+
+    jax.config.update("jax_platforms", "cpu")
+    details = {"version": jax.__version__, "threads_seen": len(os.sched_getaffinity(0))}
+
+    def bind(shape, a, b, c):
+        product = jax.jit(lambda x, y: jnp.matmul(x.T if shape["transpose_a"] else x, y.T if shape["transpose_b"] else y))
+        a_dev, b_dev = jax.device_put(a), jax.device_put(b)
+        last = {}
+
+        def call():
+            last["c"] = product(a_dev, b_dev).block_until_ready()
+
+        def finish():  # the result into the shared output, for the check (not timed)
+            c[...] = np.asarray(last["c"])
+
+        return call, finish
+
+    return bind, details
+
+
 def gemm_peer(load_bind):
     """A harness loader from load_bind(threads, np) -> (bind, details): every peer gets the same operands
     and the same check of its result."""
@@ -224,7 +250,16 @@ def gemm_peer(load_bind):
 
         def prepare(shape):
             a, b, c = make_operands(np, shape)
-            return bind(shape, a, b, c), lambda: {"relative_error": relative_error(np, shape, a, b, c)}
+            call = bind(shape, a, b, c)
+            finish = lambda: None  # noqa: E731
+            if isinstance(call, tuple):  # (call, finish): a peer that cannot write into c copies there after
+                call, finish = call
+
+            def check():
+                finish()
+                return {"relative_error": relative_error(np, shape, a, b, c)}
+
+            return call, check
 
         return prepare, details
 
@@ -232,7 +267,7 @@ def gemm_peer(load_bind):
 
 
 PEER_LOADERS = {"bprop": gemm_peer(load_bprop), "numpy": gemm_peer(load_numpy),
-                "numpy-skylakex": gemm_peer(load_numpy), "torch": gemm_peer(load_torch)}
+                "numpy-skylakex": gemm_peer(load_numpy), "torch": gemm_peer(load_torch), "jax": gemm_peer(load_jax)}
 
 
 def make_operands(np, shape):
@@ -328,9 +363,15 @@ def machine_header(args, records, load):
         details = bprop_record["result"]["details"]
         info = details["cpu_info"]
         caches = ", ".join(f"{name} {harness.human_bytes(size)}" for name, size in info["caches"].items())
-        lines.append(f"cpu       {info['cpu']}, {info['cores']} cores ({caches})")
+        lines.append(f"cpu       {info['cpu']} ({info.get('vendor', '?')} family {info.get('family', '?')} model "
+                     f"{info.get('model', '?')}), {info['cores']} cores ({caches}), 512-bit FMAs per cycle "
+                     f"{info.get('fma512_per_cycle', '?')} (probe ratio {info.get('fma_probe_ratio', '?')})")
         lines.append(f"bprop     {details['version']}: ISA {info['isa']}, kernel {info['gemm_kernels']['float32']}, "
                      f"threads: {harness.threading_name(info)}")
+        gemm = info.get("gemm")
+        if gemm:
+            lines.append(f"blocking  kc {gemm['kc']}, mc {gemm['mc']}, nc {gemm['nc']} ({gemm['family']}); "
+                         f"in place up to {harness.human_bytes(gemm['in_place_bytes'])}")
         peaks = "; ".join(f"{isa} " + ", ".join(f"{t}t {g:.1f}" for t, g in sorted(by_threads.items()))
                           for isa, by_threads in fma_peaks(records).items())
         lines.append(f"FMA peak  {peaks or 'none (no SIMD ISA)'} GFLOP/s (float32, measured now)")
@@ -347,6 +388,11 @@ def machine_header(args, records, load):
     elif torch_record:
         details = torch_record["result"]["details"]
         lines.append(f"torch     {details['version']} (BLAS {details['blas']})")
+    jax_record = next((r for r in records if r["peer"] == "jax" and "result" in r), None)
+    if jax_record and "skipped" in jax_record["result"]:
+        lines.append(f"jax       skipped: {jax_record['result']['skipped']}")
+    elif jax_record:
+        lines.append(f"jax       {jax_record['result']['details']['version']} (XLA CPU, jit)")
     lines.append(harness.load_line(load))
     return "\n".join(lines)
 

@@ -1,9 +1,13 @@
-"""Training with bprop against PyTorch, a NumPy reference and scikit-learn, in one run.
+"""Training with bprop against PyTorch, JAX, a NumPy reference and scikit-learn, in one run.
 
 What it measures
     Each peer in its own child process, at the same thread count:
       * bprop: Sequential.fit (one C++ call per epoch) and Sequential.predict, as users train;
       * torch: a plain eager loop (zero_grad, loss.backward, optimizer.step) over shuffled index batches;
+      * jax: a jax.jit-compiled step (forward, jax.grad, Adam written out, buffers donated) called per
+        shuffled batch, as JAX users write it; predict a jitted forward. Below the machine's core count the
+        child is confined to that many CPUs (XLA has no thread setting that holds). Optional: skipped when
+        jax is not installed;
       * numpy: a reference written here (forward, backward, Adam and SGD with momentum in float32 NumPy,
         the same shuffled-index batching; OpenBLAS threads set by environment);
       * sklearn: MLPClassifier(hidden_layer_sizes=(512, 256), solver="adam", batch_size=128, max_iter=1):
@@ -57,7 +61,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-PEERS = ("bprop", "torch", "numpy", "sklearn")
+PEERS = ("bprop", "torch", "jax", "numpy", "sklearn")
 MLP_SIZES = (784, 512, 256, 10)
 TINY_SIZES = (2, 8, 1)
 MLP_BATCH = 128
@@ -463,6 +467,127 @@ class SklearnPeer:
         return None  # MLPClassifier's Adam runs inside fit only: n/a
 
 
+class JaxPeer:
+    """JAX as its users write a training loop: a jit-compiled step (forward, grad, Adam) called per batch,
+    parameters a pytree of arrays, the batch gathered in NumPy. Adam is written out (optax is not a
+    dependency); the same PyTorch-style initialisation as the NumPy reference."""
+
+    def __init__(self, threads, np):
+        harness.confine_to_cpus(threads)
+        import jax  # ImportError is the harness's "skip jax"
+        import jax.numpy as jnp
+
+        jax.config.update("jax_platforms", "cpu")
+        self.jax, self.jnp, self.np = jax, jnp, np
+        self.details = {"version": jax.__version__, "devices": [str(d) for d in jax.devices()]}
+
+    def _params(self, sizes):
+        net = NumpyNet(self.np, sizes, "relu", "identity", self.np.random.default_rng(0))
+        return [self.jnp.asarray(p) for p in net.params]
+
+    def _forward(self, params, x, hidden, output):
+        jnp = self.jnp
+        for layer in range(len(params) // 2):
+            x = x @ params[2 * layer] + params[2 * layer + 1]
+            last = layer == len(params) // 2 - 1
+            kind = output if last else hidden
+            x = jnp.maximum(x, 0) if kind == "relu" else self.jax.nn.sigmoid(x) if kind == "sigmoid" else x
+        return x
+
+    def _adam(self):
+        jax, jnp = self.jax, self.jnp
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+        def init(params):
+            return ([jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params], jnp.zeros((), jnp.int32))
+
+        def update(params, grads, state):
+            m, v, t = state
+            t = t + 1
+            m = [beta1 * mi + (1 - beta1) * g for mi, g in zip(m, grads)]
+            v = [beta2 * vi + (1 - beta2) * g * g for vi, g in zip(v, grads)]
+            scale = ADAM_LR * jnp.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+            params = [p - scale * mi / (jnp.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v)]
+            return params, (m, v, t)
+
+        return init, update
+
+    def mlp(self, x, y, batch):
+        jax, jnp, np = self.jax, self.jnp, self.np
+        init, update = self._adam()
+        forward = functools.partial(self._forward, hidden="relu", output="identity")
+
+        def loss(params, xb, yb):
+            logits = forward(params, xb)
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), yb[:, None], axis=1))
+
+        @functools.partial(jax.jit, donate_argnums=(0, 1))
+        def step(params, state, xb, yb):
+            return update(params, jax.grad(loss)(params, xb, yb), state)
+
+        self.params = self._params(MLP_SIZES)
+        self.state = init(self.params)
+        self.predict_fn = jax.jit(forward)
+        rng = np.random.default_rng(DATA_SEED)
+
+        def epoch():
+            for index in shuffled_batches(rng, len(x), batch):
+                self.params, self.state = step(self.params, self.state, x[index], y[index])
+            jax.block_until_ready(self.params)
+
+        return epoch
+
+    def predict(self, x):
+        return np_array(self.predict_fn(self.params, x))
+
+    def tiny(self, x, y, steps):
+        jax, jnp = self.jax, self.jnp
+        forward = functools.partial(self._forward, hidden="sigmoid", output="sigmoid")
+        params = self._params(TINY_SIZES)
+        velocity = [jnp.zeros_like(p) for p in params]
+
+        def loss(params):
+            return jnp.mean((forward(params, x) - y) ** 2)
+
+        @jax.jit
+        def sgd_step(params, velocity):
+            grads = jax.grad(loss)(params)
+            velocity = [SGD_MOMENTUM * v + g for v, g in zip(velocity, grads)]
+            return [p - SGD_LR * v for p, v in zip(params, velocity)], velocity
+
+        state = {"params": params, "velocity": velocity}
+        predict = jax.jit(forward)
+
+        def run():
+            params, velocity = state["params"], state["velocity"]
+            for _ in range(steps):
+                params, velocity = sgd_step(params, velocity)
+            jax.block_until_ready(params)
+            state["params"], state["velocity"] = params, velocity
+
+        return run, lambda inputs: np_array(predict(state["params"], inputs))
+
+    def adam_step(self, np):
+        jax = self.jax
+        init, update = self._adam()
+        grads = [self.jnp.asarray(g) for g in mlp_gradients(np)]
+        state = {"params": [self.jnp.zeros_like(g) for g in grads]}
+        state["adam"] = init(state["params"])
+        update_jit = jax.jit(update, donate_argnums=(0, 2))
+
+        def step():
+            state["params"], state["adam"] = update_jit(state["params"], grads, state["adam"])
+            jax.block_until_ready(state["params"])
+
+        return step
+
+
+def np_array(x):
+    """A JAX array as NumPy (the copy is part of a predict call, as for torch's .numpy())."""
+    import numpy as np
+    return np.asarray(x)
+
+
 def training_peer(peer_class):
     """A harness loader: the peer's library imported (ImportError skips it), then per item its call."""
     def load(threads):
@@ -505,7 +630,8 @@ def mlp_check(np, peer, x, y):
 
 
 PEER_LOADERS = {"bprop": training_peer(BpropPeer), "torch": training_peer(TorchPeer),
-                "numpy": training_peer(NumpyPeer), "sklearn": training_peer(SklearnPeer)}
+                "jax": training_peer(JaxPeer), "numpy": training_peer(NumpyPeer),
+                "sklearn": training_peer(SklearnPeer)}
 
 
 def child_main(args):
