@@ -24,11 +24,12 @@ bool is_amd_zen4_or_later(const CpuFeatures& cpu, int) {
 }
 
 const TableRow kTable[] = {
-    {"AMD Zen 4/Zen 5 (family 0x19/0x1A)", &is_amd_zen4_or_later, {512, 288, 4096}, {256, 288, 4096},
+    {"AMD Zen 4/Zen 5 (family 0x19/0x1A)", &is_amd_zen4_or_later, {512, 288, 4096}, {512, 192, 4096},
      "AMD EPYC family 25 model 17 (Zen 4, 1 MiB L2, one 512-bit FMA per cycle), 2026-11-29: "
      "python benchmarks/tune_blocking.py (1 thread, medians of 5 rounds): kc 512/mc 288/nc 4096 best or within "
      "0.5% on 1024^3, 2048^3, 256^3 and the three MLP products; kc 256 lost up to 11% (1024^3), kc 384 up to "
-     "5%, kc 768/mc 192 up to 4%, mc 144 or 432 and nc 2048 within 1.5%"},
+     "5%, kc 768/mc 192 up to 4%, mc 144 or 432 and nc 2048 within 1.5%. AVX2 (BPROP_ISA=avx2, 3 rounds): "
+     "kc 512/mc 192 best or within 1% everywhere; the former 256/288 ran 1024^3 at 65 GFLOP/s against 110"},
 };
 
 // For a family not in the table: the analytic model of Low et al. ("Analytical modeling is enough for

@@ -42,7 +42,7 @@ static_assert(kMR <= kMaxMR && kNV * 8 <= kMaxNR, "the driver's edge tile must h
 
 }  // namespace
 
-// Cache blocks measured on Zen (1 MiB L2): kc 384 or 512 gained nothing over 256 here.
+// Cache blocks: float32 takes them from the per-CPU table (blocking.cpp); these are float64's.
 const Kernel<float>& sgemm_kernel_avx2() {
   static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_6x16_avx2", kMR, kNV * 8, 256, 288, 4096,
                                     {}, {}, kSmallM, &gemm_few_rows_simd<Avx2F32, 12>, &block_finite<float>,

@@ -46,9 +46,8 @@ static_assert(kMR <= kMaxMR && kNV * 16 <= kMaxNR, "the driver's edge tile must 
 
 }  // namespace
 
-// Cache blocks measured on Zen (1 MiB L2), medians of 7 interleaved runs at 1 thread: kc 512 /
-// mc 288 (Ã 576 KiB) gave 99 GFLOP/s at 2048^3 and 98 on the MLP forward, against 91-95 and 92-97
-// for kc 256 / mc 384. A B̃ micro-panel (64 KiB) then lives in L2, not L1: the loads keep up.
+// Cache blocks: float32 takes them from the per-CPU table (blocking.cpp), which holds the sweeps that
+// chose them; the values here are float64's.
 const Kernel<float>& sgemm_kernel_avx512() {
   static const Kernel<float> kernel = with_ukernels(Kernel<float>{"sgemm_ukernel_12x32_avx512", kMR, kNV * 16, 512, 288, 4096,
                                     {}, {}, kSmallM, &gemm_few_rows_simd<Avx512F32, 24>, &block_finite<float>,
