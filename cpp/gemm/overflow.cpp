@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/parallel.h"
 #include "gemm/isa.h"
 #include "ops/finite.h"
 
@@ -70,10 +71,19 @@ void repair_overflow(Op op_a, Op op_b, long m, long n, long k, float alpha, cons
 void gemm_repairing_overflow(Op op_a, Op op_b, long m, long n, long k, float alpha, const float* a, long lda,
                              const float* b, long ldb, float beta, const float* c_before, long ld_before, float* c,
                              long ldc) {
-  Watch watch{&kernel_for<float>(active_isa())};
-  gemm<float>(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue<float>{&note_nonfinite, &watch});
-  if (watch.seen.load())
-    recompute_overflowed(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c_before, ld_before, c, ldc);
+  const Kernel<float>& kernel = kernel_for<float>(active_isa());
+  bool seen;
+  if (2.0 * double(m) * double(n) * double(k) < parallel_min_flops() || num_threads() == 1) {
+    // One thread: C is in this core's cache after the product, and one pass over it costs less than a
+    // check per block (64^3: 0.1 against 0.35 us of a 5 us product).
+    gemm<float>(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    seen = m > 0 && n > 0 && !kernel.block_finite(c, m, n, ldc);
+  } else {
+    Watch watch{&kernel};
+    gemm<float>(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue<float>{&note_nonfinite, &watch});
+    seen = watch.seen.load();
+  }
+  if (seen) recompute_overflowed(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c_before, ld_before, c, ldc);
 }
 
 }  // namespace bprop::gemm

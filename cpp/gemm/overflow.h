@@ -15,9 +15,10 @@ namespace bprop::gemm {
 void repair_overflow(Op op_a, Op op_b, long m, long n, long k, float alpha, const float* a, long lda, const float* b,
                      long ldb, float beta, const float* c_before, long ld_before, float* c, long ldc);
 
-// gemm<float> then repair_overflow, with the search for non-finite results made on each block of C as the
-// GEMM finishes it (in cache, on the thread that computed it) instead of by a pass over C afterwards: that
-// pass cost 10% of a 256^3 product at 2 threads, half of C being in the other core's cache.
+// gemm<float> then repair_overflow. On several threads the search for non-finite results is made on each
+// block of C as the GEMM finishes it (in cache, on the thread that computed it): a pass over C afterwards
+// cost 10% of a 256^3 product at 2 threads, half of C being in the other core's cache. On one thread it is
+// that pass, vectorised per ISA.
 void gemm_repairing_overflow(Op op_a, Op op_b, long m, long n, long k, float alpha, const float* a, long lda,
                              const float* b, long ldb, float beta, const float* c_before, long ld_before, float* c,
                              long ldc);
