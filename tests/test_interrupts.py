@@ -15,7 +15,10 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
 LATENCY_LIMIT_SECONDS = 0.5
 
 CHILD = textwrap.dedent(r"""
-    import sys, time
+    import signal, sys, time
+    # Python raises KeyboardInterrupt on SIGINT only if SIGINT was not ignored when it started, and a suite
+    # started in the background by a non-interactive shell (some CI runners) inherits it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import bprop
     from bprop import callbacks, nn, optim
