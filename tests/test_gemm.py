@@ -437,3 +437,38 @@ def test_one_overflowing_element_anywhere_is_repaired(isa, threads_used, force_i
                 assert abs(got[i, j] - exact[i, j]) <= 1e-6 * abs(exact[i, j]) + 1e-6  # recomputed in float64
     finally:
         _core.set_gemm_parallel_min_flops(4.0e6)
+
+
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nthreads", [1, 2])
+def test_gemm_with_a_panel_packer_has_the_bits_of_gemm(isa, dtype, nthreads, force_isa, threads, rng):
+    # The implicit-GEMM entry (gemm_packed_b: op(B) written into the panels by a function, as a convolution's
+    # patches will be) against gemm() on the same op(B) in memory: identical bits, every ISA, 1 and 2 threads
+    # (the threshold lowered so the 2-thread splits of rows and of columns both run), edges and K slices.
+    force_isa(isa)
+    threads(nthreads)
+    cfg = _core.gemm_config(isa, np.dtype(dtype).name)
+    _core.set_gemm_parallel_min_flops(0.0)
+    try:
+        for m, n, k in [(1, 1, 1), (cfg["mr"] + 1, cfg["nr"] - 1, 7), (3, 2 * cfg["nr"] + 5, cfg["kc"] + 3),
+                        (2 * cfg["mr"] + 3, 5, 40), (37, 53, 29)]:
+            for transpose_a, transpose_b in TRANSPOSES:
+                a, b = operands(rng, m, n, k, transpose_a, transpose_b, dtype)
+                c_before = rng.standard_normal((m, n)).astype(dtype)
+                expected = bprop.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, out=c_before.copy(),
+                                        alpha=0.5, beta=1.5)
+                got = c_before.copy()
+                _core.gemm_packed_b_from_matrix(a, b, got, transpose_a, transpose_b, 0.5, 1.5)
+                np.testing.assert_array_equal(got, expected, err_msg=f"{m}x{n}x{k} {transpose_a} {transpose_b}")
+    finally:
+        _core.set_gemm_parallel_min_flops(4.0e6)
+
+
+def test_gemm_packed_b_test_entry_checks_its_inputs():
+    a = np.ones((2, 3), np.float32)
+    with pytest.raises(TypeError, match="one dtype"):
+        _core.gemm_packed_b_from_matrix(a, np.ones((3, 2)), np.ones((2, 2), np.float32), False, False, 1.0, 0.0)
+    with pytest.raises(ValueError, match="shapes"):
+        _core.gemm_packed_b_from_matrix(a, np.ones((4, 2), np.float32), np.ones((2, 2), np.float32), False, False,
+                                        1.0, 0.0)

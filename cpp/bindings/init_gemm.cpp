@@ -139,9 +139,63 @@ py::object matmul_common_case(const py::array& a, const py::array& b, py::handle
   return std::move(result);
 }
 
+// For tests of gemm_packed_b: op(B) from a matrix through a panel packer written here (plain loops, apart
+// from the kernels' own pack_b), so the implicit-GEMM path can be held to gemm()'s bits.
+template <typename T>
+struct MatrixPacker {
+  const T* b;
+  long ldb;
+  bool trans;
+
+  static void pack(const void* context, long row0, long kc, long col0, long cols, long nr, T* dst) {
+    const auto* self = static_cast<const MatrixPacker*>(context);
+    for (long q = 0; q * nr < cols; ++q)
+      for (long p = 0; p < kc; ++p)
+        for (long r = 0; r < nr; ++r) {
+          const long j = col0 + q * nr + r, i = row0 + p;
+          const bool inside = q * nr + r < cols;
+          dst[(q * kc + p) * nr + r] = !inside ? T(0) : self->trans ? self->b[j * self->ldb + i] : self->b[i * self->ldb + j];
+        }
+  }
+};
+
+template <typename T>
+void run_gemm_packed_b(const MatrixView& a, bool trans_a, const MatrixView& b, bool trans_b, const MatrixView& c,
+                       double alpha, double beta) {
+  const long m = trans_a ? a.cols : a.rows, k = trans_a ? a.rows : a.cols;
+  const long kb = trans_b ? b.cols : b.rows, n = trans_b ? b.rows : b.cols;
+  if (k != kb || c.rows != m || c.cols != n) throw ValueError("[gemm_packed_b] shapes do not match");
+  py::gil_scoped_release release;
+  const MatrixPacker<T> source{static_cast<const T*>(b.data), b.ld, trans_b};
+  gemm::gemm_packed_b<T>(trans_a ? gemm::Op::T : gemm::Op::N, m, n, k, T(alpha), static_cast<const T*>(a.data), a.ld,
+                         gemm::PanelPacker<T>{&MatrixPacker<T>::pack, &source}, T(beta), static_cast<T*>(c.data),
+                         c.ld);
+}
+
 }  // namespace
 
 void init_gemm(py::module_& m) {
+  m.def(
+      "gemm_packed_b_from_matrix",
+      [](const py::array& a, const py::array& b, const py::array& out, bool trans_a, bool trans_b, double alpha,
+         double beta) {
+        const auto one_dtype = [&](const py::dtype& want) {
+          return is_native(a.dtype(), want) && is_native(b.dtype(), want) && is_native(out.dtype(), want);
+        };
+        const bool f32 = one_dtype(py::dtype::of<float>()), f64 = one_dtype(py::dtype::of<double>());
+        if (!f32 && !f64) throw TypeError("[gemm_packed_b] a, b and out must share one dtype, float32 or float64");
+        if (may_overlap(a, out) || may_overlap(b, out)) throw ValueError("[gemm_packed_b] out overlaps an input");
+        const MatrixView va = matrix_view(a, "a", false), vb = matrix_view(b, "b", false),
+                         vc = matrix_view(out, "out", true);
+        if (f32)
+          run_gemm_packed_b<float>(va, trans_a, vb, trans_b, vc, alpha, beta);
+        else
+          run_gemm_packed_b<double>(va, trans_a, vb, trans_b, vc, alpha, beta);
+      },
+      py::arg("a"), py::arg("b"), py::arg("out"), py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
+      py::arg("beta"),
+      "For tests: gemm_packed_b with op(B) packed from a matrix by a plain-loop packer (arrays of one dtype, "
+      "out apart from the inputs).");
   m.def(
       "matmul_common_case",
       [](py::handle a, py::handle b, py::handle out, bool trans_a, bool trans_b, double alpha,

@@ -101,12 +101,43 @@ bool read_a_in_place(long kb, long rows) {
   return double(kb) * double(rows) * sizeof(T) <= double(blocking().in_place_a_bytes);
 }
 
+// op(B) as the driver reads it: a matrix in memory (B, or Bᵀ when trans), or a packer that writes its
+// micro-panels itself (gemm.h: PanelPacker; a convolution's image patches). `col0` is the first column of
+// op(B) this call covers, for a packer (a thread's share of the columns); a matrix is offset instead.
+template <typename T>
+struct OperandB {
+  const T* b = nullptr;
+  long ldb = 0;
+  bool trans = false;
+  const PanelPacker<T>* packer = nullptr;
+  long col0 = 0;
+
+  // Columns [j0, ...) of this operand as their own operand.
+  OperandB from_column(long j0) const {
+    OperandB part = *this;
+    if (packer)
+      part.col0 += j0;
+    else
+      part.b += trans ? j0 * ldb : j0;
+    return part;
+  }
+  // Packs rows [row0, row0+kc) × columns [c0, c0+cols) into micro-panels, as Kernel::pack_b does.
+  void pack(const Kernel<T>& kern, long row0, long kc, long c0, long cols, T* dst) const {
+    if (packer)
+      packer->pack(packer->context, row0, kc, col0 + c0, cols, kern.nr, dst);
+    else
+      kern.pack_b(trans, b, ldb, row0, kc, c0, cols, dst);
+  }
+};
+
 // One thread's whole problem: the five loops with its own packing buffers. The last kc slice applies
 // the epilogue to each tile as soon as the kernel has written it.
 template <typename T>
-void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
-                 long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, long col_base,
+void gemm_serial(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
+                 const OperandB<T>& op_b, T beta, T* c, long ldc, const Epilogue<T>& epilogue, long col_base,
                  T* packed_a, T* packed_b, StopFlag& stop, bool caller) {
+  const T* b = op_b.b;
+  const long ldb = op_b.ldb;
   const long mr = kern.mr, nr = kern.nr;
   for (long jc = 0; jc < n; jc += kern.nc) {
     const long nb = std::min<long>(kern.nc, n - jc), n_panels = ceil_div(nb, nr);
@@ -116,9 +147,9 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
       const bool last_slice = pc + kb >= k;
       if ((jc > 0 || pc > 0) && stop.stop_here(caller)) return;  // between blocks: a small product never polls
       // B̃: read in place when small enough (full panels; the ragged last one is packed), else packed whole.
-      const bool b_in_place = !trans_b && read_b_in_place<T>(kb, nb);
+      const bool b_in_place = !op_b.packer && !op_b.trans && read_b_in_place<T>(kb, nb);
       const long full_b = b_in_place ? nb / nr : 0;
-      kern.pack_b(trans_b, b, ldb, pc, kb, jc + full_b * nr, nb - full_b * nr, packed_b);
+      if (full_b * nr < nb) op_b.pack(kern, pc, kb, jc + full_b * nr, nb - full_b * nr, packed_b);
       for (long ic = 0; ic < m; ic += kern.mc) {
         if (ic > 0 && stop.stop_here(caller)) return;
         const long mb = std::min<long>(kern.mc, m - ic), m_panels = ceil_div(mb, mr);
@@ -159,13 +190,13 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long
 // its share of B stays in its cache); a block a late thread has not started is taken by the others. More,
 // smaller blocks measured slower at no load (4-10% on the MLP's shapes: every block repacks A or B).
 template <typename T>
-void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, long n, long k, T alpha, const T* a,
-                   long lda, const T* b, long ldb, T beta, T* c, long ldc, const Epilogue<T>& epilogue, int threads) {
+void gemm_threaded(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
+                   const OperandB<T>& op_b, T beta, T* c, long ldc, const Epilogue<T>& epilogue, int threads) {
   const std::size_t a_size = std::size_t(kern.mc) * kern.kc, b_size = std::size_t(kern.kc) * kern.nc;
   Workspace& ws = thread_workspace();
   StopFlag stop;
   if (threads <= 1) {  // straight to the loops: a tiny network's step is a handful of µs-sized products
-    gemm_serial(kern, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue, 0,
+    gemm_serial(kern, trans_a, m, n, k, alpha, a, lda, op_b, beta, c, ldc, epilogue, 0,
                 ws.gemm_pack_a.reserve_elements<T>(a_size), ws.gemm_pack_b.reserve_elements<T>(b_size), stop, true);
     if (stop.raised.load()) throw Interrupted();
     return;
@@ -189,15 +220,14 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, bool trans_b, long m, lo
     if (split_n) {
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
-      const T* b_part = trans_b ? b + j0 * ldb : b + j0;
-      gemm_serial(kern, trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, b_part, ldb, beta, c + j0, ldc, epilogue, j0,
+      gemm_serial(kern, trans_a, m, j1 - j0, k, alpha, a, lda, op_b.from_column(j0), beta, c + j0, ldc, epilogue, j0,
                   own_a, own_b, stop, caller);
     } else {
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
-      gemm_serial(kern, trans_a, trans_b, i1 - i0, n, k, alpha, a_part, lda, b, ldb, beta, c + i0 * ldc, ldc, epilogue,
-                  0, own_a, own_b, stop, caller);
+      gemm_serial(kern, trans_a, i1 - i0, n, k, alpha, a_part, lda, op_b, beta, c + i0 * ldc, ldc, epilogue, 0, own_a,
+                  own_b, stop, caller);
     }
   };
   team.run(blocks, block_of_c, &stop.raised);  // blocks not yet started are skipped once the flag is raised
@@ -259,13 +289,39 @@ void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long ld
   }
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int threads = flops < parallel_min_flops() ? 1 : num_threads();
-  gemm_threaded(kern, op_a == Op::T, op_b == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
-                threads);
+  OperandB<T> source;
+  source.b = b;
+  source.ldb = ldb;
+  source.trans = op_b == Op::T;
+  gemm_threaded(kern, op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue, threads);
+}
+
+template <typename T>
+void gemm_packed_b(Op op_a, long m, long n, long k, T alpha, const T* a, long lda, const PanelPacker<T>& b, T beta,
+                   T* c, long ldc, const Epilogue<T>& epilogue) {
+  check_sizes(m, n, k, lda, std::max(1L, n), ldc, op_a, Op::N);
+  if (!b.pack) throw ValueError("[gemm] the panel packer has no pack function");
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    apply_epilogue(epilogue, 0, c, m, n, ldc);
+    return;
+  }
+  const Kernel<T>& kern = kernel_for<T>(active_isa());
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  OperandB<T> source;
+  source.packer = &b;
+  gemm_threaded(kern, op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue,
+                flops < parallel_min_flops() ? 1 : num_threads());
 }
 
 template void gemm<float>(Op, Op, long, long, long, float, const float*, long, const float*, long, float, float*,
                           long, const Epilogue<float>&);
 template void gemm<double>(Op, Op, long, long, long, double, const double*, long, const double*, long, double,
                            double*, long, const Epilogue<double>&);
+template void gemm_packed_b<float>(Op, long, long, long, float, const float*, long, const PanelPacker<float>&, float,
+                                   float*, long, const Epilogue<float>&);
+template void gemm_packed_b<double>(Op, long, long, long, double, const double*, long, const PanelPacker<double>&,
+                                    double, double*, long, const Epilogue<double>&);
 
 }  // namespace bprop::gemm

@@ -29,6 +29,23 @@ template <typename T>
 void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb,
           T beta, T* c, long ldc, const Epilogue<T>& epilogue = {});
 
+// op(B) given by a function instead of a matrix: it writes the GEMM's packed panels itself, so a
+// convolution's image patches go straight into them (implicit GEMM, no im2col matrix).
+// pack(context, row0, kc, col0, cols, nr, dst) writes rows [row0, row0+kc) × columns [col0, col0+cols) of
+// op(B) as ceil(cols/nr) consecutive micro-panels of kc·nr values: dst[q·kc·nr + p·nr + r] =
+// op(B)(row0 + p, col0 + q·nr + r), zero beyond column col0+cols. It is called from the GEMM's threads,
+// for disjoint blocks, and must not throw. Results have the bits gemm() gives for the same op(B) in memory.
+template <typename T>
+struct PanelPacker {
+  using Pack = void (*)(const void* context, long row0, long kc, long col0, long cols, long nr, T* dst);
+  Pack pack = nullptr;
+  const void* context = nullptr;
+};
+
+template <typename T>
+void gemm_packed_b(Op op_a, long m, long n, long k, T alpha, const T* a, long lda, const PanelPacker<T>& b, T beta,
+                   T* c, long ldc, const Epilogue<T>& epilogue = {});
+
 // Problems under this many flops (2·m·n·k) run on one thread. Tests lower it to 0 to drive the
 // threaded path through small shapes; benchmarks/bench_gemm.py --threshold measures where it belongs.
 double parallel_min_flops();
@@ -38,5 +55,9 @@ extern template void gemm<float>(Op, Op, long, long, long, float, const float*, 
                                  float, float*, long, const Epilogue<float>&);
 extern template void gemm<double>(Op, Op, long, long, long, double, const double*, long, const double*,
                                   long, double, double*, long, const Epilogue<double>&);
+extern template void gemm_packed_b<float>(Op, long, long, long, float, const float*, long, const PanelPacker<float>&,
+                                          float, float*, long, const Epilogue<float>&);
+extern template void gemm_packed_b<double>(Op, long, long, long, double, const double*, long,
+                                           const PanelPacker<double>&, double, double*, long, const Epilogue<double>&);
 
 }  // namespace bprop::gemm
