@@ -22,6 +22,13 @@ bool is_native(const py::dtype& dt, const py::dtype& want) {
   return dt.num() == want.num() && (dt.byteorder() == '=' || dt.byteorder() == '|');
 }
 
+// The float type a, b and out all hold in native byte order: 32 or 64, or 0 when they differ or are not float.
+int shared_float_bits(const py::array& a, const py::array& b, const py::array& out) {
+  for (const auto& [want, bits] : {std::pair(py::dtype::of<float>(), 32), std::pair(py::dtype::of<double>(), 64)})
+    if (is_native(a.dtype(), want) && is_native(b.dtype(), want) && is_native(out.dtype(), want)) return bits;
+  return 0;
+}
+
 // A 2-D array whose rows are contiguous: pointer, shape and row stride in elements.
 struct MatrixView {
   void* data;
@@ -179,15 +186,12 @@ void init_gemm(py::module_& m) {
       "gemm_packed_b_from_matrix",
       [](const py::array& a, const py::array& b, const py::array& out, bool trans_a, bool trans_b, double alpha,
          double beta) {
-        const auto one_dtype = [&](const py::dtype& want) {
-          return is_native(a.dtype(), want) && is_native(b.dtype(), want) && is_native(out.dtype(), want);
-        };
-        const bool f32 = one_dtype(py::dtype::of<float>()), f64 = one_dtype(py::dtype::of<double>());
-        if (!f32 && !f64) throw TypeError("[gemm_packed_b] a, b and out must share one dtype, float32 or float64");
+        const int bits = shared_float_bits(a, b, out);
+        if (bits == 0) throw TypeError("[gemm_packed_b] a, b and out must share one dtype, float32 or float64");
         if (may_overlap(a, out) || may_overlap(b, out)) throw ValueError("[gemm_packed_b] out overlaps an input");
         const MatrixView va = matrix_view(a, "a", false), vb = matrix_view(b, "b", false),
                          vc = matrix_view(out, "out", true);
-        if (f32)
+        if (bits == 32)
           run_gemm_packed_b<float>(va, trans_a, vb, trans_b, vc, alpha, beta);
         else
           run_gemm_packed_b<double>(va, trans_a, vb, trans_b, vc, alpha, beta);
@@ -217,11 +221,9 @@ void init_gemm(py::module_& m) {
       "gemm",
       [](const py::array& a, const py::array& b, const py::array& out, bool trans_a, bool trans_b, double alpha,
          double beta) {
-        const auto f32 = py::dtype::of<float>(), f64 = py::dtype::of<double>();
+        const int bits = shared_float_bits(a, b, out);
         const py::dtype dt = out.dtype();
-        const bool f32_case = is_native(a.dtype(), f32) && is_native(b.dtype(), f32) && is_native(dt, f32);
-        const bool f64_case = is_native(a.dtype(), f64) && is_native(b.dtype(), f64) && is_native(dt, f64);
-        if (!f32_case && !f64_case)
+        if (bits == 0)
           throw TypeError("[gemm] a, b and out must share one dtype, float32 or float64; got " +
                           std::string(py::str(a.dtype())) + ", " + std::string(py::str(b.dtype())) + ", " +
                           std::string(py::str(dt)));
@@ -231,7 +233,7 @@ void init_gemm(py::module_& m) {
         const py::array b_in = may_overlap(b, out) ? py::array(b.attr("copy")()) : b;
         const MatrixView va = matrix_view(a_in, "a", false), vb = matrix_view(b_in, "b", false),
                          vc = matrix_view(out, "out", true);
-        if (f32_case)
+        if (bits == 32)
           run_gemm<float>(va, trans_a, vb, trans_b, vc, alpha, beta);
         else
           run_gemm<double>(va, trans_a, vb, trans_b, vc, alpha, beta);

@@ -272,28 +272,40 @@ void set_parallel_min_flops(double flops) {
   parallel_min_flops_setting().store(flops, std::memory_order_relaxed);
 }
 
+namespace {
+
+// The products BLAS defines without multiplying: an empty C, or C ← beta·C when k == 0 or alpha == 0.
+// True when this was one (and has been done).
+template <typename T>
+bool no_product(long m, long n, long k, T alpha, T beta, T* c, long ldc, const Epilogue<T>& epilogue) {
+  if (m == 0 || n == 0) return true;
+  if (k != 0 && alpha != T(0)) return false;
+  scale_c(m, n, beta, c, ldc);
+  apply_epilogue(epilogue, 0, c, m, n, ldc);
+  return true;
+}
+
+int threads_for(long m, long n, long k) {
+  return 2.0 * double(m) * double(n) * double(k) < parallel_min_flops() ? 1 : num_threads();
+}
+
+}  // namespace
+
 template <typename T>
 void gemm(Op op_a, Op op_b, long m, long n, long k, T alpha, const T* a, long lda, const T* b, long ldb, T beta,
           T* c, long ldc, const Epilogue<T>& epilogue) {
   check_sizes(m, n, k, lda, ldb, ldc, op_a, op_b);
-  if (m == 0 || n == 0) return;
-  if (k == 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
-    apply_epilogue(epilogue, 0, c, m, n, ldc);
-    return;
-  }
+  if (no_product(m, n, k, alpha, beta, c, ldc, epilogue)) return;
   const Kernel<T>& kern = kernel_for<T>(active_isa());
   if (m <= kern.small_m && op_b == Op::N) {  // a few rows: packing B would cost more than the product
     gemm_few_rows(kern, op_a == Op::T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
     return;
   }
-  const double flops = 2.0 * double(m) * double(n) * double(k);
-  const int threads = flops < parallel_min_flops() ? 1 : num_threads();
   OperandB<T> source;
   source.b = b;
   source.ldb = ldb;
   source.trans = op_b == Op::T;
-  gemm_threaded(kern, op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue, threads);
+  gemm_threaded(kern, op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue, threads_for(m, n, k));
 }
 
 template <typename T>
@@ -301,18 +313,11 @@ void gemm_packed_b(Op op_a, long m, long n, long k, T alpha, const T* a, long ld
                    T* c, long ldc, const Epilogue<T>& epilogue) {
   check_sizes(m, n, k, lda, std::max(1L, n), ldc, op_a, Op::N);
   if (!b.pack) throw ValueError("[gemm] the panel packer has no pack function");
-  if (m == 0 || n == 0) return;
-  if (k == 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
-    apply_epilogue(epilogue, 0, c, m, n, ldc);
-    return;
-  }
-  const Kernel<T>& kern = kernel_for<T>(active_isa());
-  const double flops = 2.0 * double(m) * double(n) * double(k);
+  if (no_product(m, n, k, alpha, beta, c, ldc, epilogue)) return;
   OperandB<T> source;
   source.packer = &b;
-  gemm_threaded(kern, op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue,
-                flops < parallel_min_flops() ? 1 : num_threads());
+  gemm_threaded(kernel_for<T>(active_isa()), op_a == Op::T, m, n, k, alpha, a, lda, source, beta, c, ldc, epilogue,
+                threads_for(m, n, k));
 }
 
 template void gemm<float>(Op, Op, long, long, long, float, const float*, long, const float*, long, float, float*,
