@@ -59,6 +59,15 @@ Tensor scatter_add(const Tensor& x, std::shared_ptr<const std::vector<long>> ind
 // As numpy.matmul: N-D operands broadcast their batch axes (all but the last two); 1-D ones are promoted.
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// -- convolutions (ops_conv.cpp): the kernels of ops/conv.h, as nn.functional.conv1d/conv2d/conv_transpose2d
+// x (batch, channels, *spatial), weight in PyTorch's shape, bias (out_channels,) or null. Settings hold one
+// value (every axis) or one per spatial axis. ValueError naming the shapes; the vjps are kernels.
+struct ConvSettings {
+  std::vector<long> stride{1}, pad_begin{0}, pad_end{0}, dilation{1}, output_padding{0};
+  long groups = 1;
+};
+Tensor conv(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvSettings& settings, bool transposed);
+
 // -- helpers ------------------------------------------------------------------------------------------
 Tensor copy(const Tensor& x);    // a new buffer, no graph
 Tensor detach(const Tensor& x);  // the same buffer, no graph

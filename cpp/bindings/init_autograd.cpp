@@ -210,6 +210,20 @@ void init_autograd(py::module_& m) {
 
   m.def("ag_tensor", &from_numpy, py::arg("data"), py::arg("requires_grad") = false);
   m.def("ag_matmul", checked("matmul", &ag::matmul));
+  m.def(
+      "ag_conv",
+      [](const Tensor& x, const Tensor& weight, const Tensor& bias, std::vector<long> stride, std::vector<long> pad_begin,
+         std::vector<long> pad_end, std::vector<long> dilation, long groups, std::vector<long> output_padding,
+         bool transposed) {
+        require_tensor(x, "conv");
+        require_tensor(weight, "conv");  // bias may be None: no bias
+        ag::ConvSettings settings{std::move(stride), std::move(pad_begin), std::move(pad_end), std::move(dilation),
+                                  std::move(output_padding), groups};
+        py::gil_scoped_release release;  // a convolution is long enough to let other Python threads run
+        return ag::conv(x, weight, bias, settings, transposed);
+      },
+      py::arg("x"), py::arg("weight"), py::arg("bias").none(true), py::arg("stride"), py::arg("pad_begin"),
+      py::arg("pad_end"), py::arg("dilation"), py::arg("groups"), py::arg("output_padding"), py::arg("transposed"));
   m.def("ag_maximum", checked("maximum", &ag::maximum));
   m.def("ag_where", checked("where", &ag::where));
   m.def("ag_clip", checked("clip", &ag::clip));

@@ -14,6 +14,8 @@
 #include "bindings/numpy_util.h"
 #include "autograd/nn_ops.h"
 #include "nn/activation.h"
+#include "nn/conv.h"
+#include "nn/conv_transpose.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
@@ -70,6 +72,39 @@ py::array_t<T> forward_batch(nn::Layer<T>& layer, const py::array& x, nn::Mode m
   else
     layer.forward(in, rows, out, mode);
   return y;
+}
+
+// A convolution's hyperparameters as the Python classes pass them (padding resolved to begin/end pairs).
+ops::ConvArgs conv_args(long in_channels, long out_channels, std::vector<long> kernel, std::vector<long> stride,
+                        std::vector<long> pad_begin, std::vector<long> pad_end, std::vector<long> dilation, long groups,
+                        std::vector<long> output_padding) {
+  ops::ConvArgs args;
+  args.in_channels = in_channels;
+  args.out_channels = out_channels;
+  args.groups = groups;
+  args.kernel = std::move(kernel);
+  args.stride = std::move(stride);
+  args.pad_begin = std::move(pad_begin);
+  args.pad_end = std::move(pad_end);
+  args.dilation = std::move(dilation);
+  args.output_padding = std::move(output_padding);
+  return args;
+}
+
+template <typename T, typename Class>
+void bind_convolution(py::module_& m, const std::string& name) {
+  py::class_<Class, nn::Layer<T>, std::shared_ptr<Class>>(m, name.c_str())
+      .def(py::init([](const std::string& layer, long in_channels, long out_channels, std::vector<long> kernel,
+                       std::vector<long> stride, std::vector<long> pad_begin, std::vector<long> pad_end,
+                       std::vector<long> dilation, long groups, std::vector<long> output_padding, bool bias,
+                       const std::string& init, double init_limit, uint64_t seed) {
+             return std::make_shared<Class>(layer, conv_args(in_channels, out_channels, kernel, stride, pad_begin,
+                                                             pad_end, dilation, groups, output_padding),
+                                            bias, init, init_limit, seed);
+           }),
+           py::arg("name"), py::arg("in_channels"), py::arg("out_channels"), py::arg("kernel_size"),
+           py::arg("stride"), py::arg("pad_begin"), py::arg("pad_end"), py::arg("dilation"), py::arg("groups"),
+           py::arg("output_padding"), py::arg("bias"), py::arg("init"), py::arg("init_limit"), py::arg("seed"));
 }
 
 template <typename T>
@@ -147,6 +182,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       });
   py::class_<nn::PReLU<T>, Layer, std::shared_ptr<nn::PReLU<T>>>(m, ("PReLU" + suffix).c_str())
       .def(py::init<long, double>(), py::arg("num_parameters"), py::arg("init"));
+  bind_convolution<T, nn::Conv<T>>(m, "Conv" + suffix);
+  bind_convolution<T, nn::ConvTranspose<T>>(m, "ConvTranspose" + suffix);
   py::class_<nn::Softmax<T>, Layer, std::shared_ptr<nn::Softmax<T>>>(m, ("Softmax" + suffix).c_str()).def(py::init<>());
   py::class_<nn::Dropout<T>, Layer, std::shared_ptr<nn::Dropout<T>>>(m, ("Dropout" + suffix).c_str())
       .def(py::init<double, uint64_t>(), py::arg("p"), py::arg("seed"));

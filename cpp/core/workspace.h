@@ -56,6 +56,7 @@ struct Workspace {
   AlignedBuffer gemm_pack_a;
   AlignedBuffer gemm_pack_b;
   AlignedBuffer gemm_row;  // the few-row GEMM's accumulators
+  AlignedBuffer conv_columns;  // a convolution's backward-data column blocks, one per thread of the call
 };
 
 inline Workspace& thread_workspace() {

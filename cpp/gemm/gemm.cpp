@@ -50,10 +50,10 @@ void scale_c(long m, long n, T beta, T* c, long ldc) {
     for (long j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
-// The epilogue over a finished block of C whose first column is column col0 of the whole C.
+// The epilogue over a finished block of C whose first element is C(row0, col0) of the whole C.
 template <typename T>
-void apply_epilogue(const Epilogue<T>& epilogue, long col0, T* c, long rows, long cols, long ldc) {
-  if (epilogue.apply) epilogue.apply(epilogue.context, col0, c, rows, cols, ldc);
+void apply_epilogue(const Epilogue<T>& epilogue, long row0, long col0, T* c, long rows, long cols, long ldc) {
+  if (epilogue.apply) epilogue.apply(epilogue.context, row0, col0, c, rows, cols, ldc);
 }
 
 // A tile at the right edge of C: the kernel runs on a full-width scratch tile holding C's part (so it
@@ -134,7 +134,7 @@ struct OperandB {
 // the epilogue to each tile as soon as the kernel has written it.
 template <typename T>
 void gemm_serial(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T alpha, const T* a, long lda,
-                 const OperandB<T>& op_b, T beta, T* c, long ldc, const Epilogue<T>& epilogue, long col_base,
+                 const OperandB<T>& op_b, T beta, T* c, long ldc, const Epilogue<T>& epilogue, long row_base, long col_base,
                  T* packed_a, T* packed_b, StopFlag& stop, bool caller) {
   const T* b = op_b.b;
   const long ldb = op_b.ldb;
@@ -174,7 +174,7 @@ void gemm_serial(const Kernel<T>& kern, bool trans_a, long m, long n, long k, T 
               ukernel[rows - 1](kb, pa, a_step, pb, b_step, tile, ldc, alpha, beta_slice);
             else
               edge_tile(kern, ukernel[rows - 1], kb, pa, a_step, pb, rows, cols, tile, ldc, alpha, beta_slice);
-            if (last_slice) apply_epilogue(epilogue, col_base + jc + jp * nr, tile, rows, cols, ldc);
+            if (last_slice) apply_epilogue(epilogue, row_base + row, col_base + jc + jp * nr, tile, rows, cols, ldc);
           }
         }
       }
@@ -196,7 +196,7 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, long m, long n, long k, 
   Workspace& ws = thread_workspace();
   StopFlag stop;
   if (threads <= 1) {  // straight to the loops: a tiny network's step is a handful of µs-sized products
-    gemm_serial(kern, trans_a, m, n, k, alpha, a, lda, op_b, beta, c, ldc, epilogue, 0,
+    gemm_serial(kern, trans_a, m, n, k, alpha, a, lda, op_b, beta, c, ldc, epilogue, 0, 0,
                 ws.gemm_pack_a.reserve_elements<T>(a_size), ws.gemm_pack_b.reserve_elements<T>(b_size), stop, true);
     if (stop.raised.load()) throw Interrupted();
     return;
@@ -220,13 +220,13 @@ void gemm_threaded(const Kernel<T>& kern, bool trans_a, long m, long n, long k, 
     if (split_n) {
       const long j0 = p0 * kern.nr, j1 = std::min(p1 * kern.nr, n);
       if (j1 <= j0) return;
-      gemm_serial(kern, trans_a, m, j1 - j0, k, alpha, a, lda, op_b.from_column(j0), beta, c + j0, ldc, epilogue, j0,
+      gemm_serial(kern, trans_a, m, j1 - j0, k, alpha, a, lda, op_b.from_column(j0), beta, c + j0, ldc, epilogue, 0, j0,
                   own_a, own_b, stop, caller);
     } else {
       const long i0 = p0 * kern.mr, i1 = std::min(p1 * kern.mr, m);
       if (i1 <= i0) return;
       const T* a_part = trans_a ? a + i0 : a + i0 * lda;
-      gemm_serial(kern, trans_a, i1 - i0, n, k, alpha, a_part, lda, op_b, beta, c + i0 * ldc, ldc, epilogue, 0, own_a,
+      gemm_serial(kern, trans_a, i1 - i0, n, k, alpha, a_part, lda, op_b, beta, c + i0 * ldc, ldc, epilogue, i0, 0, own_a,
                   own_b, stop, caller);
     }
   };
@@ -249,7 +249,7 @@ void gemm_few_rows(const Kernel<T>& kern, bool trans_a, long m, long n, long k, 
     const long j0 = q0 * 16, j1 = std::min(q1 * 16, n);
     if (j1 <= j0) return;
     kern.gemm_small_m(trans_a, m, j1 - j0, k, kern.kc, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc, acc + j0);
-    apply_epilogue(epilogue, j0, c + j0, m, j1 - j0, ldc);
+    apply_epilogue(epilogue, 0, j0, c + j0, m, j1 - j0, ldc);
   });
 }
 
@@ -281,7 +281,7 @@ bool no_product(long m, long n, long k, T alpha, T beta, T* c, long ldc, const E
   if (m == 0 || n == 0) return true;
   if (k != 0 && alpha != T(0)) return false;
   scale_c(m, n, beta, c, ldc);
-  apply_epilogue(epilogue, 0, c, m, n, ldc);
+  apply_epilogue(epilogue, 0, 0, c, m, n, ldc);
   return true;
 }
 

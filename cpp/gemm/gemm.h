@@ -11,14 +11,15 @@ namespace bprop::gemm {
 enum class Op { N, T };
 
 // What the driver applies to each block of C once its sum is complete, while the block is still in cache:
-// apply(context, col0, c, rows, cols, ldc) over the rows×cols block at c (row stride ldc), whose first
-// column is column col0 of the whole C. Called on the thread that finished the block, once per element of
-// C, at any block size: it must be elementwise along rows (a column-indexed bias, an activation). A Linear
-// layer adds its bias and applies a fused activation this way (BiasThen in nn/linear.cpp): one
-// pass over the output fewer. The GEMM knows nothing of what it applies.
+// apply(context, row0, col0, c, rows, cols, ldc) over the rows×cols block at c (row stride ldc), whose
+// first element is C(row0, col0) of the whole C. Called on the thread that finished the block, once per
+// element of C, at any block size: it must be elementwise (a row- or column-indexed bias, an activation).
+// A Linear layer adds its bias per column and applies a fused activation this way (BiasThen in
+// nn/linear.cpp), a convolution its bias per row (channel): one pass over the output fewer. The GEMM
+// knows nothing of what it applies.
 template <typename T>
 struct Epilogue {
-  using Apply = void (*)(const void* context, long col0, T* c, long rows, long cols, long ldc);
+  using Apply = void (*)(const void* context, long row0, long col0, T* c, long rows, long cols, long ldc);
   Apply apply = nullptr;  // none: C is left as summed
   const void* context = nullptr;
 

@@ -49,7 +49,7 @@ struct Watch {
   std::atomic<bool> seen{false};
 };
 
-void note_nonfinite(const void* context, long, float* c, long rows, long cols, long ldc) {
+void note_nonfinite(const void* context, long, long, float* c, long rows, long cols, long ldc) {
   auto* watch = static_cast<Watch*>(const_cast<void*>(context));
   if (!watch->kernel->block_finite(c, rows, cols, ldc)) watch->seen.store(true, std::memory_order_relaxed);
 }

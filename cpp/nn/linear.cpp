@@ -49,7 +49,7 @@ struct BiasThen {
   const T* bias;                           // out_features values, or null
   const ElementwiseFromOutput<T>* then;  // or null
 
-  static void apply(const void* context, long col0, T* y, long rows, long cols, long ld) {
+  static void apply(const void* context, long, long col0, T* y, long rows, long cols, long ld) {
     const auto& self = *static_cast<const BiasThen*>(context);
     if (!self.bias) return self.then->apply_block(y, rows, cols, ld);
     // Row by row, so the map finds each row just written; a block small enough for L1 in one call (one

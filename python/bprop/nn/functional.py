@@ -7,9 +7,13 @@ the graph, computed by the same C++ loss the trainer uses (value and gradient in
 Targets are arrays (or tensors, read as constants): class indices or probabilities for cross_entropy,
 values shaped like the output otherwise. ``sample_weight`` (rows,) multiplies each row's terms.
 """
+from .. import _core
+from .._checks import integer
+from ..autograd.tensor import as_input
+from .layers.conv import axes, resolve_padding
 from .losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber
 
-__all__ = ["cross_entropy", "mse", "mse_loss", "mae", "l1_loss", "huber", "huber_loss", "binary_cross_entropy",
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "mse", "mse_loss", "mae", "l1_loss", "huber", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
 
 
@@ -40,3 +44,37 @@ def binary_cross_entropy(output, target, *, sample_weight=None, reduction="mean"
 
 # PyTorch's names for the same functions.
 mse_loss, l1_loss, huber_loss, binary_cross_entropy_with_logits = mse, mae, huber, binary_cross_entropy
+
+
+# -- convolutions: the kernels the Conv layers run, on tensors (PyTorch's signatures) --------------------
+def _conv(op, dims, x, weight, bias, stride, padding, dilation, groups, output_padding=0, transposed=False):
+    x, weight = as_input(x, op), as_input(weight, op)
+    bias = None if bias is None else as_input(bias, op)
+    if weight.ndim != dims + 2:
+        raise ValueError(f"[{op}] weight must be {dims + 2}-D (channels, channels per group, *kernel); got shape "
+                         f"{tuple(weight.shape)}")
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = axes(stride, "stride", op, dims, 1), axes(dilation, "dilation", op, dims, 1)
+    if transposed and isinstance(padding, str):
+        raise ValueError(f"[{op}] padding must be an int or a tuple; got {padding!r:.40}")
+    begin, end = resolve_padding(padding, kernel, stride, dilation, op)
+    return _core.ag_conv(x, weight, bias, list(stride), list(begin), list(end), list(dilation),
+                         integer(groups, "groups", op, minimum=1),
+                         list(axes(output_padding, "output_padding", op, dims, 0)), transposed)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of x (batch, in_channels, H, W) with weight (out_channels, in_channels/groups, kH, kW),
+    as torch.nn.functional.conv2d (padding: int, pair, "same" or "valid"). Recorded in the graph."""
+    return _conv("conv2d", 2, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of x (batch, in_channels, L), as torch.nn.functional.conv1d."""
+    return _conv("conv1d", 1, x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution, weight (in_channels, out_channels/groups, kH, kW), as
+    torch.nn.functional.conv_transpose2d."""
+    return _conv("conv_transpose2d", 2, x, weight, bias, stride, padding, dilation, groups, output_padding, True)

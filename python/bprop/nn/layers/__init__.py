@@ -1,10 +1,11 @@
 """Layers, one file per family: base.py (Layer, the registry of layer classes by name, serialize and
-deserialize), linear.py, activations.py, dropout.py, embedding.py, normalization.py, reshaping.py, containers.py (Residual and what
+deserialize), linear.py, activations.py, dropout.py, embedding.py, conv.py, normalization.py, reshaping.py, containers.py (Residual and what
 stacks of layers share)."""
 from .activations import *  # noqa: F401,F403 (every activation class of the table)
 from .activations import __all__ as _activations
 from .base import Layer, deserialize, register_layer, serialize
 from .containers import Residual
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
@@ -12,4 +13,4 @@ from .normalization import BatchNorm, LayerNorm
 from .reshaping import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
-           "Flatten", "Reshape", "Embedding"]
+           "Flatten", "Reshape", "Embedding", "Conv1d", "Conv2d", "ConvTranspose2d"]

@@ -1,0 +1,69 @@
+#include "nn/conv.h"
+
+#include "core/sizes.h"
+#include "nn/init.h"
+
+namespace bprop::nn {
+
+SampleShape conv_output_shape(const ops::ConvGeometry& g, long spatial_dims) {
+  if (spatial_dims == 1) return {g.out_channels, g.out_w};
+  return {g.out_channels, g.out_h, g.out_w};
+}
+
+template <typename T>
+Conv<T>::Conv(std::string name, ops::ConvArgs args, bool bias, const std::string& init, double init_limit,
+              uint64_t seed)
+    : name_(std::move(name)), args_(std::move(args)) {
+  ops::check_conv_args(name_, args_, false);
+  check_initializer(init, init_limit);
+  std::vector<long> shape{args_.out_channels, args_.in_channels / args_.groups};
+  long area = 1;
+  for (long k : args_.kernel) {
+    shape.push_back(k);
+    area *= k;
+  }
+  weight_ = std::make_shared<Parameter<T>>("weight", shape);
+  initialize(weight_->value, init, shape[1] * area, args_.out_channels * area, init_limit, seed);
+  if (bias) bias_ = std::make_shared<Parameter<T>>("bias", std::vector<long>{args_.out_channels});
+}
+
+template <typename T>
+SampleShape Conv<T>::build(const SampleShape& in) {
+  geometry_ = ops::conv_geometry(name_, args_, in);
+  return this->set_shapes(in, conv_output_shape(geometry_, args_.spatial_dims()));
+}
+
+namespace {
+
+// An ElementwiseFromOutput as the convolution's block map.
+template <typename T>
+void apply_map(const void* context, T* y, long rows, long cols, long ld) {
+  static_cast<const ElementwiseFromOutput<T>*>(context)->apply_block(y, rows, cols, ld);
+}
+
+}  // namespace
+
+template <typename T>
+void Conv<T>::forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const {
+  ops::BlockMap<T> map;
+  if (then) map = {&apply_map<T>, then};
+  ops::conv_forward<T>(geometry_, rows, x, weight_->value.data(), bias_ ? bias_->value.data() : nullptr, y, map);
+}
+
+template <typename T>
+void Conv<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+  ops::conv_backward_weights<T>(geometry_, rows, x, dy, weight_->grad.data(), bias_ ? bias_->grad.data() : nullptr,
+                                accumulate);
+  if (dx) ops::conv_backward_data<T>(geometry_, rows, dy, weight_->value.data(), dx, false);
+}
+
+template <typename T>
+std::vector<ParameterPtr<T>> Conv<T>::parameters() {
+  if (bias_) return {weight_, bias_};
+  return {weight_};
+}
+
+template class Conv<float>;
+template class Conv<double>;
+
+}  // namespace bprop::nn

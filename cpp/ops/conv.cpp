@@ -1,0 +1,198 @@
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/parallel.h"
+#include "core/scratch.h"
+#include "core/workspace.h"
+#include "gemm/gemm.h"
+#include "ops/conv_depthwise.h"
+#include "ops/conv_patches.h"
+
+namespace bprop::ops {
+namespace {
+
+using gemm::Op;
+
+// backward-data's column block (Kg × a tile of pixels): at most this many values, 256 KiB of float32,
+// so the block the GEMM writes is still in L2 when col2im adds it into the image.
+constexpr long kColumnBlockValues = 1L << 16;
+// Below this many flops per call the samples stay on the calling thread (as gemm's threshold).
+constexpr double kSpreadMinFlops = 2.0e6;
+constexpr double kWakeMinFlops = 2.0e7;
+// Below this many values a channel sum or bias addition stays on one thread.
+constexpr long kParallelMinValues = 1L << 16;
+
+// Runs body(n, slot) for every sample n. Samples go to the team's threads when there are at least as many
+// as threads (each sample's products then run on one thread: a call from a task gets a team of one), else
+// they run in order on the caller with threaded products. `slots` is called first with the number of
+// slots, so per-slot scratch is taken before the region.
+template <class Slots, class Body>
+void for_each_sample(long batch, double flops, Slots&& slots, Body&& body) {
+  const int threads = num_threads();
+  if (threads > 1 && batch >= threads && flops >= kSpreadMinFlops) {
+    ParallelTeam team(threads, flops >= kWakeMinFlops ? Wake::always : Wake::if_awake);
+    slots(team.size());
+    team.run(batch, [&](long n, int slot) { body(n, slot); });
+    return;
+  }
+  slots(1);
+  for (long n = 0; n < batch; ++n) body(n, 0);
+}
+
+// The forward's GEMM epilogue: each output channel's bias on its row of a finished block, then the map.
+template <typename T>
+struct BiasThenMap {
+  const T* bias;  // the group's first channel's, or null
+  const BlockMap<T>* then;
+
+  static void apply(const void* context, long row0, long, T* y, long rows, long cols, long ld) {
+    const auto& self = *static_cast<const BiasThenMap*>(context);
+    if (self.bias)
+      for (long r = 0; r < rows; ++r) {
+        const T b = self.bias[row0 + r];
+        T* row = y + r * ld;
+        for (long j = 0; j < cols; ++j) row[j] += b;
+      }
+    if (self.then->apply) self.then->apply(self.then->context, y, rows, cols, ld);
+  }
+};
+
+bool depthwise(const ConvGeometry& g) { return g.groups > 1 && g.in_group() == 1; }
+
+}  // namespace
+
+template <typename T>
+void conv_forward(const ConvGeometry& g, long batch, const T* x, const T* weight, const T* bias, T* y,
+                  const BlockMap<T>& then) {
+  if (depthwise(g)) return depthwise_forward(g, batch, x, weight, bias, y, then);
+  const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), pixels = g.out_pixels();
+  const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
+  for_each_sample(batch, flops, [](int) {}, [&](long n, int) {
+    for (long group = 0; group < g.groups; ++group) {
+      const T* w = weight + group * og * kg;
+      const T* in = x + n * g.in_size() + group * cg * g.in_pixels();
+      T* out = y + n * g.out_size() + group * og * pixels;
+      const BiasThenMap<T> after{bias ? bias + group * og : nullptr, &then};
+      gemm::Epilogue<T> epilogue;
+      if (bias || then.apply) epilogue = {&BiasThenMap<T>::apply, &after};
+      if (g.pointwise()) {
+        gemm::gemm<T>(Op::N, Op::N, og, pixels, cg, T(1), w, kg, in, g.in_pixels(), T(0), out, pixels, epilogue);
+      } else {
+        const PatchSource<T> source{&g, in};
+        const gemm::PanelPacker<T> packer{&pack_patches<T>, &source};
+        gemm::gemm_packed_b<T>(Op::N, og, pixels, kg, T(1), w, kg, packer, T(0), out, pixels, epilogue);
+      }
+    }
+  });
+}
+
+template <typename T>
+void conv_backward_data(const ConvGeometry& g, long batch, const T* dy, const T* weight, T* dx, bool accumulate) {
+  if (depthwise(g)) return depthwise_backward_data(g, batch, dy, weight, dx, accumulate);
+  const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), pixels = g.out_pixels();
+  const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
+  // Columns per tile: whole micro-panels (32 floats), as many as keep Kg × tile in the block size.
+  const long tile = std::min(pixels, std::max(32L, kColumnBlockValues / kg / 32 * 32));
+  T* columns = nullptr;
+  for_each_sample(
+      batch, flops,
+      [&](int slots) {
+        if (!g.pointwise())
+          columns = thread_workspace().conv_columns.reserve_elements<T>(std::size_t(slots * kg * tile));
+      },
+      [&](long n, int slot) {
+        T* own = columns + slot * kg * tile;
+        for (long group = 0; group < g.groups; ++group) {
+          const T* w = weight + group * og * kg;
+          const T* grad = dy + n * g.out_size() + group * og * pixels;
+          T* out = dx + n * g.in_size() + group * cg * g.in_pixels();
+          if (g.pointwise()) {  // the columns are the image: dx = Wᵀ·dy straight into it
+            gemm::gemm<T>(Op::T, Op::N, cg, pixels, og, T(1), w, kg, grad, pixels, accumulate ? T(1) : T(0), out,
+                          pixels);
+            continue;
+          }
+          if (!accumulate) std::fill(out, out + cg * g.in_pixels(), T(0));
+          for (long p0 = 0; p0 < pixels; p0 += tile) {
+            const long cols = std::min(tile, pixels - p0);
+            gemm::gemm<T>(Op::T, Op::N, kg, cols, og, T(1), w, kg, grad + p0, pixels, T(0), own, cols);
+            col2im_add(g, own, p0, cols, out);
+          }
+        }
+      });
+}
+
+template <typename T>
+void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const T* dy, T* dweight, T* dbias,
+                           bool accumulate) {
+  const long pixels = g.out_pixels();
+  if (dbias) channel_sums(batch, g.out_channels, pixels, dy, dbias, accumulate);
+  if (!dweight) return;
+  if (depthwise(g)) return depthwise_backward_weights(g, batch, x, dy, dweight, accumulate);
+  const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), rows = batch * pixels;
+  // dY as one (out_channels × batch·P) matrix, so each group's weight gradient is one product over the
+  // whole batch (K = batch·P, never split across threads) rather than a sum of per-sample products.
+  ScratchFrame frame;
+  const T* grad = dy;
+  if (batch > 1) {
+    T* gathered = frame.take<T>(g.out_channels * rows);
+    for (long n = 0; n < batch; ++n)
+      for (long c = 0; c < g.out_channels; ++c)
+        std::memcpy(gathered + c * rows + n * pixels, dy + n * g.out_size() + c * pixels, sizeof(T) * pixels);
+    grad = gathered;
+  }
+  for (long group = 0; group < g.groups; ++group) {
+    const BatchPatchSource<T> source{&g, x + group * cg * g.in_pixels()};
+    const gemm::PanelPacker<T> packer{&pack_patches_transposed<T>, &source};
+    gemm::gemm_packed_b<T>(Op::N, og, kg, rows, T(1), grad + group * og * rows, rows, packer, accumulate ? T(1) : T(0),
+                           dweight + group * og * kg, kg);
+  }
+}
+
+template <typename T>
+void channel_sums(long batch, long channels, long pixels, const T* dy, T* out, bool accumulate) {
+  const double values = double(batch) * double(channels) * double(pixels);
+  run_parallel(values >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
+    const auto [c0, c1] = split_range(channels, index, count);  // threads take whole channels
+    for (long c = c0; c < c1; ++c) {
+      T sum = accumulate ? out[c] : T(0);
+      for (long n = 0; n < batch; ++n) {
+        const T* plane = dy + (n * channels + c) * pixels;
+        T part = T(0);
+        for (long p = 0; p < pixels; ++p) part += plane[p];
+        sum += part;
+      }
+      out[c] = sum;
+    }
+  });
+}
+
+template <typename T>
+void add_channel_bias(long batch, long channels, long pixels, const T* bias, T* y) {
+  const double values = double(batch) * double(channels) * double(pixels);
+  run_parallel(values >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
+    const auto [p0, p1] = split_range(batch * channels, index, count);
+    for (long plane = p0; plane < p1; ++plane) {
+      const T b = bias[plane % channels];
+      T* row = y + plane * pixels;
+      for (long p = 0; p < pixels; ++p) row[p] += b;
+    }
+  });
+}
+
+template void channel_sums<float>(long, long, long, const float*, float*, bool);
+template void channel_sums<double>(long, long, long, const double*, double*, bool);
+template void add_channel_bias<float>(long, long, long, const float*, float*);
+template void add_channel_bias<double>(long, long, long, const double*, double*);
+template void conv_forward<float>(const ConvGeometry&, long, const float*, const float*, const float*, float*,
+                                  const BlockMap<float>&);
+template void conv_forward<double>(const ConvGeometry&, long, const double*, const double*, const double*, double*,
+                                   const BlockMap<double>&);
+template void conv_backward_data<float>(const ConvGeometry&, long, const float*, const float*, float*, bool);
+template void conv_backward_data<double>(const ConvGeometry&, long, const double*, const double*, double*, bool);
+template void conv_backward_weights<float>(const ConvGeometry&, long, const float*, const float*, float*, float*, bool);
+template void conv_backward_weights<double>(const ConvGeometry&, long, const double*, const double*, double*, double*,
+                                            bool);
+
+}  // namespace bprop::ops
