@@ -5,11 +5,11 @@ from .activations import *  # noqa: F401,F403 (every activation class of the tab
 from .activations import __all__ as _activations
 from .base import Layer, deserialize, register_layer, serialize
 from .containers import Residual
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Linear
-from .normalization import BatchNorm, LayerNorm
+from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm
 from .reshaping import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
-           "Flatten", "Reshape", "Embedding"]
+           "Flatten", "Reshape", "Embedding", "BatchNorm1d", "BatchNorm2d", "Dropout2d"]
