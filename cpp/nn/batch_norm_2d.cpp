@@ -63,50 +63,43 @@ void ChannelBatchNorm<T>::infer(const T* x, long rows, T* y) const {
   T* scale = scratch.take<T>(channels_);
   T* shift = scratch.take<T>(channels_);
   eval_affine(scale, shift);
-  ops::channel_affine(x, layout(rows), static_cast<const T*>(nullptr), scale, shift, y);
+  ops::channel_affine(x, layout(rows), scale, shift, y);
+}
+
+template <typename T>
+void ChannelBatchNorm<T>::use_running_stats() {
+  for (long c = 0; c < channels_; ++c) {
+    mean_[c] = double(running_mean_->value[c]);
+    inv_std_[c] = 1.0 / std::sqrt(double(running_var_->value[c]) + eps_);
+  }
 }
 
 template <typename T>
 void ChannelBatchNorm<T>::forward(const T* x, long rows, T* y, Mode mode) {
   const long C = channels_;
   const ops::ChannelLayout shape = layout(rows);
-  center_.resize(C);
+  mean_.resize(C);
   inv_std_.resize(C);
-  coefficients_.resize(2 * C);
-  T* scale = coefficients_.data();
-  T* shift = scale + C;
   batch_stats_ = mode != Mode::eval;
-  const T* rmean = running_mean_->value.data();
-  const T* rvar = running_var_->value.data();
   if (!batch_stats_) {  // infer's arithmetic; the running statistics are kept for backward
-    eval_affine(scale, shift);
-    ops::channel_affine(x, shape, static_cast<const T*>(nullptr), scale, shift, y);
-    for (long c = 0; c < C; ++c) {
-      center_[c] = rmean[c];
-      inv_std_[c] = 1.0 / std::sqrt(double(rvar[c]) + eps_);
-    }
+    affine_.resize(2 * C);
+    eval_affine(affine_.data(), affine_.data() + C);
+    ops::channel_affine(x, shape, affine_.data(), affine_.data() + C, y);
+    use_running_stats();
     return;
   }
   partial_.resize(shape.planes());
-  sums_.resize(2 * C);
-  double* mean = sums_.data();
-  double* var = mean + C;
-  ops::channel_moments(x, shape, partial_.data(), mean, var);
-  const double count = double(shape.samples) * double(shape.plane);
-  const T* gamma = weight_->value.data();
-  const T* beta = bias_->value.data();
-  for (long c = 0; c < C; ++c) {
-    inv_std_[c] = 1.0 / std::sqrt(var[c] + eps_);
-    center_[c] = T(mean[c]);
-    scale[c] = T(double(gamma[c]) * inv_std_[c]);
-    shift[c] = beta[c];
-  }
-  ops::channel_affine(x, shape, center_.data(), scale, shift, y);
+  scratch_.resize(C);
+  double* var = scratch_.data();
+  ops::channel_moments(x, shape, partial_.data(), mean_.data(), var);
+  for (long c = 0; c < C; ++c) inv_std_[c] = 1.0 / std::sqrt(var[c] + eps_);
+  ops::channel_normalize(x, shape, mean_.data(), inv_std_.data(), weight_->value.data(), bias_->value.data(), y);
   if (mode == Mode::replay) return;  // the statistics were counted when this batch first ran
+  const double count = double(shape.samples) * double(shape.plane);
   T* running_mean = running_mean_->value.data();
   T* running_var = running_var_->value.data();
   for (long c = 0; c < C; ++c) {
-    running_mean[c] = T((1 - momentum_) * double(running_mean[c]) + momentum_ * mean[c]);
+    running_mean[c] = T((1 - momentum_) * double(running_mean[c]) + momentum_ * mean_[c]);
     if (count > 1) running_var[c] = T((1 - momentum_) * double(running_var[c]) + momentum_ * var[c] * count / (count - 1));
   }
 }
@@ -115,21 +108,18 @@ template <typename T>
 void ChannelBatchNorm<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
   const long C = channels_;
   const ops::ChannelLayout shape = layout(rows);
-  if (center_.size() < C) {  // no forward yet (a misuse): differentiate the evaluation map rather than read nothing
-    center_.resize(C);
+  if (mean_.size() < C) {  // no forward yet (a misuse): differentiate the evaluation map rather than read nothing
+    mean_.resize(C);
     inv_std_.resize(C);
-    for (long c = 0; c < C; ++c) {
-      center_[c] = running_mean_->value[c];
-      inv_std_[c] = 1.0 / std::sqrt(double(running_var_->value[c]) + eps_);
-    }
+    use_running_stats();
     batch_stats_ = false;
   }
   partial_.resize(2 * shape.planes());
-  sums_.resize(2 * C);
-  double* sum_dy = sums_.data();
+  scratch_.resize(5 * C);
+  double* sum_dy = scratch_.data();
   double* sum_dy_centered = sum_dy + C;
-  ops::channel_grad_sums(x, dy, shape, center_.data(), partial_.data(), sum_dy, sum_dy_centered);
-  // dγ = Σ dy·xhat with xhat = (x − centre)·inv_std; dβ = Σ dy.
+  ops::channel_grad_sums(x, dy, shape, mean_.data(), partial_.data(), sum_dy, sum_dy_centered);
+  // dγ = Σ dy·xhat with xhat = (x − mean)·inv_std; dβ = Σ dy.
   T* dgamma = weight_->grad.data();
   T* dbeta = bias_->grad.data();
   for (long c = 0; c < C; ++c) {
@@ -138,25 +128,23 @@ void ChannelBatchNorm<T>::backward(const T* x, const T*, const T* dy, long rows,
     dbeta[c] = accumulate ? dbeta[c] + db : db;
   }
   if (!dx) return;
-  // Batch statistics: dx = γ·inv_std·(dy − mean(dy) − xhat·mean(dy·xhat)), i.e. a·(dy − mean(dy)) − b·(x − centre)
-  // with a = γ·inv_std, b = γ·inv_std³·Σ dy·(x − centre)/count. Running statistics: dx = a·dy.
-  coefficients_.resize(3 * C);
-  T* a = coefficients_.data();
-  T* b = a + C;
-  T* dy_mean = b + C;
+  // Batch statistics: dx = γ·inv_std·(dy − mean(dy) − xhat·mean(dy·xhat)) = a·(dy − mean(dy)) − b·(x − mean)
+  // with a = γ·inv_std, b = γ·inv_std³·Σ dy·(x − mean)/count. Running statistics: dx = a·dy.
+  double* a = sum_dy_centered + C;
+  double* b = a + C;
+  double* dy_mean = b + C;
   const T* gamma = weight_->value.data();
   const double count = double(shape.samples) * double(shape.plane);
   for (long c = 0; c < C; ++c) {
-    const double inv = inv_std_[c], ac = double(gamma[c]) * inv;
-    a[c] = T(ac);
-    b[c] = T(ac * inv * inv * sum_dy_centered[c] / count);
-    dy_mean[c] = T(sum_dy[c] / count);
+    const double inv = inv_std_[c];
+    a[c] = double(gamma[c]) * inv;
+    b[c] = a[c] * inv * inv * sum_dy_centered[c] / count;
+    dy_mean[c] = sum_dy[c] / count;
   }
   if (batch_stats_)
-    ops::channel_input_grad(x, dy, shape, center_.data(), dy_mean, a, b, dx);
+    ops::channel_input_grad(x, dy, shape, mean_.data(), a, b, dy_mean, dx);
   else
-    ops::channel_input_grad(x, dy, shape, center_.data(), static_cast<const T*>(nullptr), a,
-                            static_cast<const T*>(nullptr), dx);
+    ops::channel_input_grad(x, dy, shape, mean_.data(), a, nullptr, nullptr, dx);
 }
 
 template class ChannelBatchNorm<float>;

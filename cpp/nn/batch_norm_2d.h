@@ -41,6 +41,7 @@ class ChannelBatchNorm : public Layer<T> {
 
  private:
   ops::ChannelLayout layout(long rows) const { return {rows, channels_, this->in_size_ / channels_}; }
+  void use_running_stats();  // mean_ and inv_std_ from the running statistics
 
   std::string name_, sample_text_;
   int min_rank_, max_rank_;
@@ -48,13 +49,11 @@ class ChannelBatchNorm : public Layer<T> {
   double eps_, momentum_;
   ParameterPtr<T> weight_, bias_, running_mean_, running_var_;
   // The last forward's statistics, which backward differentiates through (batch) or treats as constants
-  // (running): per channel, the centre subtracted (as T, so forward and backward subtract the same
-  // value) and 1/√(var + eps).
-  Array<T> center_;
-  Array<double> inv_std_;
+  // (running): per channel, the mean and 1/√(var + eps).
+  Array<double> mean_, inv_std_;
   bool batch_stats_ = false;
-  Array<double> partial_, sums_;  // scratch: per-plane sums, then per-channel ones
-  Array<T> coefficients_;         // scratch: per-channel coefficients handed to the kernels
+  Array<double> partial_, scratch_;  // per-plane sums; per-channel variances, sums and coefficients
+  Array<T> affine_;                  // the evaluation map's scale and shift
 };
 
 template <typename T>

@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include "core/parallel.h"
+#include "core/scratch.h"
 
 namespace bprop::ops {
 namespace {
 
 // Below this many values a pass stays on the caller's thread: waking workers costs more than it saves.
+// From kWakeMinValues on (a pass of a few hundred µs), sleeping workers are woken too.
 constexpr long kParallelMinValues = 1L << 15;
+constexpr long kWakeMinValues = 1L << 20;
 
 // body(begin, end) over ranges of whole planes. Each range is a contiguous stretch of memory (a run of
 // planes, channel after channel, sample after sample), so a thread streams through its share.
@@ -20,7 +23,7 @@ void over_planes(const ChannelLayout& layout, Body&& body) {
     if (planes > 0) body(0L, planes);
     return;
   }
-  ParallelTeam team(threads, Wake::if_awake);
+  ParallelTeam team(threads, layout.values() >= kWakeMinValues ? Wake::always : Wake::if_awake);
   const long tasks = team.size() == 1 ? 1 : std::min<long>(planes, long(team.size()) * kTasksPerThread);
   team.run(tasks, [&](long task, int) {
     const auto [begin, end] = split_range(planes, int(task), int(tasks));
@@ -81,12 +84,23 @@ void channel_moments(const T* x, const ChannelLayout& layout, double* partial, d
 }
 
 template <typename T>
-void channel_affine(const T* x, const ChannelLayout& layout, const T* center, const T* scale, const T* shift, T* y) {
+void channel_normalize(const T* x, const ChannelLayout& layout, const double* mean, const double* inv_std,
+                       const T* gamma, const T* beta, T* y) {
   const long plane = layout.plane, channels = layout.channels;
+  ScratchFrame scratch;  // per channel: the centre, scale and shift the passes use
+  T* center = scratch.take<T>(3 * channels);
+  T* scale = center + channels;
+  T* shift = scale + channels;
+  for (long c = 0; c < channels; ++c) {
+    const double s = double(gamma[c]) * inv_std[c];
+    center[c] = T(mean[c]);
+    scale[c] = T(s);
+    shift[c] = T(double(beta[c]) - (mean[c] - double(center[c])) * s);
+  }
   over_planes(layout, [&](long begin, long end) {
     for (long p = begin; p < end; ++p) {
       const long c = p % channels;
-      const T m = center ? center[c] : T(0), s = scale[c], t = shift[c];
+      const T m = center[c], s = scale[c], t = shift[c];
       const T* in = x + p * plane;
       T* out = y + p * plane;
       for (long i = 0; i < plane; ++i) out[i] = (in[i] - m) * s + t;
@@ -95,14 +109,28 @@ void channel_affine(const T* x, const ChannelLayout& layout, const T* center, co
 }
 
 template <typename T>
-void channel_grad_sums(const T* x, const T* dy, const ChannelLayout& layout, const T* center, double* partial,
+void channel_affine(const T* x, const ChannelLayout& layout, const T* scale, const T* shift, T* y) {
+  const long plane = layout.plane, channels = layout.channels;
+  over_planes(layout, [&](long begin, long end) {
+    for (long p = begin; p < end; ++p) {
+      const long c = p % channels;
+      const T s = scale[c], t = shift[c];
+      const T* in = x + p * plane;
+      T* out = y + p * plane;
+      for (long i = 0; i < plane; ++i) out[i] = in[i] * s + t;
+    }
+  });
+}
+
+template <typename T>
+void channel_grad_sums(const T* x, const T* dy, const ChannelLayout& layout, const double* mean, double* partial,
                        double* sum_dy, double* sum_dy_centered) {
   const long plane = layout.plane, channels = layout.channels, planes = layout.planes();
   over_planes(layout, [&](long begin, long end) {
     for (long p = begin; p < end; ++p) {
       const T* xv = x + p * plane;
       const T* g = dy + p * plane;
-      const double m = double(center[p % channels]);
+      const double m = mean[p % channels];
       // One pass over x and dy for both sums, each in its own four lanes (lane_sum's order).
       double a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       long i = 0;
@@ -129,32 +157,47 @@ void channel_grad_sums(const T* x, const T* dy, const ChannelLayout& layout, con
 }
 
 template <typename T>
-void channel_input_grad(const T* x, const T* dy, const ChannelLayout& layout, const T* center, const T* dy_center,
-                        const T* a, const T* b, T* dx) {
+void channel_input_grad(const T* x, const T* dy, const ChannelLayout& layout, const double* mean, const double* a,
+                        const double* b, const double* dy_mean, T* dx) {
   const long plane = layout.plane, channels = layout.channels;
+  // As channel_normalize: x − c with c = T(mean) in the pass, and b·(mean − c) folded into a per-channel constant.
+  ScratchFrame scratch;
+  T* ta = scratch.take<T>(4 * channels);
+  T* tb = ta + channels;
+  T* center = tb + channels;
+  T* offset = center + channels;  // −b·(mean − c): the part of −b·(x − mean) that −b·(x − c) leaves out
+  for (long c = 0; c < channels; ++c) {
+    ta[c] = T(a[c]);
+    tb[c] = b ? T(b[c]) : T(0);
+    center[c] = b ? T(mean[c]) : T(0);
+    offset[c] = b ? T(-b[c] * (mean[c] - double(center[c]))) : T(0);
+  }
   over_planes(layout, [&](long begin, long end) {
     for (long p = begin; p < end; ++p) {
       const long c = p % channels;
       const T* g = dy + p * plane;
       T* out = dx + p * plane;
-      const T ac = a[c], gm = dy_center ? dy_center[c] : T(0);
+      const T ac = ta[c];
       if (!b) {  // statistics that do not depend on x (evaluation): an affine map of dy alone
-        for (long i = 0; i < plane; ++i) out[i] = ac * (g[i] - gm);
+        for (long i = 0; i < plane; ++i) out[i] = ac * g[i];
         continue;
       }
-      const T m = center[c], bc = b[c];
+      const T gm = dy_mean ? T(dy_mean[c]) : T(0), m = center[c], bc = tb[c], k = offset[c];
       const T* xv = x + p * plane;
-      for (long i = 0; i < plane; ++i) out[i] = ac * (g[i] - gm) - bc * (xv[i] - m);
+      for (long i = 0; i < plane; ++i) out[i] = ac * (g[i] - gm) - bc * (xv[i] - m) - k;
     }
   });
 }
 
-#define BPROP_CHANNEL_NORM(T)                                                                                         \
-  template void channel_moments<T>(const T*, const ChannelLayout&, double*, double*, double*);                       \
-  template void channel_affine<T>(const T*, const ChannelLayout&, const T*, const T*, const T*, T*);                 \
-  template void channel_grad_sums<T>(const T*, const T*, const ChannelLayout&, const T*, double*, double*, double*); \
-  template void channel_input_grad<T>(const T*, const T*, const ChannelLayout&, const T*, const T*, const T*,       \
-                                      const T*, T*);
+#define BPROP_CHANNEL_NORM(T)                                                                                  \
+  template void channel_moments<T>(const T*, const ChannelLayout&, double*, double*, double*);                \
+  template void channel_normalize<T>(const T*, const ChannelLayout&, const double*, const double*, const T*,  \
+                                     const T*, T*);                                                           \
+  template void channel_affine<T>(const T*, const ChannelLayout&, const T*, const T*, T*);                    \
+  template void channel_grad_sums<T>(const T*, const T*, const ChannelLayout&, const double*, double*, double*, \
+                                     double*);                                                                \
+  template void channel_input_grad<T>(const T*, const T*, const ChannelLayout&, const double*, const double*, \
+                                      const double*, const double*, T*);
 BPROP_CHANNEL_NORM(float)
 BPROP_CHANNEL_NORM(double)
 #undef BPROP_CHANNEL_NORM
