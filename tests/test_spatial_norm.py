@@ -394,6 +394,14 @@ def test_a_sequential_trains_summarises_saves_and_loads(tmp_path):
     assert loaded.layers[2].get_config() == model.layers[2].get_config()
 
 
+def test_a_sequential_starting_with_a_channel_first_layer_takes_its_shape_from_the_data():
+    # A Linear after them implies (in_features,), which is no sample of theirs: the model waits for data.
+    model = bprop.Sequential([nn.Dropout2d(0.2), nn.BatchNorm1d(3), nn.Linear(8, 2)])
+    assert model.input_shape is None
+    assert model.predict(np.ones((5, 3, 8), np.float32)).shape == (5, 3, 2)
+    assert bprop.Sequential([nn.BatchNorm2d(2), nn.Linear(4, 3)]).build((2, 3, 4)).output_shape == (None, 2, 3, 3)
+
+
 def test_config_round_trip_and_tensor_shapes():
     layer = nn.BatchNorm2d(7, eps=1e-3, momentum=0.2, dtype="float64")
     config = layer.get_config()

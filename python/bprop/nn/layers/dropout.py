@@ -31,7 +31,10 @@ class Dropout2d(Layer):
     in training and scales the kept ones by 1/(1-p), as torch.nn.Dropout2d; the identity in evaluation.
     Samples of rank >= 2. The mask is keyed by the seed and the training step, as Dropout's."""
 
-    keeps_shape = True
+    # The output's shape is the input's, but the input shape a later layer implies (a Linear's (in_features,),
+    # the last axis alone) is no guess for a channel-first sample: a Sequential starting here waits for its
+    # data or build() instead of failing on the guess.
+    keeps_shape = False
 
     def __init__(self, p=0.5, seed=None):
         super().__init__()

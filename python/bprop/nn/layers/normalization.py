@@ -68,7 +68,10 @@ class _ChannelBatchNorm(Layer):
     (weight, bias, running_mean, running_var), so its state dict copies across (without num_batches_tracked).
     """
 
-    keeps_shape = True
+    # The output's shape is the input's, but the input shape a later layer implies (a Linear's (in_features,),
+    # the last axis alone) is no guess for a channel-first sample: a Sequential starting here waits for its
+    # data or build() instead of failing on the guess.
+    keeps_shape = False
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype="float32"):
         super().__init__()
