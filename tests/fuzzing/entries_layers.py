@@ -28,6 +28,11 @@ def layer_kwargs(name, width, dtype):
     if name == "BatchNorm":
         return st.fixed_dictionaries({"features": st.just(width), "eps": st.sampled_from((1e-5, 0.1)),
                                       "momentum": st.sampled_from((0.1, 0.9)), "dtype": st.just(dtype)})
+    if name in ("BatchNorm1d", "BatchNorm2d"):  # per channel: the first axis of the sample (its only one here)
+        return st.fixed_dictionaries({"num_features": st.just(width), "eps": st.sampled_from((1e-5, 0.1)),
+                                      "momentum": st.sampled_from((0.1, 0.9)), "dtype": st.just(dtype)})
+    if name == "Dropout2d":
+        return st.fixed_dictionaries({"p": st.sampled_from((0.0, 0.5, 0.9)), "seed": st.sampled_from((None, 3))})
     if name == "LayerNorm":
         return st.fixed_dictionaries({"features": st.just(width), "eps": st.sampled_from((1e-5, 0.1)),
                                       "dtype": st.just(dtype)})
@@ -53,10 +58,14 @@ def layer_kwargs(name, width, dtype):
 ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table() if name in _ACTIVATION_CLASSES}
 
 
-LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Flatten",
-               "Reshape") + tuple(_ACTIVATION_CLASSES)
+# Layers on the last axis, which chain by width; and layers on channel-first samples (C, *spatial), drawn with
+# a sample shape of their own (spatial_layers).
+DENSE_LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Flatten",
+                     "Reshape") + tuple(_ACTIVATION_CLASSES)
+SPATIAL_LAYER_NAMES = ("BatchNorm1d", "BatchNorm2d", "Dropout2d")
+LAYER_NAMES = DENSE_LAYER_NAMES + SPATIAL_LAYER_NAMES
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
-              "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
+              "num_features": junk_ints(1), "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
               "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
               "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
@@ -65,13 +74,32 @@ LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "featur
 
 
 @st.composite
-def layers(draw, width=None, dtype=None, names=LAYER_NAMES, keep_width=False):
+def layers(draw, width=None, dtype=None, names=DENSE_LAYER_NAMES, keep_width=False):
     """(layer recipe, width in, width out)."""
     width = width or draw(dims(1, 4))
     dtype = dtype or draw(st.sampled_from(("float32", "float64")))
     name = draw(st.sampled_from([n for n in names if not (keep_width and n == "Linear")]))
     kwargs = draw(layer_kwargs(name, width, dtype))
     return R("layer", name, kwargs), width, kwargs.get("out_features", width)
+
+
+# The sample ranks each channel-first layer takes; sizes stay small, the batch makes the rest.
+SPATIAL_RANKS = {"BatchNorm1d": (1, 2), "BatchNorm2d": (3,), "Dropout2d": (2, 3, 4)}
+
+
+@st.composite
+def spatial_layers(draw, dtype=None):
+    """(layer recipe, sample shape in, sample shape out) of a channel-first layer."""
+    dtype = dtype or draw(st.sampled_from(("float32", "float64")))
+    name = draw(st.sampled_from(SPATIAL_LAYER_NAMES))
+    rank = draw(st.sampled_from(SPATIAL_RANKS[name]))
+    shape = (draw(dims(1, 4)),) + tuple(draw(dims(1, 4)) for _ in range(rank - 1))
+    return R("layer", name, draw(layer_kwargs(name, shape[0], dtype))), shape, shape
+
+
+def any_layers():
+    """A layer of either kind: (recipe, input sample width or shape, output's)."""
+    return st.one_of(layers(), spatial_layers())
 
 
 def call_layer_init(spec):
@@ -82,7 +110,7 @@ def call_layer_init(spec):
 @st.composite
 def layer_specs(draw, junk_keys=0):
     """(name, keywords) of a layer, with junk_keys of its keywords replaced (or an unknown one added)."""
-    layer, _, _ = draw(layers())
+    layer, _, _ = draw(any_layers())
     kwargs = dict(layer[2])
     keys = sorted(set(kwargs) | {"init_limit"}) if layer[1] == "Linear" else sorted(kwargs) or ["dtype"]
     junk_some_keywords(draw, kwargs, keys, LAYER_JUNK, junk_keys)
@@ -103,9 +131,10 @@ def residual_valid(draw):
 # -- a layer run on arrays and tensors ----------------------------------------------------------------------------
 def call_layer_pass(layer, out_width, x, order, training, x2, dy):
     """forward then backward (order "fb"), backward before any forward ("b"), or forward twice then backward
-    with the second x ("ffb": the caches of the second batch); dy None is ones like the output."""
+    with the second x ("ffb": the caches of the second batch); dy None is ones like the output. out_width: the
+    output sample's width, or its shape (a tuple)."""
     if order == "b":
-        y = np.zeros((first_rows(x), out_width), float_dtype(x))
+        y = np.zeros((first_rows(x), *sample_shape(out_width)), float_dtype(x))
         return layer.backward(x, y, np.ones_like(y) if dy is None else dy)
     y = layer.forward(x, training)
     if order == "ffb":
@@ -114,12 +143,16 @@ def call_layer_pass(layer, out_width, x, order, training, x2, dy):
     return layer.backward(x, y, np.ones_like(y) if dy is None else dy)
 
 
+def sample_shape(width):
+    return width if isinstance(width, tuple) else (width,)
+
+
 @st.composite
 def layer_pass_valid(draw):
-    layer, width, out_width = draw(layers())
+    layer, width, out_width = draw(any_layers())
     dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
     rows = draw(dims(1, 4))
-    x = draw(arrays((dtype,), (rows, width), fills=("rand", "zeros", "huge")))
+    x = draw(arrays((dtype,), (rows, *sample_shape(width)), fills=("rand", "zeros", "huge")))
     return {"layer": layer, "out_width": out_width, "x": x,
             "order": "fb", "training": draw(st.booleans()), "x2": None, "dy": None}
 
@@ -131,10 +164,11 @@ def call_layer_on_tensor(layer, x, training):
 
 @st.composite
 def layer_call_valid(draw):
-    layer, width, _ = draw(layers())
+    layer, width, _ = draw(any_layers())
     dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
-    batch = draw(shapes(0, 2, 1, 3))
-    return {"layer": layer, "x": draw(valid_tensors(st.just(batch + (width,)), dtypes=(dtype,))),
+    # A dense layer's tensor may have any leading axes (none: one sample); a channel-first one is one batch.
+    batch = draw(shapes(1, 1, 1, 3) if isinstance(width, tuple) else shapes(0, 2, 1, 3))
+    return {"layer": layer, "x": draw(valid_tensors(st.just(batch + sample_shape(width)), dtypes=(dtype,))),
             "training": draw(st.booleans())}
 
 
@@ -207,7 +241,8 @@ ENTRIES = [
           {"spec": st.one_of(layer_specs(1), layer_specs(2))},
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},
                  {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})},
-                 {"spec": ("PReLU", {"num_parameters": 2**62})}]),
+                 {"spec": ("PReLU", {"num_parameters": 2**62})}, {"spec": ("BatchNorm2d", {"num_features": 2**62})},
+                 {"spec": ("BatchNorm1d", {"num_features": 2**62})}]),
     Entry("nn.Residual", call_residual, residual_valid(),
           {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
                                                  max_size=3))}),
@@ -216,12 +251,12 @@ ENTRIES = [
            "x2": odd_arrays(shapes(1, 2, 0, 5)), "dy": junk(shapes(1, 2, 0, 5)), "training": junk_flags()}),
     Entry("Layer.__call__", call_layer_on_tensor, layer_call_valid(), {"x": junk(), "training": junk_flags()}),
     Entry("Layer.from_config", call_layer_config,
-          st.fixed_dictionaries({"layer": layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
+          st.fixed_dictionaries({"layer": any_layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
           {"config": deserialize_junk().map(lambda d: d.get("config", d) if isinstance(d, dict) else d),
            "name": st.sampled_from(LAYER_NAMES)}),
     Entry("Layer.<method>", call_layer_method,
-          st.one_of(layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
-                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(),
+          st.one_of(any_layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
+                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, any_layers(),
                               st.sampled_from([m for m in LAYER_METHODS[1:] if m not in ("weight", "bias")])),
                     st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(names=("Linear",)),
                               st.sampled_from(("weight", "bias")))),

@@ -6,11 +6,12 @@ from .activations import __all__ as _activations
 from .base import Layer, deserialize, register_layer, serialize
 from .containers import Residual
 from .conv import Conv1d, Conv2d, ConvTranspose2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Linear
-from .normalization import BatchNorm, LayerNorm
+from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm
 from .reshaping import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
-           "Flatten", "Reshape", "Embedding", "Conv1d", "Conv2d", "ConvTranspose2d"]
+           "Flatten", "Reshape", "Embedding", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
+           "Dropout2d"]
