@@ -57,6 +57,7 @@ struct Workspace {
   AlignedBuffer gemm_pack_b;
   AlignedBuffer gemm_row;  // the few-row GEMM's accumulators
   AlignedBuffer conv_columns;  // a convolution's backward-data column blocks, one per thread of the call
+  AlignedBuffer conv_padded;   // a convolution's padded input samples, one per thread of the call
 };
 
 inline Workspace& thread_workspace() {

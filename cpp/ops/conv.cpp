@@ -18,6 +18,8 @@ using gemm::Op;
 // backward-data's column block (Kg × a tile of pixels): at most this many values, 256 KiB of float32,
 // so the block the GEMM writes is still in L2 when col2im adds it into the image.
 constexpr long kColumnBlockValues = 1L << 16;
+// backward-weights' im2col tile: at most this many values (512 KiB of float32), within L2.
+constexpr long kPatchTileValues = 1L << 17;
 // Below this many flops per call the samples stay on the calling thread (as gemm's threshold).
 constexpr double kSpreadMinFlops = 2.0e6;
 constexpr double kWakeMinFlops = 2.0e7;
@@ -61,36 +63,91 @@ struct BiasThenMap {
 
 bool depthwise(const ConvGeometry& g) { return g.groups > 1 && g.in_group() == 1; }
 
+
+// The forward's products: y = conv(x) (+ bias, then `then`), or y += conv(x) when accumulate.
+template <typename T>
+void forward_products(const ConvGeometry& g, long batch, const T* x, const T* weight, const T* bias, T* y,
+                      const BlockMap<T>& then, bool accumulate) {
+  const T beta = accumulate ? T(1) : T(0);
+  const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), pixels = g.out_pixels();
+  const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
+  // A padded convolution reads each sample from a padded copy (one pass over the input), so the packer
+  // copies whole runs without bounds checks: most of its cost before.
+  const bool pad = !g.pointwise() && !inside_image(g);
+  const ConvGeometry padded = pad ? padded_geometry(g) : g;
+  T* copies = nullptr;
+  for_each_sample(batch, flops, [&](int slots) {
+    if (pad) copies = thread_workspace().conv_padded.reserve_elements<T>(std::size_t(slots * g.in_channels * padded.in_pixels()));
+  }, [&](long n, int slot) {
+    const T* image = x + n * g.in_size();
+    if (pad) {
+      T* own = copies + slot * g.in_channels * padded.in_pixels();
+      pad_images(g, padded, g.in_channels, image, own);
+      image = own;
+    }
+    for (long group = 0; group < g.groups; ++group) {
+      const T* w = weight + group * og * kg;
+      const T* in = image + group * cg * padded.in_pixels();
+      T* out = y + n * g.out_size() + group * og * pixels;
+      const BiasThenMap<T> after{bias ? bias + group * og : nullptr, &then};
+      gemm::Epilogue<T> epilogue;
+      if (bias || then.apply) epilogue = {&BiasThenMap<T>::apply, &after};
+      if (g.pointwise()) {
+        gemm::gemm<T>(Op::N, Op::N, og, pixels, cg, T(1), w, kg, in, g.in_pixels(), beta, out, pixels, epilogue);
+      } else {
+        const PatchSource<T> source{&padded, in};
+        const gemm::PanelPacker<T> packer{&pack_patches<T>, &source};
+        gemm::gemm_packed_b<T>(Op::N, og, pixels, kg, T(1), w, kg, packer, beta, out, pixels, epilogue);
+      }
+    }
+  });
+}
+
+// A stride-1 convolution's backward-data is a convolution of dy with the kernel flipped and the channel
+// roles swapped, padded by dilation·(kernel − 1) − padding: the forward's products, no col2im.
+ConvGeometry flipped_geometry(const ConvGeometry& g) {
+  ConvGeometry a = g;
+  std::swap(a.in_channels, a.out_channels);
+  a.in_h = g.out_h;
+  a.in_w = g.out_w;
+  a.out_h = g.in_h;
+  a.out_w = g.in_w;
+  a.pad_h = g.dilation_h * (g.kernel_h - 1) - g.pad_h;
+  a.pad_w = g.dilation_w * (g.kernel_w - 1) - g.pad_w;
+  return a;
+}
+
+// flipped (per group, Cg rows of Og·KH·KW) = weight with each kernel reversed and (o, c) swapped.
+template <typename T>
+void flip_weights(const ConvGeometry& g, const T* weight, T* flipped) {
+  const long og = g.out_group(), cg = g.in_group(), area = g.kernel_area();
+  for (long group = 0; group < g.groups; ++group)
+    for (long o = 0; o < og; ++o)
+      for (long c = 0; c < cg; ++c) {
+        const T* from = weight + ((group * og + o) * cg + c) * area;
+        T* to = flipped + ((group * cg + c) * og + o) * area;
+        for (long k = 0; k < area; ++k) to[area - 1 - k] = from[k];
+      }
+}
+
 }  // namespace
 
 template <typename T>
 void conv_forward(const ConvGeometry& g, long batch, const T* x, const T* weight, const T* bias, T* y,
                   const BlockMap<T>& then) {
   if (depthwise(g)) return depthwise_forward(g, batch, x, weight, bias, y, then);
-  const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), pixels = g.out_pixels();
-  const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
-  for_each_sample(batch, flops, [](int) {}, [&](long n, int) {
-    for (long group = 0; group < g.groups; ++group) {
-      const T* w = weight + group * og * kg;
-      const T* in = x + n * g.in_size() + group * cg * g.in_pixels();
-      T* out = y + n * g.out_size() + group * og * pixels;
-      const BiasThenMap<T> after{bias ? bias + group * og : nullptr, &then};
-      gemm::Epilogue<T> epilogue;
-      if (bias || then.apply) epilogue = {&BiasThenMap<T>::apply, &after};
-      if (g.pointwise()) {
-        gemm::gemm<T>(Op::N, Op::N, og, pixels, cg, T(1), w, kg, in, g.in_pixels(), T(0), out, pixels, epilogue);
-      } else {
-        const PatchSource<T> source{&g, in};
-        const gemm::PanelPacker<T> packer{&pack_patches<T>, &source};
-        gemm::gemm_packed_b<T>(Op::N, og, pixels, kg, T(1), w, kg, packer, T(0), out, pixels, epilogue);
-      }
-    }
-  });
+  forward_products(g, batch, x, weight, bias, y, then, false);
 }
 
 template <typename T>
 void conv_backward_data(const ConvGeometry& g, long batch, const T* dy, const T* weight, T* dx, bool accumulate) {
   if (depthwise(g)) return depthwise_backward_data(g, batch, dy, weight, dx, accumulate);
+  if (g.stride_h == 1 && g.stride_w == 1) {
+    ScratchFrame frame;
+    T* flipped = frame.take<T>(g.weight_size());
+    flip_weights(g, weight, flipped);
+    return forward_products<T>(flipped_geometry(g), batch, dy, flipped, nullptr, dx, {}, accumulate);
+  }
   const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), pixels = g.out_pixels();
   const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
   // Columns per tile: whole micro-panels (32 floats), as many as keep Kg × tile in the block size.
@@ -131,8 +188,9 @@ void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const 
   if (!dweight) return;
   if (depthwise(g)) return depthwise_backward_weights(g, batch, x, dy, dweight, accumulate);
   const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), rows = batch * pixels;
-  // dY as one (out_channels × batch·P) matrix, so each group's weight gradient is one product over the
-  // whole batch (K = batch·P, never split across threads) rather than a sum of per-sample products.
+  // dY as one (out_channels × batch·P) matrix and the patches as im2col tiles of whole pixel columns: each
+  // group's weight gradient is then a few products over the batch, the tiles read transposed by the GEMM's
+  // (vectorised) packing, and K = batch·P is never split across threads.
   ScratchFrame frame;
   const T* grad = dy;
   if (batch > 1) {
@@ -142,11 +200,23 @@ void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const 
         std::memcpy(gathered + c * rows + n * pixels, dy + n * g.out_size() + c * pixels, sizeof(T) * pixels);
     grad = gathered;
   }
+  const long tile = std::min(rows, std::max(32L, kPatchTileValues / kg));
+  T* patches = frame.take<T>(kg * tile);
+  const ConvGeometry padded = inside_image(g) ? g : padded_geometry(g);
+  if (!inside_image(g)) {  // the im2col tiles then copy whole runs (pad_images)
+    T* copy = frame.take<T>(batch * g.in_channels * padded.in_pixels());
+    pad_images(g, padded, batch * g.in_channels, x, copy);
+    x = copy;
+  }
   for (long group = 0; group < g.groups; ++group) {
-    const BatchPatchSource<T> source{&g, x + group * cg * g.in_pixels()};
-    const gemm::PanelPacker<T> packer{&pack_patches_transposed<T>, &source};
-    gemm::gemm_packed_b<T>(Op::N, og, kg, rows, T(1), grad + group * og * rows, rows, packer, accumulate ? T(1) : T(0),
-                           dweight + group * og * kg, kg);
+    const T* in = x + group * cg * padded.in_pixels();
+    T* dw = dweight + group * og * kg;
+    for (long j0 = 0; j0 < rows; j0 += tile) {
+      const long cols = std::min(tile, rows - j0);
+      patches_tile(padded, in, j0, cols, patches);
+      const T beta = j0 == 0 && !accumulate ? T(0) : T(1);
+      gemm::gemm<T>(Op::N, Op::T, og, kg, cols, T(1), grad + group * og * rows + j0, rows, patches, cols, beta, dw, kg);
+    }
   }
 }
 

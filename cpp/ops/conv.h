@@ -1,10 +1,11 @@
 // Convolution over NCHW batches as products on the packed GEMM's micro-kernels (gemm/gemm.h). Per sample
 // and group (Og output channels, Cg input channels, Kg = Cg·KH·KW values per patch, P output pixels):
 //   forward           Y (Og×P)   = W (Og×Kg) · patches (Kg×P), then bias and `then` per block of Y
-//   backward-data     dX         = col2im(Wᵀ (Kg×Og) · dY (Og×P)), in tiles of pixels
-//   backward-weights  dW (Og×Kg) = Σ over samples of dY (Og×P) · patchesᵀ (P×Kg), one product over the batch
-// The patches are never materialised: a panel packer (ops/conv_patches.h) writes them straight into the
-// GEMM's panels from the image (implicit GEMM); a pointwise (1×1) convolution reads the image as B.
+//   backward-data     stride 1: the forward's products on dY with the kernel flipped (a convolution too);
+//                     else dX = col2im(Wᵀ (Kg×Og) · dY (Og×P)), in tiles of pixels
+//   backward-weights  dW (Og×Kg) = dY (Og × batch·P) · patchesᵀ (batch·P × Kg), in im2col tiles within L2
+// The forward's patches are never materialised: a panel packer (ops/conv_patches.h) writes them straight
+// into the GEMM's panels from the image (implicit GEMM); a pointwise (1×1) convolution reads the image as B.
 // Depthwise convolutions (one input channel per group) run a direct loop instead (ops/conv_depthwise.h).
 // Geometry is checked by the caller (ops/conv_geometry.h); these never throw but Interrupted.
 // Threads: samples over the team's threads when the batch has enough of them (each sample's products on
