@@ -213,7 +213,7 @@ void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const 
     T* dw = dweight + group * og * kg;
     for (long j0 = 0; j0 < rows; j0 += tile) {
       const long cols = std::min(tile, rows - j0);
-      patches_tile(padded, in, j0, cols, patches);
+      patches_tile_fast(padded, in, j0, cols, patches);
       const T beta = j0 == 0 && !accumulate ? T(0) : T(1);
       gemm::gemm<T>(Op::N, Op::T, og, kg, cols, T(1), grad + group * og * rows + j0, rows, patches, cols, beta, dw, kg);
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "ops/conv_geometry.h"
+#include "ops/conv_pack.h"
 
 namespace bprop::ops {
 
@@ -17,7 +18,7 @@ namespace bprop::ops {
 // constant-size copies the compiler inlines as vector moves: a call to memmove per panel row cost more
 // than the copy (43% of a 16-channel forward went to packing before this).
 template <typename T>
-inline void copy_values(T* out, const T* in, long count) {
+__attribute__((always_inline)) inline void copy_values(T* out, const T* in, long count) {
   switch (count) {
     case 32: std::memcpy(out, in, 32 * sizeof(T)); return;
     case 16: std::memcpy(out, in, 16 * sizeof(T)); return;
@@ -37,7 +38,7 @@ inline void inside_run(long iw0, long stride, long count, long width, long& lo, 
 // One output row's run of pixels [ow0, ow0 + count) of the patch value (c, ki, kj): the input row it
 // reads (null when that row lies in the padding) and the first input column.
 template <typename T>
-void patch_run(const ConvGeometry& g, const T* row, long iw0, long count, T* out) {
+__attribute__((always_inline)) inline void patch_run(const ConvGeometry& g, const T* row, long iw0, long count, T* out) {
   if (!row) {
     std::fill(out, out + count, T(0));
     return;
@@ -97,7 +98,7 @@ void pad_images(const ConvGeometry& g, const ConvGeometry& padded, long planes, 
 // pack_patches for a geometry inside_image: each panel's pixels as runs along output rows, found once
 // per panel, then copied for every patch row.
 template <typename T>
-void pack_patches_inside(const ConvGeometry& g, const T* x, long row0, long kc, long col0, long cols, long nr, T* dst) {
+__attribute__((always_inline)) inline void pack_patches_inside(const ConvGeometry& g, const T* x, long row0, long kc, long col0, long cols, long nr, T* dst) {
   constexpr long kMaxNr = 64;  // gemm/kernel.h: kMaxNR; a panel has at most that many runs
   long source[kMaxNr], start[kMaxNr], length[kMaxNr];
   const long area = g.kernel_area(), panels = (cols + nr - 1) / nr;
@@ -139,7 +140,7 @@ template <typename T>
 void pack_patches(const void* context, long row0, long kc, long col0, long cols, long nr, T* dst) {
   const auto& source = *static_cast<const PatchSource<T>*>(context);
   const ConvGeometry& g = *source.g;
-  if (inside_image(g)) return pack_patches_inside(g, source.x, row0, kc, col0, cols, nr, dst);
+  if (inside_image(g)) return pack_patches_inside_fast(g, source.x, row0, kc, col0, cols, nr, dst);
   const long area = g.kernel_area(), panels = (cols + nr - 1) / nr;
   for (long p = 0; p < kc; ++p) {
     const long r = row0 + p, c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;
@@ -165,7 +166,7 @@ void pack_patches(const void* context, long row0, long kc, long col0, long cols,
 // dst (Kg rows of `cols` values) = columns [j0, j0 + cols) of the batch's patch matrix (Kg × batch·P, column
 // n·P + pixel) of one group: an im2col tile, the B of backward-weights' products (read transposed).
 template <typename T>
-void patches_tile(const ConvGeometry& g, const T* x, long j0, long cols, T* dst) {
+__attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, const T* x, long j0, long cols, T* dst) {
   const long area = g.kernel_area(), pixels = g.out_pixels();
   for (long r = 0; r < g.patch(); ++r) {
     const long c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;

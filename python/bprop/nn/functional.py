@@ -1,5 +1,6 @@
-"""Losses as functions of tensors, as ``torch.nn.functional``: each returns a scalar tensor recorded in
-the graph, computed by the same C++ loss the trainer uses (value and gradient in one pass).
+"""Losses and convolutions as functions of tensors, as ``torch.nn.functional``. A loss returns a scalar
+tensor recorded in the graph, computed by the same C++ loss the trainer uses (value and gradient in one
+pass); conv1d/conv2d/conv_transpose2d run the kernels the Conv layers run (weights as tensors).
 
     loss = nn.functional.cross_entropy(net(x), labels)
     loss.backward()
