@@ -14,9 +14,10 @@ namespace {
 
 using windows::Span;
 
+// Bitwise |, not ||: no branch, so the loops over outputs stay vectorisable.
 template <typename T>
 inline bool takes(T value, T best) {
-  return value > best || value != value;
+  return (value > best) | (value != value);
 }
 
 // One output, its window clipped to the input: the border outputs and any that the fast loop does not take.
@@ -65,11 +66,14 @@ void interior_row(const T* x, long w, long h0, long dh, Span rows, long kw, long
       const long offset = (h0 + j * dh) * w + base + c * dw;
       const T* in = x + offset;
       const int32_t at = int32_t(offset), step = int32_t(s);
-      for (int i = 0; i < n; ++i) {
-        const T v = in[i * s];
-        const bool take = takes(v, y[i]);
-        if (kArgmax) argmax[i] = take ? at + i * step : argmax[i];
-        y[i] = take ? v : y[i];
+      for (int i = 0; i < n; ++i) {  // loads into locals, then selects: gcc if-converts (and vectorises) this form
+        const T v = in[i * s], best = y[i];
+        const bool take = takes(v, best);
+        if (kArgmax) {
+          const int32_t best_at = argmax[i];
+          argmax[i] = take ? at + i * step : best_at;
+        }
+        y[i] = take ? v : best;
       }
     }
 }
