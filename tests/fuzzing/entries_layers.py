@@ -10,6 +10,8 @@ from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, j
                      junk_reals, junk_scalars, junk_some_keywords, odd_arrays, shapes, valid_tensors)
 
 
+dims_ = dims  # spatial_layers' name for it (its own `dims` is the number of spatial axes)
+
 INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros",
          "xavier_uniform", "kaiming_normal")
 
@@ -55,13 +57,76 @@ ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table(
 
 LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Flatten",
                "Reshape") + tuple(_ACTIVATION_CLASSES)
+# Layers on (C, L) or (C, H, W) samples: drawn with a sample shape they can take, not a width.
+SPATIAL_LAYER_NAMES = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+                       "Upsample")
+
+
+def _pool_out(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's output size on one axis (an independent reference for the shapes the fuzzer expects)."""
+    span = dilation * (kernel - 1) + 1
+    out = (size + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    return out - 1 if ceil_mode and (out - 1) * stride >= size + padding else out
+
+
+@st.composite
+def spatial_layers(draw, names=SPATIAL_LAYER_NAMES):
+    """(layer recipe, sample shape in, sample shape out) for a pooling or upsampling layer."""
+    name = draw(st.sampled_from(names))
+    dims = 1 if name.endswith("1d") else 2 if name.endswith("2d") else draw(st.sampled_from((1, 2)))
+    sample = (draw(dims_(1, 3)),) + tuple(draw(dims_(1, 6)) for _ in range(dims))
+
+    def axes(values):  # an int for every axis, or one per axis (always for a 1d layer's length: an int)
+        return values[0] if dims == 1 or (len(set(values)) == 1 and draw(st.booleans())) else tuple(values)
+
+    if name == "Upsample":
+        scales = [draw(st.integers(1, 3)) for _ in range(dims)]
+        scale = axes(scales)
+        out = sample[:1] + tuple(n * (scale if isinstance(scale, int) else s) for n, s in zip(sample[1:], scales))
+        return R("layer", name, {"scale_factor": scale, "mode": "nearest"}), sample, out
+    if name.startswith("Adaptive"):
+        sizes = [draw(st.integers(1, 4)) for _ in range(dims)]
+        return R("layer", name, {"output_size": axes(sizes)}), sample, sample[:1] + tuple(sizes)
+    kernel = [draw(st.integers(1, n)) for n in sample[1:]]
+    stride = [draw(st.integers(1, 3)) for _ in range(dims)]
+    padding = [draw(st.integers(0, k // 2)) for k in kernel]
+    dilation = [1] * dims
+    if name.startswith("Max"):  # a dilation whose window still fits the padded input
+        dilation = [draw(st.integers(1, max(1, (n + 2 * p - 1) // max(k - 1, 1))))
+                    for n, k, p in zip(sample[1:], kernel, padding)]
+    ceil_mode = draw(st.booleans())
+    kwargs = {"kernel_size": axes(kernel), "stride": draw(st.sampled_from((None, axes(stride)))),
+              "padding": axes(padding), "ceil_mode": ceil_mode}
+    stride = kernel if kwargs["stride"] is None else stride
+    if name.startswith("Max"):
+        kwargs["dilation"] = axes(dilation)
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+    out = sample[:1] + tuple(_pool_out(*a, ceil_mode) for a in zip(sample[1:], kernel, stride, padding, dilation))
+    return R("layer", name, kwargs), sample, out
+
+
+@st.composite
+def any_layers(draw):
+    """(layer recipe, sample shape in, sample shape out) of any layer: a width-taking one or a spatial one."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(spatial_layers())
+    layer, width, out_width = draw(layers())
+    return layer, (width,), (out_width,)
+
+
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
               "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
               "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
               "shape": st.one_of(junk_scalars(), st.sampled_from(((0,), (-1, -1), (), (2**70,), (-2,), "ab"))),
-              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params}}
+              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params},
+              **{key: st.one_of(junk_ints(1), st.sampled_from(((2, 0), (1, 2, 3), [], (2**40, 1), (1.5, 2), "2")))
+                 for key in ("kernel_size", "stride", "dilation", "output_size", "scale_factor")},
+              "padding": st.one_of(junk_ints(0), st.sampled_from(((9, 9), (1, -1), (0, 0, 0)))),
+              "ceil_mode": junk_flags(), "count_include_pad": junk_flags(),
+              "mode": st.one_of(junk_scalars(), st.sampled_from(("bilinear", "NEAREST", "")))}
 
 
 @st.composite
@@ -82,7 +147,7 @@ def call_layer_init(spec):
 @st.composite
 def layer_specs(draw, junk_keys=0):
     """(name, keywords) of a layer, with junk_keys of its keywords replaced (or an unknown one added)."""
-    layer, _, _ = draw(layers())
+    layer, _, _ = draw(any_layers())
     kwargs = dict(layer[2])
     keys = sorted(set(kwargs) | {"init_limit"}) if layer[1] == "Linear" else sorted(kwargs) or ["dtype"]
     junk_some_keywords(draw, kwargs, keys, LAYER_JUNK, junk_keys)
@@ -104,8 +169,9 @@ def residual_valid(draw):
 def call_layer_pass(layer, out_width, x, order, training, x2, dy):
     """forward then backward (order "fb"), backward before any forward ("b"), or forward twice then backward
     with the second x ("ffb": the caches of the second batch); dy None is ones like the output."""
-    if order == "b":
-        y = np.zeros((first_rows(x), out_width), float_dtype(x))
+    if order == "b":  # out_width: a width, or a spatial layer's output sample shape
+        out_shape = out_width if isinstance(out_width, tuple) else (out_width,)
+        y = np.zeros((first_rows(x), *out_shape), float_dtype(x))
         return layer.backward(x, y, np.ones_like(y) if dy is None else dy)
     y = layer.forward(x, training)
     if order == "ffb":
@@ -116,10 +182,11 @@ def call_layer_pass(layer, out_width, x, order, training, x2, dy):
 
 @st.composite
 def layer_pass_valid(draw):
-    layer, width, out_width = draw(layers())
+    layer, sample, out_sample = draw(any_layers())
     dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
     rows = draw(dims(1, 4))
-    x = draw(arrays((dtype,), (rows, width), fills=("rand", "zeros", "huge")))
+    x = draw(arrays((dtype,), (rows, *sample), fills=("rand", "zeros", "huge")))
+    out_width = out_sample if len(out_sample) > 1 else out_sample[0]
     return {"layer": layer, "out_width": out_width, "x": x,
             "order": "fb", "training": draw(st.booleans()), "x2": None, "dy": None}
 
@@ -131,10 +198,12 @@ def call_layer_on_tensor(layer, x, training):
 
 @st.composite
 def layer_call_valid(draw):
-    layer, width, _ = draw(layers())
+    layer, sample, _ = draw(any_layers())
     dtype = layer[2].get("dtype", draw(st.sampled_from(("float32", "float64"))))
-    batch = draw(shapes(0, 2, 1, 3))
-    return {"layer": layer, "x": draw(valid_tensors(st.just(batch + (width,)), dtypes=(dtype,))),
+    # A width-taking layer runs on any leading axes; a spatial one on a batch of its samples (a tensor's axis 0
+    # is its batch, unless the tensor is 1-D).
+    batch = draw(shapes(0, 2, 1, 3)) if len(sample) == 1 else (draw(dims(1, 3)),)
+    return {"layer": layer, "x": draw(valid_tensors(st.just(batch + sample), dtypes=(dtype,))),
             "training": draw(st.booleans())}
 
 
@@ -161,10 +230,11 @@ def deserialize_junk():
     """Plain data as a file could hold it: dicts with wrong keys, kinds and values."""
     value = st.one_of(junk_scalars(), st.sampled_from((2**62, -1, "x", [1], {"a": None})))
     name = st.sampled_from(("SGD", "Adam", "Linear", "Residual", "Huber", "CrossEntropy", "StepDecay", "LinearWarmup",
-                            "BatchNorm", "__init__", "Layer", "Loss", "Optimizer", "Schedule", None, 5))
+                            "BatchNorm", "__init__", "Layer", "Loss", "Optimizer", "Schedule", "MaxPool2d", None, 5))
     config = st.dictionaries(st.sampled_from(("lr", "betas", "in_features", "out_features", "layers", "delta",
                                               "step_size", "then", "config", "features", "x", "label_smoothing",
-                                              "gamma", "dtype", "seed")), value, max_size=3)
+                                              "gamma", "dtype", "seed", "kernel_size", "scale_factor")),
+                             value, max_size=3)
     return st.one_of(junk_scalars(), st.fixed_dictionaries({"name": name, "config": config}),
                      st.fixed_dictionaries({"class": name, "config": config}),
                      st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
@@ -197,6 +267,30 @@ def call_register_layer(cls):
     return nn.register_layer(cls)()  # an instance, which the sweep then uses as a layer
 
 
+# -- pooling and upsampling as functions of tensors ------------------------------------------------------------
+FUNCTIONAL_POOLING = {"MaxPool1d": "max_pool1d", "MaxPool2d": "max_pool2d", "AvgPool1d": "avg_pool1d",
+                      "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool1d": "adaptive_avg_pool1d",
+                      "AdaptiveAvgPool2d": "adaptive_avg_pool2d", "Upsample": "interpolate"}
+
+
+def call_functional_pooling(function, x, kwargs):
+    return getattr(nn.functional, function)(x, **kwargs)
+
+
+@st.composite
+def functional_pooling_valid(draw):
+    layer, sample, _ = draw(spatial_layers())
+    return {"function": FUNCTIONAL_POOLING[layer[1]], "x": draw(valid_tensors(st.just((draw(dims(1, 3)),) + sample))),
+            "kwargs": layer[2]}
+
+
+@st.composite
+def functional_pooling_junk_kwargs(draw):
+    kwargs = dict(draw(spatial_layers())[0][2])
+    junk_some_keywords(draw, kwargs, sorted(kwargs), LAYER_JUNK, draw(st.integers(1, 2)))
+    return kwargs
+
+
 ENTRIES = [
     Entry("nn.Embedding", call_embedding, embedding_valid(),
           {"num_embeddings": junk_ints(1), "embedding_dim": junk_ints(1), "dtype": junk_dtypes(),
@@ -208,6 +302,8 @@ ENTRIES = [
           known=[{"spec": ("Linear", {"in_features": 2**62, "out_features": 1})},
                  {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})},
                  {"spec": ("PReLU", {"num_parameters": 2**62})}]),
+    Entry("nn.functional.<pooling>", call_functional_pooling, functional_pooling_valid(),
+          {"x": junk(), "kwargs": functional_pooling_junk_kwargs()}),
     Entry("nn.Residual", call_residual, residual_valid(),
           {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
                                                  max_size=3))}),
@@ -216,12 +312,12 @@ ENTRIES = [
            "x2": odd_arrays(shapes(1, 2, 0, 5)), "dy": junk(shapes(1, 2, 0, 5)), "training": junk_flags()}),
     Entry("Layer.__call__", call_layer_on_tensor, layer_call_valid(), {"x": junk(), "training": junk_flags()}),
     Entry("Layer.from_config", call_layer_config,
-          st.fixed_dictionaries({"layer": layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
+          st.fixed_dictionaries({"layer": any_layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
           {"config": deserialize_junk().map(lambda d: d.get("config", d) if isinstance(d, dict) else d),
-           "name": st.sampled_from(LAYER_NAMES)}),
+           "name": st.sampled_from(LAYER_NAMES + SPATIAL_LAYER_NAMES)}),
     Entry("Layer.<method>", call_layer_method,
-          st.one_of(layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
-                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(),
+          st.one_of(any_layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
+                    st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, any_layers(),
                               st.sampled_from([m for m in LAYER_METHODS[1:] if m not in ("weight", "bias")])),
                     st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, layers(names=("Linear",)),
                               st.sampled_from(("weight", "bias")))),
