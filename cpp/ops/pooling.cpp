@@ -52,6 +52,11 @@ Planes sample_planes(const std::string& name, int dims, const std::vector<long>&
   if (long(sample.size()) != dims + 1)
     throw ValueError("[" + name + "] expects samples of shape " + sample_form(dims) + "; got samples of shape " +
                      shape_text(sample));
+  // Sizes checked before anything multiplies them (the plane's size, the output's).
+  for (long size : sample)
+    if (size < 1)
+      throw ValueError("[" + name + "] needs every axis of a sample >= 1; got samples of shape " + shape_text(sample));
+  checked_count(sample, 1, "[" + name + "] samples");
   return {sample[0], dims == 1 ? 1 : sample[1], sample.back()};
 }
 
