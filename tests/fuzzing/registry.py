@@ -49,7 +49,9 @@ COVERS = {
     "bprop.set_num_threads/set_isa/cpu_info": "bprop.set_num_threads bprop.get_num_threads bprop.set_isa "
                                               "bprop.cpu_info",
     "bprop.manual_seed": "bprop.manual_seed",
-    "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES),
+    "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES
+                                              + entries_layers.SPATIAL_LAYER_NAMES),
+    "nn.functional.<pooling>": " ".join(f"functional.{f}" for f in entries_layers.FUNCTIONAL_POOLING.values()),
     "nn.Residual": "nn.Residual",
     "nn.<Conv>(...).forward/backward": "nn.Conv1d nn.Conv2d nn.ConvTranspose2d",
     "nn.functional.conv*": "functional.conv1d functional.conv2d functional.conv_transpose2d",
