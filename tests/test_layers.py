@@ -142,6 +142,21 @@ def test_backward_accumulates_on_request():
     np.testing.assert_allclose(layer.parameters()[0].grad, once)
 
 
+@pytest.mark.parametrize("make", [lambda: nn.BatchNorm(3, dtype="float64"), lambda: nn.LayerNorm(3, dtype="float64")],
+                         ids=["BatchNorm", "LayerNorm"])
+def test_backward_without_its_forward_reads_no_stale_cache(make):
+    # Once a segfault (found by the fuzzer): the caches were read for rows no forward had written. Now backward
+    # computes them from x as an evaluation-mode forward would.
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    layer = make()
+    before_any_forward = layer.backward(x, x, np.ones_like(x))
+    layer.forward(x[:1])  # a forward of another batch size
+    after_another_batch = layer.backward(x, x, np.ones_like(x))
+    expected = layer.backward(x, layer.forward(x), np.ones_like(x))
+    np.testing.assert_array_equal(before_any_forward, expected)
+    np.testing.assert_array_equal(after_another_batch, expected)
+
+
 class TestTrainEval:
     def test_dropout_masks_and_scales_in_training_only(self):
         layer = nn.Dropout(0.25, seed=3)

@@ -22,6 +22,7 @@ PYBIND11_MODULE(_core, m) {
   bprop::bindings::init_nn_parameter(m);
   bprop::bindings::init_nn(m);
   bprop::bindings::init_nn_spatial(m);
+  bprop::bindings::init_nn_pooling(m);
   bprop::bindings::init_python_layer(m);
   bprop::bindings::init_loss(m);
   bprop::bindings::init_optim(m);

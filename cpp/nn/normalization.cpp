@@ -55,6 +55,13 @@ void AffineNorm<T>::affine_grads(const T* dy, long rows, bool accumulate) {
 }
 
 template <typename T>
+void AffineNorm<T>::cache_for(const T* x, long rows) {
+  if (rows == cached_rows_) return;
+  ScratchFrame scratch;
+  this->forward(x, rows, scratch.take<T>(rows * this->out_size_), Mode::eval);
+}
+
+template <typename T>
 BatchNorm<T>::BatchNorm(long features, double eps, double momentum)
     : AffineNorm<T>("BatchNorm", features, eps), momentum_(T(momentum)) {
   if (!(momentum >= 0 && momentum <= 1))
@@ -65,6 +72,7 @@ BatchNorm<T>::BatchNorm(long features, double eps, double momentum)
 
 template <typename T>
 void BatchNorm<T>::forward(const T* x, long rows, T* y, Mode mode) {
+  this->cached_rows_ = rows;
   rows = this->last_axis_rows(rows);
   const long w = this->features_;
   this->xhat_.resize(rows * w);
@@ -105,7 +113,8 @@ void BatchNorm<T>::infer(const T* x, long rows, T* y) const {
 }
 
 template <typename T>
-void BatchNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+void BatchNorm<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+  this->cache_for(x, rows);
   rows = this->last_axis_rows(rows);
   const long w = this->features_;
   this->affine_grads(dy, rows, accumulate);
@@ -122,6 +131,7 @@ void BatchNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, b
 
 template <typename T>
 void LayerNorm<T>::forward(const T* x, long rows, T* y, Mode) {
+  this->cached_rows_ = rows;
   rows = this->last_axis_rows(rows);
   const long w = this->features_;
   this->xhat_.resize(rows * w);
@@ -149,7 +159,8 @@ void LayerNorm<T>::infer(const T* x, long rows, T* y) const {
 }
 
 template <typename T>
-void LayerNorm<T>::backward(const T*, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+void LayerNorm<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
+  this->cache_for(x, rows);
   rows = this->last_axis_rows(rows);
   const long w = this->features_;
   this->affine_grads(dy, rows, accumulate);

@@ -17,6 +17,7 @@ template <typename T>
 class AffineNorm : public Layer<T> {
  public:
   SampleShape build(const SampleShape& in) override {  // ValueError unless in.back() == features
+    cached_rows_ = -1;  // xhat_ was for samples of another shape
     return this->map_last_axis(in, features_, features_);
   }
   std::vector<ParameterPtr<T>> parameters() override { return {weight_, bias_}; }
@@ -28,11 +29,16 @@ class AffineNorm : public Layer<T> {
   void scale_and_shift(long rows, T* y) const;
   // dγ = Σ dy·xhat and dβ = Σ dy over the batch: written, or added when accumulate.
   void affine_grads(const T* dy, long rows, bool accumulate);
+  // backward's first step: when the caches are not from a forward of `rows` samples (a backward called
+  // before any forward, or after one of another batch size), they are computed from x again as an
+  // evaluation-mode forward would, rather than read past their end.
+  void cache_for(const T* x, long rows);
 
   long features_;
   T eps_;
   ParameterPtr<T> weight_, bias_;
   Array<T> xhat_, inv_std_;
+  long cached_rows_ = -1;  // the samples of the forward xhat_ and inv_std_ are from; -1 for none
 };
 
 template <typename T>

@@ -10,6 +10,8 @@ from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, j
                      junk_reals, junk_scalars, junk_some_keywords, odd_arrays, shapes, valid_tensors)
 
 
+dims_ = dims  # pooling_layers' name for it (its own `dims` is the number of spatial axes)
+
 INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros",
          "xavier_uniform", "kaiming_normal")
 
@@ -59,18 +61,72 @@ ACTIVATION_PARAMS = {name: params for name, params, _ in _core.activation_table(
 
 
 # Layers on the last axis, which chain by width; and layers on channel-first samples (C, *spatial), drawn with
-# a sample shape of their own (spatial_layers).
+# a sample shape of their own (spatial_layers; pooling and upsampling: pooling_layers).
 DENSE_LAYER_NAMES = ("Linear", "PReLU", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Flatten",
                      "Reshape") + tuple(_ACTIVATION_CLASSES)
 SPATIAL_LAYER_NAMES = ("BatchNorm1d", "BatchNorm2d", "Dropout2d")
-LAYER_NAMES = DENSE_LAYER_NAMES + SPATIAL_LAYER_NAMES
+# Layers on (C, L) or (C, H, W) samples: drawn with a sample shape they can take, not a width.
+POOLING_LAYER_NAMES = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+                       "Upsample")
+
+
+def _pool_out(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's output size on one axis (an independent reference for the shapes the fuzzer expects)."""
+    span = dilation * (kernel - 1) + 1
+    out = (size + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    return out - 1 if ceil_mode and (out - 1) * stride >= size + padding else out
+
+
+@st.composite
+def pooling_layers(draw, names=POOLING_LAYER_NAMES):
+    """(layer recipe, sample shape in, sample shape out) for a pooling or upsampling layer."""
+    name = draw(st.sampled_from(names))
+    dims = 1 if name.endswith("1d") else 2 if name.endswith("2d") else draw(st.sampled_from((1, 2)))
+    sample = (draw(dims_(1, 3)),) + tuple(draw(dims_(1, 6)) for _ in range(dims))
+
+    def axes(values):  # an int for every axis, or one per axis (always for a 1d layer's length: an int)
+        return values[0] if dims == 1 or (len(set(values)) == 1 and draw(st.booleans())) else tuple(values)
+
+    if name == "Upsample":
+        scales = [draw(st.integers(1, 3)) for _ in range(dims)]
+        scale = axes(scales)
+        out = sample[:1] + tuple(n * (scale if isinstance(scale, int) else s) for n, s in zip(sample[1:], scales))
+        return R("layer", name, {"scale_factor": scale, "mode": "nearest"}), sample, out
+    if name.startswith("Adaptive"):
+        sizes = [draw(st.integers(1, 4)) for _ in range(dims)]
+        return R("layer", name, {"output_size": axes(sizes)}), sample, sample[:1] + tuple(sizes)
+    kernel = [draw(st.integers(1, n)) for n in sample[1:]]
+    stride = [draw(st.integers(1, 3)) for _ in range(dims)]
+    padding = [draw(st.integers(0, k // 2)) for k in kernel]
+    dilation = [1] * dims
+    if name.startswith("Max"):  # a dilation whose window still fits the padded input
+        dilation = [draw(st.integers(1, max(1, (n + 2 * p - 1) // max(k - 1, 1))))
+                    for n, k, p in zip(sample[1:], kernel, padding)]
+    ceil_mode = draw(st.booleans())
+    kwargs = {"kernel_size": axes(kernel), "stride": draw(st.sampled_from((None, axes(stride)))),
+              "padding": axes(padding), "ceil_mode": ceil_mode}
+    stride = kernel if kwargs["stride"] is None else stride
+    if name.startswith("Max"):
+        kwargs["dilation"] = axes(dilation)
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+    out = sample[:1] + tuple(_pool_out(*a, ceil_mode) for a in zip(sample[1:], kernel, stride, padding, dilation))
+    return R("layer", name, kwargs), sample, out
+
+
+LAYER_NAMES = DENSE_LAYER_NAMES + SPATIAL_LAYER_NAMES + POOLING_LAYER_NAMES
 LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "num_features": junk_ints(1), "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
               "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
               "start_dim": junk_ints(1), "end_dim": junk_ints(-(2**62)),
               "shape": st.one_of(junk_scalars(), st.sampled_from(((0,), (-1, -1), (), (2**70,), (-2,), "ab"))),
-              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params}}
+              **{p: junk_reals() for params in ACTIVATION_PARAMS.values() for p, _, _ in params},
+              **{key: st.one_of(junk_ints(1), st.sampled_from(((2, 0), (1, 2, 3), [], (2**40, 1), (1.5, 2), "2")))
+                 for key in ("kernel_size", "stride", "dilation", "output_size", "scale_factor")},
+              "padding": st.one_of(junk_ints(0), st.sampled_from(((9, 9), (1, -1), (0, 0, 0)))),
+              "ceil_mode": junk_flags(), "count_include_pad": junk_flags(),
+              "mode": st.one_of(junk_scalars(), st.sampled_from(("bilinear", "NEAREST", "")))}
 
 
 @st.composite
@@ -99,7 +155,7 @@ def spatial_layers(draw, dtype=None):
 
 def any_layers():
     """A layer of either kind: (recipe, input sample width or shape, output's)."""
-    return st.one_of(layers(), spatial_layers())
+    return st.one_of(layers(), spatial_layers(), pooling_layers())
 
 
 def call_layer_init(spec):
@@ -195,10 +251,11 @@ def deserialize_junk():
     """Plain data as a file could hold it: dicts with wrong keys, kinds and values."""
     value = st.one_of(junk_scalars(), st.sampled_from((2**62, -1, "x", [1], {"a": None})))
     name = st.sampled_from(("SGD", "Adam", "Linear", "Residual", "Huber", "CrossEntropy", "StepDecay", "LinearWarmup",
-                            "BatchNorm", "__init__", "Layer", "Loss", "Optimizer", "Schedule", None, 5))
+                            "BatchNorm", "__init__", "Layer", "Loss", "Optimizer", "Schedule", "MaxPool2d", None, 5))
     config = st.dictionaries(st.sampled_from(("lr", "betas", "in_features", "out_features", "layers", "delta",
                                               "step_size", "then", "config", "features", "x", "label_smoothing",
-                                              "gamma", "dtype", "seed")), value, max_size=3)
+                                              "gamma", "dtype", "seed", "kernel_size", "scale_factor")),
+                             value, max_size=3)
     return st.one_of(junk_scalars(), st.fixed_dictionaries({"name": name, "config": config}),
                      st.fixed_dictionaries({"class": name, "config": config}),
                      st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
@@ -231,6 +288,30 @@ def call_register_layer(cls):
     return nn.register_layer(cls)()  # an instance, which the sweep then uses as a layer
 
 
+# -- pooling and upsampling as functions of tensors ------------------------------------------------------------
+FUNCTIONAL_POOLING = {"MaxPool1d": "max_pool1d", "MaxPool2d": "max_pool2d", "AvgPool1d": "avg_pool1d",
+                      "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool1d": "adaptive_avg_pool1d",
+                      "AdaptiveAvgPool2d": "adaptive_avg_pool2d", "Upsample": "interpolate"}
+
+
+def call_functional_pooling(function, x, kwargs):
+    return getattr(nn.functional, function)(x, **kwargs)
+
+
+@st.composite
+def functional_pooling_valid(draw):
+    layer, sample, _ = draw(pooling_layers())
+    return {"function": FUNCTIONAL_POOLING[layer[1]], "x": draw(valid_tensors(st.just((draw(dims(1, 3)),) + sample))),
+            "kwargs": layer[2]}
+
+
+@st.composite
+def functional_pooling_junk_kwargs(draw):
+    kwargs = dict(draw(pooling_layers())[0][2])
+    junk_some_keywords(draw, kwargs, sorted(kwargs), LAYER_JUNK, draw(st.integers(1, 2)))
+    return kwargs
+
+
 ENTRIES = [
     Entry("nn.Embedding", call_embedding, embedding_valid(),
           {"num_embeddings": junk_ints(1), "embedding_dim": junk_ints(1), "dtype": junk_dtypes(),
@@ -243,6 +324,8 @@ ENTRIES = [
                  {"spec": ("BatchNorm", {"features": 2**62})}, {"spec": ("LayerNorm", {"features": 2**62})},
                  {"spec": ("PReLU", {"num_parameters": 2**62})}, {"spec": ("BatchNorm2d", {"num_features": 2**62})},
                  {"spec": ("BatchNorm1d", {"num_features": 2**62})}]),
+    Entry("nn.functional.<pooling>", call_functional_pooling, functional_pooling_valid(),
+          {"x": junk(), "kwargs": functional_pooling_junk_kwargs()}),
     Entry("nn.Residual", call_residual, residual_valid(),
           {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
                                                  max_size=3))}),

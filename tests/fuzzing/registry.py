@@ -50,6 +50,7 @@ COVERS = {
                                               "bprop.cpu_info",
     "bprop.manual_seed": "bprop.manual_seed",
     "nn.<Layer>(...)": "nn.Layer " + " ".join(f"nn.{name}" for name in entries_layers.LAYER_NAMES),
+    "nn.functional.<pooling>": " ".join(f"functional.{f}" for f in entries_layers.FUNCTIONAL_POOLING.values()),
     "nn.Residual": "nn.Residual",
     "nn.<Conv>(...).forward/backward": "nn.Conv1d nn.Conv2d nn.ConvTranspose2d",
     "nn.functional.conv*": "functional.conv1d functional.conv2d functional.conv_transpose2d",

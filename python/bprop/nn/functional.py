@@ -1,20 +1,28 @@
-"""Losses as functions of tensors, as ``torch.nn.functional``: each returns a scalar tensor recorded in
-the graph, computed by the same C++ loss the trainer uses (value and gradient in one pass).
+"""Losses, convolutions, pooling and upsampling as functions of tensors, as ``torch.nn.functional``.
+
+Losses return a scalar tensor recorded in the graph, computed by the same C++ loss the trainer uses (value
+and gradient in one pass):
 
     loss = nn.functional.cross_entropy(net(x), labels)
     loss.backward()
 
 Targets are arrays (or tensors, read as constants): class indices or probabilities for cross_entropy,
 values shaped like the output otherwise. ``sample_weight`` (rows,) multiplies each row's terms.
+
+Pooling (max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d) and interpolate take a batch (samples,
+*sample) with samples (C, L) or (C, H, W), and run the layer of the same name as one graph node.
 """
 from .. import _core
 from .._checks import integer
 from ..autograd.tensor import as_input
 from .layers.conv import axes, resolve_padding
+from .layers.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+                             Upsample)
 from .losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "mse", "mse_loss", "mae", "l1_loss", "huber", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "mse", "mse_loss", "mae", "l1_loss", "huber",
+           "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "interpolate"]
 
 
 def cross_entropy(output, target, *, sample_weight=None, reduction="mean", label_smoothing=0.0):
@@ -78,3 +86,45 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """Transposed 2-D convolution, weight (in_channels, out_channels/groups, kH, kW), as
     torch.nn.functional.conv_transpose2d."""
     return _conv("conv_transpose2d", 2, x, weight, bias, stride, padding, dilation, groups, output_padding, True)
+
+
+# -- pooling and upsampling: a layer made for the call, run as one graph node ------------------------------------
+def _on_tensor(layer, input):
+    # Evaluation mode: with nothing to differentiate the node then runs the cache-free forward.
+    return layer.eval()(input)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """As torch.nn.functional.max_pool1d on a batch (samples, C, L)."""
+    return _on_tensor(MaxPool1d(kernel_size, stride, padding, dilation, ceil_mode), input)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """As torch.nn.functional.max_pool2d on a batch (samples, C, H, W)."""
+    return _on_tensor(MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode), input)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """As torch.nn.functional.avg_pool1d on a batch (samples, C, L)."""
+    return _on_tensor(AvgPool1d(kernel_size, stride, padding, ceil_mode, count_include_pad), input)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """As torch.nn.functional.avg_pool2d on a batch (samples, C, H, W)."""
+    return _on_tensor(AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad), input)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """As torch.nn.functional.adaptive_avg_pool1d on a batch (samples, C, L)."""
+    return _on_tensor(AdaptiveAvgPool1d(output_size), input)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """As torch.nn.functional.adaptive_avg_pool2d on a batch (samples, C, H, W)."""
+    return _on_tensor(AdaptiveAvgPool2d(output_size), input)
+
+
+def interpolate(input, scale_factor, mode="nearest"):
+    """As torch.nn.functional.interpolate(input, scale_factor=..., mode="nearest") on a batch (samples, C, L)
+    or (samples, C, H, W): integer factors and mode "nearest" only (no output size)."""
+    return _on_tensor(Upsample(scale_factor, mode), input)

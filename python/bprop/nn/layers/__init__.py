@@ -1,6 +1,6 @@
 """Layers, one file per family: base.py (Layer, the registry of layer classes by name, serialize and
-deserialize), linear.py, activations.py, dropout.py, embedding.py, conv.py, normalization.py, reshaping.py, containers.py (Residual and what
-stacks of layers share)."""
+deserialize), linear.py, activations.py, dropout.py, embedding.py, conv.py, normalization.py, reshaping.py,
+pooling.py (pooling and upsampling), containers.py (Residual and what stacks of layers share)."""
 from .activations import *  # noqa: F401,F403 (every activation class of the table)
 from .activations import __all__ as _activations
 from .base import Layer, deserialize, register_layer, serialize
@@ -10,8 +10,11 @@ from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Linear
 from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
+                      Upsample)
 from .reshaping import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
            "Flatten", "Reshape", "Embedding", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
-           "Dropout2d"]
+           "Dropout2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "Upsample"]
