@@ -73,6 +73,12 @@ REGISTRY = {
         lambda l, x, t: x + np.tanh(x @ _param(l.layers[0].layers[0], "weight")
                                     + _param(l.layers[0].layers[0], "bias")),
         True, False),
+    # A projection shortcut: y = f(x) + g(x), both branches to 5 features whatever the input width.
+    "Residual-shortcut": (
+        lambda w, dt: nn.Residual([nn.Linear(w, 5, dtype=dt), nn.Tanh()], shortcut=[nn.Linear(w, 5, dtype=dt)]),
+        lambda l, x, t: (np.tanh(x @ _param(l.layers[0], "weight") + _param(l.layers[0], "bias"))
+                         + x @ _param(l.shortcut[0], "weight") + _param(l.shortcut[0], "bias")),
+        True, False),
 }
 
 
@@ -123,11 +129,11 @@ def test_forward_matches_numpy_and_backward_matches_finite_differences(name, row
     core.reseed(7)
     y = layer.forward(x, training=training)
     dx = layer.backward(x, y, r)
-    grads = {p.name: p.grad for p in layer.parameters()}
+    grads = {key: p.grad for key, p in layer.named_parameters()}  # "shortcut.0.weight": unique in a Residual
     assert_gradients_close(dx, numeric_gradient(lambda: float(np.sum(r * run(x))), x), f"{name} dx")
-    for p in layer.parameters():
+    for key, p in layer.named_parameters():
         numeric = numeric_parameter_gradient(p, lambda: float(np.sum(r * run(x))))
-        assert_gradients_close(grads[p.name], numeric, f"{name} d{p.name}")
+        assert_gradients_close(grads[key], numeric, f"{name} d{key}")
 
 
 def test_backward_accumulates_on_request():

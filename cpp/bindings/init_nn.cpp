@@ -23,6 +23,7 @@
 #include "nn/normalization.h"
 #include "nn/prelu.h"
 #include "nn/reshape.h"
+#include "nn/residual.h"
 #include "nn/sequential.h"
 #include "ops/finite.h"
 
@@ -206,7 +207,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
         return names;
       });
   py::class_<nn::Residual<T>, Layer, std::shared_ptr<nn::Residual<T>>>(m, ("Residual" + suffix).c_str())
-      .def(py::init<std::vector<LayerPtr>>(), py::arg("layers"));
+      .def(py::init<std::vector<LayerPtr>, std::vector<LayerPtr>>(), py::arg("layers"),
+           py::arg("shortcut") = std::vector<LayerPtr>{}, "shortcut: the layers of g in y = f(x) + g(x); empty: x");
 
   using Model = nn::Model<T>;
   py::class_<Model, std::shared_ptr<Model>>(m, ("Model" + suffix).c_str())

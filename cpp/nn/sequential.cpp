@@ -175,43 +175,7 @@ void Sequential<T>::reseed(uint64_t seed) {
   for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->reseed(seed + 0x9e3779b97f4a7c15ULL * (i + 1));
 }
 
-template <typename T>
-SampleShape Residual<T>::build(const SampleShape& in) {
-  const SampleShape out = body_.build(in);
-  if (out != in)
-    throw ValueError("[Residual] the block maps samples of shape " + shape_text(in) + " to " + shape_text(out) +
-                     "; a skip connection needs them equal");
-  return this->keep_shape(in);
-}
-
-template <typename T>
-void Residual<T>::forward(const T* x, long rows, T* y, Mode mode) {
-  const long n = rows * this->in_size_;
-  body_out_.resize(n);
-  body_.forward(x, rows, body_out_.data(), mode);
-  for (long i = 0; i < n; ++i) y[i] = x[i] + body_out_[i];
-}
-
-template <typename T>
-void Residual<T>::infer(const T* x, long rows, T* y) const {
-  const long n = rows * this->in_size_;
-  ScratchFrame scratch;
-  T* body_out = scratch.take<T>(n);
-  body_.infer(x, rows, body_out);
-  for (long i = 0; i < n; ++i) y[i] = x[i] + body_out[i];
-}
-
-template <typename T>
-void Residual<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
-  body_.backward(x, body_out_.data(), dy, rows, dx, accumulate);
-  if (!dx) return;
-  const long n = rows * this->in_size_;
-  for (long i = 0; i < n; ++i) dx[i] += dy[i];
-}
-
 template class Sequential<float>;
 template class Sequential<double>;
-template class Residual<float>;
-template class Residual<double>;
 
 }  // namespace bprop::nn

@@ -54,26 +54,4 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   Array<T> grad_a_, grad_b_;
 };
 
-// Residual: y = x + f(x) with f a Sequential that keeps the sample shape (the skip connection that lets
-// gradients flow through deep stacks). dx = dy + f'ᵀ·dy.
-template <typename T>
-class Residual : public Layer<T> {
- public:
-  explicit Residual(std::vector<LayerPtr<T>> layers) : body_(std::move(layers)) {}
-  std::string name() const override { return "Residual"; }
-  SampleShape build(const SampleShape& in) override;  // ValueError unless the block keeps the shape
-  void forward(const T* x, long rows, T* y, Mode mode) override;
-  void backward(const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate) override;
-  void infer(const T* x, long rows, T* y) const override;
-  std::vector<ParameterPtr<T>> parameters() override { return body_.parameters(); }
-  std::vector<ParameterPtr<T>> buffers() override { return body_.buffers(); }
-  void reseed(uint64_t seed) override { body_.reseed(seed); }
-  bool caches_forward() const override { return true; }
-  const Sequential<T>& body() const { return body_; }
-
- private:
-  Sequential<T> body_;
-  Array<T> body_out_;
-};
-
 }  // namespace bprop::nn

@@ -173,15 +173,35 @@ def layer_specs(draw, junk_keys=0):
     return layer[1], kwargs
 
 
-def call_residual(layers_):
-    return nn.Residual(layers_)
+def call_residual(layers_, shortcut, x):
+    """A Residual; with x, also run forward and backward on x (which builds it: the shapes of both branches are
+    checked there)."""
+    block = nn.Residual(layers_, shortcut)
+    if x is None:
+        return block
+    y = block.forward(x)
+    return block.backward(x, y, np.ones_like(y))
 
 
 @st.composite
 def residual_valid(draw):
+    """Without a shortcut, width-keeping layers; with one, a last Linear to another width in the block and a
+    Linear to that width (then width-keeping layers) in the shortcut."""
     width, dtype = draw(dims(1, 4)), draw(st.sampled_from(("float32", "float64")))
     inner = [draw(layers(width, dtype, keep_width=True))[0] for _ in range(draw(st.integers(1, 3)))]
-    return {"layers_": inner}
+    shortcut, out = None, width
+    if draw(st.booleans()):
+        last, _, out = draw(layers(width, dtype, names=("Linear",)))
+        projection = draw(layers(width, dtype, names=("Linear",)))[0]
+        inner.append(last)
+        shortcut = [R("layer", "Linear", {**projection[2], "out_features": out})]
+        shortcut += [draw(layers(out, dtype, keep_width=True))[0] for _ in range(draw(st.integers(0, 2)))]
+    x = draw(st.none() | arrays((dtype,), (draw(dims(1, 4)), width)))
+    return {"layers_": inner, "shortcut": shortcut, "x": x}
+
+
+def residual_junk_layers():
+    return st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])), max_size=3))
 
 
 # -- a layer run on arrays and tensors ----------------------------------------------------------------------------
@@ -327,8 +347,7 @@ ENTRIES = [
     Entry("nn.functional.<pooling>", call_functional_pooling, functional_pooling_valid(),
           {"x": junk(), "kwargs": functional_pooling_junk_kwargs()}),
     Entry("nn.Residual", call_residual, residual_valid(),
-          {"layers_": st.one_of(junk(), st.lists(st.one_of(junk_scalars(), layers().map(lambda r: r[0])),
-                                                 max_size=3))}),
+          {"layers_": residual_junk_layers(), "shortcut": residual_junk_layers(), "x": odd_arrays()}),
     Entry("Layer.forward/backward", call_layer_pass, layer_pass_valid(),
           {"x": odd_arrays(shapes(0, 3, 0, 5)), "order": st.sampled_from(("b", "ffb")),
            "x2": odd_arrays(shapes(1, 2, 0, 5)), "dy": junk(shapes(1, 2, 0, 5)), "training": junk_flags()}),

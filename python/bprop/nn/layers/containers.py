@@ -22,17 +22,20 @@ def indexed_names(layers, kind):
     return [(f"{i}.{name}", p) for i, layer in enumerate(layers) for name, p in getattr(layer, kind)()]
 
 
-def check_layers(layers, where):
+def check_layers(layers, where, argument=None):
+    """layers as a list of bprop layers, checked; `argument` names the argument in messages when it is not
+    the class's first (Residual's shortcut)."""
+    where = f"[{where}]" if argument is None else f"[{where}] {argument}:"
     if isinstance(layers, (Layer, np.ndarray, str, dict)) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"[{where}] expects a list of layers; got {type(layers).__name__}")
+        raise TypeError(f"{where} expects a list of layers; got {type(layers).__name__}")
     layers = list(layers)
     if not layers:
-        raise ValueError(f"[{where}] needs at least one layer")
+        raise ValueError(f"{where} needs at least one layer")
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
-            raise TypeError(f"[{where}] item {i} is a {type(layer).__name__}, not a bprop layer")
+            raise TypeError(f"{where} item {i} is a {type(layer).__name__}, not a bprop layer")
         if layer._written_in_python() and type(layer).forward is Layer.forward:
-            raise TypeError(f"[{where}] item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer that "
+            raise TypeError(f"{where} item {i} ({type(layer).__name__}) is a Python subclass of nn.Layer that "
                             "defines no forward(self, x); define it (on Tensors, or on numpy arrays with a "
                             "backward(self, x, y, dy)): see help(bprop.nn.Layer)")
     return layers
@@ -57,34 +60,87 @@ class LayerStack:
 
 
 class Residual(LayerStack, Layer):
-    """y = x + f(x), with f the given layers applied in order; f must keep the width."""
+    """y = f(x) + g(x): f the given layers applied in order, g the shortcut's layers in order or, without a
+    shortcut (None), the identity (y = x + f(x); f must then keep the sample shape). A projection shortcut
+    maps x to f's output shape where a ResNet stage changes channels or resolution:
+    ``Residual([Conv2d(16, 32, 3, stride=2, padding=1), ReLU(), Conv2d(32, 32, 3, padding=1)],
+    shortcut=[Conv2d(16, 32, 1, stride=2)])``. The shortcut's tensors are named "shortcut.<index>.<name>"."""
 
-    def __init__(self, layers):
+    def __init__(self, layers, shortcut=None):
         super().__init__()
         self.layers = check_layers(layers, "Residual")
-        self._fixed_dtype = fixed_dtype(self.layers, "Residual")
+        self.shortcut = None if shortcut is None else check_layers(shortcut, "Residual", "shortcut")
+        self._fixed_dtype = fixed_dtype(self.layers + self._shortcut_layers, "Residual")
+        # With a shortcut the output has its shape, which is the input's when its layers all keep theirs.
+        self.keeps_shape = all(layer.keeps_shape for layer in self._shortcut_layers)
 
-    keeps_shape = True
+    @property
+    def _shortcut_layers(self):
+        return self.shortcut or []
 
     def implied_input_shape(self):
-        return first_input_shape(self.layers)
+        shape = first_input_shape(self.layers)
+        return shape if shape is not None else first_input_shape(self._shortcut_layers)
 
     def _make_core(self, dtype):
-        return core_class("Residual", dtype)([layer.core(dtype) for layer in self.layers])
+        return core_class("Residual", dtype)([layer.core(dtype) for layer in self.layers],
+                                             [layer.core(dtype) for layer in self._shortcut_layers])
 
+    # -- the block's tensors (LayerStack's), then the shortcut's, as the C++ layer lists them ---------------
+    def parameters(self):
+        return super().parameters() + [p for layer in self._shortcut_layers for p in layer.parameters()]
+
+    def buffers(self):
+        return super().buffers() + [b for layer in self._shortcut_layers for b in layer.buffers()]
+
+    def named_parameters(self):
+        return super().named_parameters() + shortcut_names(indexed_names(self._shortcut_layers, "named_parameters"))
+
+    def named_buffers(self):
+        return super().named_buffers() + shortcut_names(indexed_names(self._shortcut_layers, "named_buffers"))
+
+    # -- config: "shortcut" only when there is one, so the configs of earlier files stay as they were --------
     def get_config(self):
-        return {"layers": [serialize(layer) for layer in self.layers]}
+        config = {"layers": [serialize(layer) for layer in self.layers]}
+        if self.shortcut is not None:
+            config["shortcut"] = [serialize(layer) for layer in self.shortcut]
+        return config
 
     @classmethod
     def from_config(cls, config):
-        return cls([deserialize(entry) for entry in config_layers(config, "Residual")])
+        layers, shortcut = residual_config(config)
+        return cls([deserialize(entry) for entry in layers],
+                   None if shortcut is None else [deserialize(entry) for entry in shortcut])
 
     @classmethod
     def tensor_shapes(cls, config):
-        return stack_tensor_shapes(config_layers(config, "Residual"))
+        layers, shortcut = residual_config(config)
+        return {**stack_tensor_shapes(layers), **dict(shortcut_names(stack_tensor_shapes(shortcut or []).items()))}
 
     def __repr__(self):
-        return f"Residual({self.layers!r})"
+        if self.shortcut is None:
+            return f"Residual({self.layers!r})"
+        return f"Residual({self.layers!r}, shortcut={self.shortcut!r})"
+
+
+def shortcut_names(pairs):
+    """(name, value) pairs of a Residual's shortcut, named as the Residual holds them: "shortcut.0.weight"."""
+    return [(f"shortcut.{name}", value) for name, value in pairs]
+
+
+def residual_config(config):
+    """(layer entries, shortcut entries or None) of a Residual's config, checked to be lists and to hold no
+    other key (a key this version does not know would be dropped silently)."""
+    layers = config_layers(config, "Residual")
+    unknown = set(config) - {"layers", "shortcut"}
+    if unknown:
+        raise ValueError(f"[Residual.from_config] the config has unknown keys {sorted(map(str, unknown))!r:.100}; "
+                         "expected 'layers' and optionally 'shortcut'")
+    shortcut = config.get("shortcut")
+    if shortcut is not None and not isinstance(shortcut, list):
+        raise ValueError(f"[Residual.from_config] the config's 'shortcut' must be a list of layer entries or "
+                         f"absent; got {shortcut!r:.100}")
+    return layers, shortcut
 
 
 def first_input_shape(layers):
