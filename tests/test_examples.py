@@ -8,9 +8,9 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("name", ["xor", "digits", "regression", "policy_gradient"])
+@pytest.mark.parametrize("name", ["xor", "digits", "digits_cnn", "shapes_resnet", "regression", "policy_gradient"])
 def test_example(name):
-    if name == "digits":
+    if name in ("digits", "digits_cnn"):
         pytest.importorskip("sklearn")
     process = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True,
                              timeout=600)

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/scratch.h"
+#include "core/sizes.h"
 
 namespace bprop::nn {
 namespace {
@@ -14,9 +15,13 @@ int checked_dims(const char* family, int dims) {
   return dims;
 }
 
-// The output sample: (C, L_out) for a 1d layer, (C, H_out, W_out) for a 2d one.
-SampleShape out_sample(int dims, long channels, long out_h, long out_w) {
-  return dims == 1 ? SampleShape{channels, out_w} : SampleShape{channels, out_h, out_w};
+// The output sample: (C, L_out) for a 1d layer, (C, H_out, W_out) for a 2d one; ValueError when one sample
+// of it, in T, would not fit in this process's memory (an adaptive pool's output_size is the user's).
+template <typename T>
+SampleShape out_sample(const std::string& name, int dims, long channels, long out_h, long out_w) {
+  SampleShape out = dims == 1 ? SampleShape{channels, out_w} : SampleShape{channels, out_h, out_w};
+  checked_count(out, sizeof(T), "[" + name + "] output");
+  return out;
 }
 
 }  // namespace
@@ -32,7 +37,7 @@ MaxPool<T>::MaxPool(int dims, const std::vector<long>& kernel_size, const std::v
 template <typename T>
 SampleShape MaxPool<T>::build(const SampleShape& in) {
   const ops::PoolGeometry g = ops::pool_geometry(name(), dims_, options_, in);
-  SampleShape out = this->set_shapes(in, out_sample(dims_, g.in.channels, g.out_h, g.out_w));
+  SampleShape out = this->set_shapes(in, out_sample<T>(name(), dims_, g.in.channels, g.out_h, g.out_w));
   geometry_ = g;
   argmax_rows_ = -1;  // the argmax of another geometry points into other planes
   return out;
@@ -74,7 +79,7 @@ AvgPool<T>::AvgPool(int dims, const std::vector<long>& kernel_size, const std::v
 template <typename T>
 SampleShape AvgPool<T>::build(const SampleShape& in) {
   const ops::PoolGeometry g = ops::pool_geometry(name(), dims_, options_, in);
-  SampleShape out = this->set_shapes(in, out_sample(dims_, g.in.channels, g.out_h, g.out_w));
+  SampleShape out = this->set_shapes(in, out_sample<T>(name(), dims_, g.in.channels, g.out_h, g.out_w));
   geometry_ = g;
   return out;
 }
@@ -99,7 +104,7 @@ AdaptiveAvgPool<T>::AdaptiveAvgPool(int dims, const std::vector<long>& output_si
 template <typename T>
 SampleShape AdaptiveAvgPool<T>::build(const SampleShape& in) {
   const ops::AdaptiveGeometry g = ops::adaptive_geometry(name(), dims_, output_size_, in);
-  SampleShape out = this->set_shapes(in, out_sample(dims_, g.in.channels, g.out_h, g.out_w));
+  SampleShape out = this->set_shapes(in, out_sample<T>(name(), dims_, g.in.channels, g.out_h, g.out_w));
   geometry_ = g;
   return out;
 }

@@ -38,7 +38,8 @@ SampleShape Upsample<T>::build(const SampleShape& in) {
                        " have more than 2^63 values along an axis");
     out[a] = in[a] * s;
   }
-  out = this->set_shapes(in, out);  // ValueError for sizes < 1 or an output too large for memory
+  checked_count(out, sizeof(T), "[Upsample] output");  // one sample of it, in T, must fit in memory
+  out = this->set_shapes(in, out);
   channels_ = in[0];
   geometry_.in_h = dims == 1 ? 1 : in[1];
   geometry_.in_w = in.back();

@@ -28,36 +28,41 @@ inline Extent extent(long o, long in, long kernel, long stride, long padding, bo
 constexpr int kChunk = 256;
 
 template <typename T, long kStride>
-void sum_interior(const T* x, long w, Extent rows, long kw, long stride, long base, int n, T* y) {
+void sum_interior(const T* x, long w, Extent rows, long kw, long stride, long base, long n, T* y) {
   const long s = kStride ? kStride : stride;
-  for (int i = 0; i < n; ++i) y[i] = T(0);
+  for (long i = 0; i < n; ++i) y[i] = T(0);
   for (long ih = rows.begin; ih < rows.end; ++ih)
     for (long c = 0; c < kw; ++c) {
       const T* in = x + ih * w + base + c;
-      for (int i = 0; i < n; ++i) y[i] += in[i * s];
+      for (long i = 0; i < n; ++i) y[i] += in[i * s];
     }
   const T divisor = T(rows.count * kw);
-  for (int i = 0; i < n; ++i) y[i] /= divisor;
+  for (long i = 0; i < n; ++i) y[i] /= divisor;
 }
 
+// dx += each of m outputs' gradient over its window (m <= kChunk).
 template <typename T, long kStride>
-void spread_interior(const T* dy, long w, Extent rows, long kw, long stride, long base, int n, T* dx) {
+void spread_chunk(const T* dy, long w, Extent rows, long kw, long stride, long base, int m, T* dx) {
   const long s = kStride ? kStride : stride;
   const T divisor = T(rows.count * kw);
   T grad[kChunk];
-  for (int first = 0; first < n; first += kChunk) {
-    const int m = std::min(kChunk, n - first);
-    for (int i = 0; i < m; ++i) grad[i] = dy[first + i] / divisor;
-    for (long ih = rows.begin; ih < rows.end; ++ih)
-      for (long c = 0; c < kw; ++c) {
-        T* out = dx + ih * w + base + first * s + c;
-        for (int i = 0; i < m; ++i) out[i * s] += grad[i];
-      }
-  }
+  for (int i = 0; i < m; ++i) grad[i] = dy[i] / divisor;
+  for (long ih = rows.begin; ih < rows.end; ++ih)
+    for (long c = 0; c < kw; ++c) {
+      T* out = dx + ih * w + base + c;
+      for (int i = 0; i < m; ++i) out[i * s] += grad[i];
+    }
+}
+
+template <typename T, long kStride>
+void spread_interior(const T* dy, long w, Extent rows, long kw, long stride, long base, long n, T* dx) {
+  for (long first = 0; first < n; first += kChunk)
+    spread_chunk<T, kStride>(dy + first, w, rows, kw, stride, base + first * (kStride ? kStride : stride),
+                             int(std::min<long>(kChunk, n - first)), dx);
 }
 
 // For each output row: the border outputs one by one (`one(ow, rows)`), then the interior run
-// (`run(rows, base, begin, n)`); windows that hold no input value (none do under PyTorch's padding rule,
+// (`run(oh, rows, base, begin, n)`); windows that hold no input value (none do under PyTorch's padding rule,
 // kept for safety) are left to `one`.
 template <class One, class Run>
 void each_row(const PoolGeometry& g, One&& one, Run&& run) {
@@ -70,7 +75,7 @@ void each_row(const PoolGeometry& g, One&& one, Run&& run) {
       if (fast && ow == inner.begin) ow = inner.end;
       if (ow < g.out_w) one(oh, ow, rows);
     }
-    if (fast) run(oh, rows, inner.begin * o.stride[1] - o.padding[1], inner.begin, int(inner.end - inner.begin));
+    if (fast) run(oh, rows, inner.begin * o.stride[1] - o.padding[1], inner.begin, inner.end - inner.begin);
   }
 }
 
@@ -88,7 +93,7 @@ void avg_plane(const T* x, const PoolGeometry& g, T* y) {
         const bool empty = rows.begin >= rows.end || cols.begin >= cols.end;
         y[oh * g.out_w + ow] = empty ? T(0) : sum / T(rows.count * cols.count);
       },
-      [&](long oh, Extent rows, long base, long begin, int n) {
+      [&](long oh, Extent rows, long base, long begin, long n) {
         windows::with_stride(o.stride[1], [&](auto stride) {
           sum_interior<T, decltype(stride)::value>(x, w, rows, o.kernel[1], o.stride[1], base, n,
                                                    y + oh * g.out_w + begin);
@@ -110,7 +115,7 @@ void avg_plane_backward(const T* dy, const PoolGeometry& g, T* dx) {
         for (long ih = rows.begin; ih < rows.end; ++ih)
           for (long iw = cols.begin; iw < cols.end; ++iw) dx[ih * w + iw] += grad;
       },
-      [&](long oh, Extent rows, long base, long begin, int n) {
+      [&](long oh, Extent rows, long base, long begin, long n) {
         windows::with_stride(o.stride[1], [&](auto stride) {
           spread_interior<T, decltype(stride)::value>(dy + oh * g.out_w + begin, w, rows, o.kernel[1], o.stride[1],
                                                       base, n, dx);
