@@ -188,36 +188,53 @@ void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const 
   if (!dweight) return;
   if (depthwise(g)) return depthwise_backward_weights(g, batch, x, dy, dweight, accumulate);
   const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), rows = batch * pixels;
-  // dY as one (out_channels × batch·P) matrix and the patches as im2col tiles of whole pixel columns: each
-  // group's weight gradient is then a few products over the batch, the tiles read transposed by the GEMM's
-  // (vectorised) packing, and K = batch·P is never split across threads.
+  const double flops = 2.0 * double(batch) * double(g.weight_size()) * double(pixels);
+  const int threads = flops >= kSpreadMinFlops ? num_threads() : 1;
+  // dY as one (out_channels × batch·P) matrix, the input padded (so the tiles copy whole runs): both per
+  // sample, samples split over the threads.
   ScratchFrame frame;
-  const T* grad = dy;
-  if (batch > 1) {
-    T* gathered = frame.take<T>(g.out_channels * rows);
-    for (long n = 0; n < batch; ++n)
-      for (long c = 0; c < g.out_channels; ++c)
-        std::memcpy(gathered + c * rows + n * pixels, dy + n * g.out_size() + c * pixels, sizeof(T) * pixels);
-    grad = gathered;
-  }
-  const long tile = std::min(rows, std::max(32L, kPatchTileValues / kg));
-  T* patches = frame.take<T>(kg * tile);
   const ConvGeometry padded = inside_image(g) ? g : padded_geometry(g);
-  if (!inside_image(g)) {  // the im2col tiles then copy whole runs (pad_images)
-    T* copy = frame.take<T>(batch * g.in_channels * padded.in_pixels());
-    pad_images(g, padded, batch * g.in_channels, x, copy);
-    x = copy;
-  }
-  for (long group = 0; group < g.groups; ++group) {
-    const T* in = x + group * cg * padded.in_pixels();
-    T* dw = dweight + group * og * kg;
-    for (long j0 = 0; j0 < rows; j0 += tile) {
-      const long cols = std::min(tile, rows - j0);
-      patches_tile_fast(padded, in, j0, cols, patches);
-      const T beta = j0 == 0 && !accumulate ? T(0) : T(1);
-      gemm::gemm<T>(Op::N, Op::T, og, kg, cols, T(1), grad + group * og * rows + j0, rows, patches, cols, beta, dw, kg);
+  T* grad = batch > 1 ? frame.take<T>(g.out_channels * rows) : nullptr;
+  T* copy = inside_image(g) ? nullptr : frame.take<T>(batch * g.in_channels * padded.in_pixels());
+  run_parallel(threads, [&](int index, int count) {
+    const auto [n0, n1] = split_range(batch, index, count);
+    for (long n = n0; n < n1; ++n) {
+      if (grad)
+        for (long c = 0; c < g.out_channels; ++c)
+          std::memcpy(grad + c * rows + n * pixels, dy + n * g.out_size() + c * pixels, sizeof(T) * pixels);
+      if (copy)
+        pad_images(g, padded, g.in_channels, x + n * g.in_size(), copy + n * g.in_channels * padded.in_pixels());
     }
-  }
+  });
+  const T* dy_rows = grad ? grad : dy;
+  const T* image = copy ? copy : x;
+  // dW (Og × Kg) = dY (Og × batch·P) · patchesᵀ, over im2col tiles of whole pixel columns within L2, read
+  // transposed by the GEMM's vectorised packing. Threads take ranges of Kg (whole micro-panels): the patch
+  // rows a range needs are that range's own, so each thread builds its rows and runs its product alone.
+  // K = batch·P is never split: every value is summed in one order whatever the thread count.
+  const long tile = std::min(rows, std::max(32L, kPatchTileValues / kg));
+  const long panels = (kg + 31) / 32;
+  ParallelTeam team(int(std::min<long>(threads, panels)), flops >= kWakeMinFlops ? Wake::always : Wake::if_awake);
+  const long tasks = team.size() == 1 ? 1 : std::min<long>(panels, long(team.size()) * 2);
+  const long most_rows = ((panels + tasks - 1) / tasks) * 32;
+  T* tiles = frame.take<T>(team.size() * std::min(kg, most_rows) * tile);
+  team.run(tasks, [&](long task, int slot) {
+    const auto [q0, q1] = split_range(panels, int(task), int(tasks));
+    const long r0 = q0 * 32, r1 = std::min(kg, q1 * 32);
+    if (r1 <= r0) return;
+    T* own = tiles + slot * std::min(kg, most_rows) * tile;
+    for (long group = 0; group < g.groups; ++group) {
+      const T* in = image + group * cg * padded.in_pixels();
+      T* dw = dweight + group * og * kg + r0;
+      for (long j0 = 0; j0 < rows; j0 += tile) {
+        const long cols = std::min(tile, rows - j0);
+        patches_tile_fast(padded, in, r0, r1, j0, cols, own);
+        const T beta = j0 == 0 && !accumulate ? T(0) : T(1);
+        gemm::gemm<T>(Op::N, Op::T, og, r1 - r0, cols, T(1), dy_rows + group * og * rows + j0, rows, own, cols, beta,
+                      dw, kg);
+      }
+    }
+  });
 }
 
 template <typename T>

@@ -20,12 +20,14 @@ BPROP_WIDEST_VECTORS void pack_patches_inside_fast(const ConvGeometry& g, const 
   pack_patches_inside(g, x, row0, kc, col0, cols, nr, dst);
 }
 
-BPROP_WIDEST_VECTORS void patches_tile_fast(const ConvGeometry& g, const float* x, long j0, long cols, float* dst) {
-  patches_tile(g, x, j0, cols, dst);
+BPROP_WIDEST_VECTORS void patches_tile_fast(const ConvGeometry& g, const float* x, long r0, long r1, long j0, long cols,
+                                            float* dst) {
+  patches_tile(g, x, r0, r1, j0, cols, dst);
 }
 
-BPROP_WIDEST_VECTORS void patches_tile_fast(const ConvGeometry& g, const double* x, long j0, long cols, double* dst) {
-  patches_tile(g, x, j0, cols, dst);
+BPROP_WIDEST_VECTORS void patches_tile_fast(const ConvGeometry& g, const double* x, long r0, long r1, long j0,
+                                            long cols, double* dst) {
+  patches_tile(g, x, r0, r1, j0, cols, dst);
 }
 
 }  // namespace bprop::ops

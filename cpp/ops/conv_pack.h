@@ -11,7 +11,7 @@ void pack_patches_inside_fast(const ConvGeometry& g, const float* x, long row0, 
                               float* dst);
 void pack_patches_inside_fast(const ConvGeometry& g, const double* x, long row0, long kc, long col0, long cols,
                               long nr, double* dst);
-void patches_tile_fast(const ConvGeometry& g, const float* x, long j0, long cols, float* dst);
-void patches_tile_fast(const ConvGeometry& g, const double* x, long j0, long cols, double* dst);
+void patches_tile_fast(const ConvGeometry& g, const float* x, long r0, long r1, long j0, long cols, float* dst);
+void patches_tile_fast(const ConvGeometry& g, const double* x, long r0, long r1, long j0, long cols, double* dst);
 
 }  // namespace bprop::ops

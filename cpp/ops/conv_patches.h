@@ -163,15 +163,17 @@ void pack_patches(const void* context, long row0, long kc, long col0, long cols,
   }
 }
 
-// dst (Kg rows of `cols` values) = columns [j0, j0 + cols) of the batch's patch matrix (Kg × batch·P, column
-// n·P + pixel) of one group: an im2col tile, the B of backward-weights' products (read transposed).
+// dst (rows [r0, r1) of the patch matrix, `cols` values each) = columns [j0, j0 + cols) of the batch's patch
+// matrix (Kg × batch·P, column n·P + pixel) of one group: an im2col tile, the B of backward-weights'
+// products (read transposed). Patch rows are the weight gradient's columns, so threads can take rows.
 template <typename T>
-__attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, const T* x, long j0, long cols, T* dst) {
+__attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, const T* x, long r0, long r1, long j0,
+                                                        long cols, T* dst) {
   const long area = g.kernel_area(), pixels = g.out_pixels();
-  for (long r = 0; r < g.patch(); ++r) {
+  for (long r = r0; r < r1; ++r) {
     const long c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;
     const long dh = ki * g.dilation_h - g.pad_h, dw = kj * g.dilation_w - g.pad_w;
-    T* out = dst + r * cols;
+    T* out = dst + (r - r0) * cols;
     long j = j0, done = 0;
     while (done < cols) {  // one run per output row (rows of consecutive samples follow each other)
       const long n = j / pixels, pixel = j % pixels, oh = pixel / g.out_w, ow = pixel % g.out_w;
