@@ -170,18 +170,28 @@ template <typename T>
 __attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, const T* x, long r0, long r1, long j0,
                                                         long cols, T* dst) {
   const long area = g.kernel_area(), pixels = g.out_pixels();
+  const bool inside = inside_image(g);
+  const long n0 = j0 / pixels, oh0 = j0 % pixels / g.out_w, ow0 = j0 % g.out_w;
   for (long r = r0; r < r1; ++r) {
     const long c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;
     const long dh = ki * g.dilation_h - g.pad_h, dw = kj * g.dilation_w - g.pad_w;
     T* out = dst + (r - r0) * cols;
-    long j = j0, done = 0;
-    while (done < cols) {  // one run per output row (rows of consecutive samples follow each other)
-      const long n = j / pixels, pixel = j % pixels, oh = pixel / g.out_w, ow = pixel % g.out_w;
-      const long run = std::min(cols - done, g.out_w - ow), ih = oh * g.stride_h + dh;
-      const T* plane = x + n * g.in_size() + c * g.in_pixels();
-      patch_run(g, ih >= 0 && ih < g.in_h ? plane + ih * g.in_w : nullptr, ow * g.stride_w + dw, run, out + done);
+    // One run per output row; rows of consecutive samples follow each other. Positions advance by
+    // counting, not dividing: the runs are short (8 to 32 values) and many.
+    const T* plane = x + n0 * g.in_size() + c * g.in_pixels();
+    long oh = oh0, ow = ow0, done = 0;
+    while (done < cols) {
+      const long run = std::min(cols - done, g.out_w - ow), ih = oh * g.stride_h + dh, iw = ow * g.stride_w + dw;
+      if (inside && g.stride_w == 1)
+        copy_values(out + done, plane + ih * g.in_w + iw, run);
+      else
+        patch_run(g, ih >= 0 && ih < g.in_h ? plane + ih * g.in_w : nullptr, iw, run, out + done);
       done += run;
-      j += run;
+      ow = 0;
+      if (++oh == g.out_h) {
+        oh = 0;
+        plane += g.in_size();
+      }
     }
   }
 }
