@@ -243,14 +243,20 @@ void channel_sums(long batch, long channels, long pixels, const T* dy, T* out, b
   run_parallel(values >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
     const auto [c0, c1] = split_range(channels, index, count);  // threads take whole channels
     for (long c = c0; c < c1; ++c) {
-      T sum = accumulate ? out[c] : T(0);
+      // Lanes of partial sums (a fixed order, so any thread count gives the same bits) let the compiler
+      // vectorise what a single running sum would keep serial.
+      constexpr long kLanes = 16;
+      T lanes[kLanes] = {};
       for (long n = 0; n < batch; ++n) {
         const T* plane = dy + (n * channels + c) * pixels;
-        T part = T(0);
-        for (long p = 0; p < pixels; ++p) part += plane[p];
-        sum += part;
+        long p = 0;
+        for (; p + kLanes <= pixels; p += kLanes)
+          for (long l = 0; l < kLanes; ++l) lanes[l] += plane[p + l];
+        for (; p < pixels; ++p) lanes[p % kLanes] += plane[p];
       }
-      out[c] = sum;
+      T sum = T(0);
+      for (long l = 0; l < kLanes; ++l) sum += lanes[l];
+      out[c] = accumulate ? out[c] + sum : sum;
     }
   });
 }
