@@ -11,20 +11,28 @@ SampleShape conv_output_shape(const ops::ConvGeometry& g, long spatial_dims) {
 }
 
 template <typename T>
+void make_conv_parameters(const ops::ConvArgs& args, long rows, long per_group, bool bias,
+                          const std::string& init, double init_limit, uint64_t seed, ParameterPtr<T>& weight,
+                          ParameterPtr<T>& bias_out) {
+  check_initializer(init, init_limit);
+  std::vector<long> shape{rows, per_group};
+  long area = 1;
+  for (long k : args.kernel) {
+    shape.push_back(k);
+    area *= k;
+  }
+  weight = std::make_shared<Parameter<T>>("weight", shape);
+  initialize(weight->value, init, per_group * area, rows * area, init_limit, seed);
+  if (bias) bias_out = std::make_shared<Parameter<T>>("bias", std::vector<long>{args.out_channels});
+}
+
+template <typename T>
 Conv<T>::Conv(std::string name, ops::ConvArgs args, bool bias, const std::string& init, double init_limit,
               uint64_t seed)
     : name_(std::move(name)), args_(std::move(args)) {
   ops::check_conv_args(name_, args_, false);
-  check_initializer(init, init_limit);
-  std::vector<long> shape{args_.out_channels, args_.in_channels / args_.groups};
-  long area = 1;
-  for (long k : args_.kernel) {
-    shape.push_back(k);
-    area *= k;
-  }
-  weight_ = std::make_shared<Parameter<T>>("weight", shape);
-  initialize(weight_->value, init, shape[1] * area, args_.out_channels * area, init_limit, seed);
-  if (bias) bias_ = std::make_shared<Parameter<T>>("bias", std::vector<long>{args_.out_channels});
+  make_conv_parameters(args_, args_.out_channels, args_.in_channels / args_.groups, bias, init, init_limit, seed,
+                       weight_, bias_);
 }
 
 template <typename T>
@@ -63,6 +71,12 @@ std::vector<ParameterPtr<T>> Conv<T>::parameters() {
   return {weight_};
 }
 
+template void make_conv_parameters<float>(const ops::ConvArgs&, long, long, bool,
+                                          const std::string&, double, uint64_t, ParameterPtr<float>&,
+                                          ParameterPtr<float>&);
+template void make_conv_parameters<double>(const ops::ConvArgs&, long, long, bool,
+                                           const std::string&, double, uint64_t, ParameterPtr<double>&,
+                                           ParameterPtr<double>&);
 template class Conv<float>;
 template class Conv<double>;
 

@@ -42,6 +42,14 @@ class Conv : public Layer<T>, public GemmOutput<T> {
   ParameterPtr<T> weight_, bias_;
 };
 
+// A convolution's weight (rows, per_group, *kernel), initialised by `init` with fan_in = per_group × kernel
+// area and fan_out = rows × kernel area (how PyTorch reads a Conv's and a ConvTranspose's weight alike),
+// and its bias (out_channels, starting at 0) when `bias`. ValueError for a bad initializer.
+template <typename T>
+void make_conv_parameters(const ops::ConvArgs& args, long rows, long per_group, bool bias,
+                          const std::string& init, double init_limit, uint64_t seed, ParameterPtr<T>& weight,
+                          ParameterPtr<T>& bias_out);
+
 // The shape of a convolution's output sample: (channels, L) or (channels, H, W).
 SampleShape conv_output_shape(const ops::ConvGeometry& g, long spatial_dims);
 

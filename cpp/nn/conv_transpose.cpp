@@ -1,7 +1,6 @@
 #include "nn/conv_transpose.h"
 
 #include "nn/conv.h"
-#include "nn/init.h"
 
 namespace bprop::nn {
 
@@ -10,16 +9,8 @@ ConvTranspose<T>::ConvTranspose(std::string name, ops::ConvArgs args, bool bias,
                                 double init_limit, uint64_t seed)
     : name_(std::move(name)), args_(std::move(args)) {
   ops::check_conv_args(name_, args_, true);
-  check_initializer(init, init_limit);
-  std::vector<long> shape{args_.in_channels, args_.out_channels / args_.groups};
-  long area = 1;
-  for (long k : args_.kernel) {
-    shape.push_back(k);
-    area *= k;
-  }
-  weight_ = std::make_shared<Parameter<T>>("weight", shape);
-  initialize(weight_->value, init, shape[1] * area, args_.in_channels * area, init_limit, seed);
-  if (bias) bias_ = std::make_shared<Parameter<T>>("bias", std::vector<long>{args_.out_channels});
+  make_conv_parameters(args_, args_.in_channels, args_.out_channels / args_.groups, bias, init, init_limit, seed,
+                       weight_, bias_);
 }
 
 template <typename T>
