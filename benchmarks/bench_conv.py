@@ -78,11 +78,9 @@ How to run it
 It is a benchmark, never a timed test: it reports and never fails on a speed, and no test may assert on
 what it prints. Its figures mean something on a quiet machine only; the paired ratios hold up best.
 """
-import argparse
 import functools
 import math
 import os
-import statistics
 import sys
 
 # The harness sits next to this script: importable however the script is started, with no install.
@@ -100,8 +98,6 @@ DATA_SEED = 0
 CHECK_SAMPLES = 1_024  # training accuracy on at most this many of the training samples (running statistics)
 BATCH_STATS_SAMPLES = 256  # and on this many as one batch with batch statistics (networks with batch norm)
 PATTERN_AMPLITUDE = 0.5  # of the class patterns added to the noise: learnt in two epochs, not at once
-PEAK_SECONDS = 0.3
-PEAK_SAMPLES = 3
 RATIO_NOTE = """ratios: the median over rounds of (peer time / bprop time) within each round, paired so drift
         cancels: > 1 means bprop is faster. Rates are medians over rounds. % of peak: GEMM GFLOP/s over
         the FMA peak bprop measured in its child at that thread count."""
@@ -195,16 +191,11 @@ def single_conv_flops(cin, cout, size, stride):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", default="2", help="comma list of thread counts (default 2)")
-    parser.add_argument("--peers", default=",".join(PEERS), help=f"comma list from {','.join(PEERS)} (default all)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="rounds: timed runs of every workload per peer (default 3; an epoch takes seconds)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1,280 LeNet and 256 ResNet samples per epoch, ~30 ms loops of the others")
-    parser.add_argument("--json", metavar="PATH", help="also write machine info, medians, ratios and all round times")
-    return harness.parse_options(parser, argv, PEERS, baseline=True)
+    return harness.parse_run_options(
+        __doc__.split("\n\n")[0], argv, PEERS,
+        repeats_help="rounds: timed runs of every workload per peer (default 3; an epoch takes seconds)",
+        quick_help="smoke run: 1,280 LeNet and 256 ResNet samples per epoch, ~30 ms loops of the others",
+        json_help="also write machine info, medians, ratios and all round times")
 
 
 def conv_label(cin, cout, size, stride):
@@ -230,11 +221,8 @@ def workloads(quick):
 
 
 def conv_benchmark(args):
-    return harness.Benchmark(
-        script=__file__, peers=PEER_LOADERS, items=workloads(args.quick), work=lambda item: item["work"],
-        reference="bprop", items_key="workloads", rate_key="per_second",
-        loop_seconds=SIZES["quick" if args.quick else "full"]["loop_seconds"],
-        child_arguments=["--quick"] if args.quick else [], baseline_python=args.baseline)
+    return harness.workload_benchmark(__file__, PEER_LOADERS, workloads(args.quick), args,
+                                      SIZES["quick" if args.quick else "full"]["loop_seconds"])
 
 
 def item_gemm_flops(item):
@@ -277,12 +265,6 @@ def make_conv_data(np, cin, cout, size, stride):
             rng.standard_normal((BATCH, cout, out, out), dtype=np.float32))
 
 
-def shuffled_batches(rng, samples, batch):
-    """One epoch's batches as index arrays: a fresh permutation cut in order (the last batch may be short)."""
-    order = rng.permutation(samples)
-    return [order[start:start + batch] for start in range(0, samples, batch)]
-
-
 def result_norm(np, arrays):
     """The 2-norm (float64) of a result, all its arrays together: what the peers' single layers must agree on."""
     return float(math.sqrt(sum(float(np.sum(np.asarray(a, dtype=np.float64) ** 2)) for a in arrays)))
@@ -303,13 +285,7 @@ class BpropPeer:
         self.bprop, self.nn, self.optim, self.np = bprop, nn, optim, np
         bprop.set_num_threads(threads)
         bprop.manual_seed(0)
-        info = bprop.cpu_info()
-        peak = None
-        if info["isa"] != "reference":  # the portable kernels have no SIMD peak
-            peak = statistics.median(bprop._core.fma_peak_gflops(info["isa"], threads, PEAK_SECONDS)
-                                     for _ in range(PEAK_SAMPLES))
-        self.details = {"version": bprop.__version__, "cpu_info": info, "threads_seen": bprop.get_num_threads(),
-                        "fma_peak_gflops": peak}
+        self.details = harness.bprop_details(bprop, threads)
         self.models = {}
 
     def layers(self, spec):
@@ -391,7 +367,7 @@ class TorchPeer:
 
         def epoch():
             model.train()
-            for index in shuffled_batches(rng, len(x), BATCH):
+            for index in harness.shuffled_batches(rng, len(x), BATCH):
                 index = torch.from_numpy(index)
                 optimizer.zero_grad()
                 loss = loss_fn(model(x_all[index]), y_all[index])
@@ -558,7 +534,7 @@ class JaxPeer:
 
         def epoch():
             nonlocal velocity
-            for index in shuffled_batches(rng, len(x), BATCH):
+            for index in harness.shuffled_batches(rng, len(x), BATCH):
                 trained["params"], velocity, trained["state"] = step(trained["params"], velocity, trained["state"],
                                                                      x[index], y[index])
             jax.block_until_ready(trained["params"])
@@ -642,66 +618,31 @@ PEER_LOADERS = {"bprop": conv_peer(BpropPeer), "torch": conv_peer(TorchPeer), "j
 
 def child_main(args):
     # NumPy only builds the data: one OpenBLAS thread, so no idle pool spins.
-    harness.set_thread_environment(args.child_threads, blas_threads=1)
-    channel = harness.reply_channel()
-    harness.serve_child(conv_benchmark(args), channel, args.child, args.child_threads)
-    return 0
+    return harness.run_child(args, conv_benchmark, blas_threads=1)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Parent: the report
 
 
-def peer_line(peer, record):
-    """What a peer ran with (its version, bprop's ISA and kernel), or why it did not."""
-    if "failed" in record:
-        return f"{peer:<9} failed: {record['failed']}"
-    if "skipped" in record["result"]:
-        return f"{peer:<9} skipped: {record['result']['skipped']}"
-    details = record["result"]["details"]
+def peer_extras(details):
+    """torch's oneDNN and jax's devices, for harness.peer_line."""
     parts = []
-    if "cpu_info" in details:
-        info = details["cpu_info"]
-        parts.append(f"ISA {info['isa']} (float32 kernel {info['gemm_kernels']['float32']}), "
-                     f"threads: {harness.threading_name(info)}")
     if details.get("mkldnn") is not None:
         parts.append(f"oneDNN {'available' if details['mkldnn'] else 'not available'}")
     if details.get("devices"):
         parts.append(", ".join(details["devices"]))
-    return f"{peer:<9} {details['version']}" + (f": {', '.join(parts)}" if parts else "")
+    return parts
 
 
 def machine_header(args, records, load):
     size = SIZES["quick" if args.quick else "full"]
-    lines = [f"bprop convolution benchmark: {args.repeats} round(s); batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}; "
+    title = (f"bprop convolution benchmark: {args.repeats} round(s); batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}; "
              f"LeNet-5 on {size['lenet_samples']:,} 28×28×1 samples, ResNet-8 on {size['resnet_samples']:,} "
              f"32×32×3 samples, predict at batch {' and '.join(map(str, PREDICT_BATCHES))}; single 3×3 "
-             f"convolutions at batch {BATCH}"]
-    lines.append(harness.machine_line(records) or
-                 "machine   unknown: bprop did not run (no machine info, FMA peak or ratios)")
-    for peer in args.peer_list:  # the first record says it all: a skipped library is skipped at every count
-        record = next((r for r in records if r["peer"] == peer), None)
-        if record:
-            lines.append(peer_line(peer, record))
-    lines.append(f"threads   {', '.join(map(str, args.thread_counts))}: the same count for every peer "
-                 f"(set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS; jax confined to that many CPUs)")
-    lines.append(harness.load_line(load))
-    return "\n".join(lines)
-
-
-def fma_peak(records, threads):
-    """(ISA, measured FMA peak GFLOP/s) of bprop's child at this thread count; (None, None) without it."""
-    record = harness.find_record(records, "bprop", threads)
-    if not record:
-        return None, None
-    details = record["result"]["details"]
-    return details["cpu_info"]["isa"], details["fma_peak_gflops"]
-
-
-def rate_cell(value):
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+             f"convolutions at batch {BATCH}")
+    return harness.report_header(title, args, records, load, peer_extras,
+                                 threads_note="; jax confined to that many CPUs")
 
 
 def item_cells(item, result, peak):
@@ -712,14 +653,14 @@ def item_cells(item, result, peak):
     gflops = item_gemm_flops(item) / result["median_seconds_per_call"] / 1e9
     share = f"{100 * gflops / peak:.0f}%" if peak else "-"
     ratio = f"{result['paired_ratio']:.2f}" if result.get("paired_ratio") is not None else "-"
-    return rate_cell(rate), share, ratio
+    return harness.rate_cell(rate), share, ratio
 
 
 def table(args, records, threads, items, title_of):
     peers = [p for p in args.peer_list if harness.find_record(records, p, threads)]
     results = {p: harness.item_results(harness.find_record(records, p, threads), "workloads") for p in peers}
     others = [p for p in peers if p != "bprop"] if "bprop" in peers else []
-    _, peak = fma_peak(records, threads)
+    _, peak = harness.fma_peak(records, threads)
     columns = ([("", "workload", "<")] + [("measured", p, ">") for p in peers]
                + [("% of FMA peak", p, ">") for p in peers] + [("ratio, > 1 = bprop faster", p, ">") for p in others])
     rows = []
@@ -731,7 +672,7 @@ def table(args, records, threads, items, title_of):
 
 
 def network_notes(records, threads, peers):
-    isa, peak = fma_peak(records, threads)
+    isa, peak = harness.fma_peak(records, threads)
     notes = [f"FMA peak ({isa}, {threads}t): {peak:.1f} GFLOP/s, measured now in bprop's child" if peak else
              "FMA peak: not measured (bprop did not run, or runs its portable kernels): no % of peak"]
     for network in NETWORKS:
@@ -793,13 +734,8 @@ PARTS_NOTE = """single-layer parts: forward; data = backward-data alone (dx); we
 
 
 def print_report(args, records, load):
-    lines = ["", machine_header(args, records, load)]
-    lines += [f"!! {warning}" for warning in harness.thread_mismatches(records)]
-    lines += [RATIO_NOTE, PARTS_NOTE]
-    for threads in args.thread_counts:
-        if any(harness.find_record(records, p, threads) for p in args.peer_list):
-            lines += ["", thread_section(args, records, threads)]
-    print("\n".join(lines))
+    harness.print_report(args, records, machine_header(args, records, load), [RATIO_NOTE, PARTS_NOTE],
+                         lambda threads: thread_section(args, records, threads))
 
 
 def write_json(path, args, records, load):
@@ -807,11 +743,9 @@ def write_json(path, args, records, load):
     config = {"threads": args.thread_counts, "peers": args.peer_list, "repeats": args.repeats, "quick": args.quick,
               "batch": BATCH, "lr": LR, "momentum": MOMENTUM, "lenet_samples": size["lenet_samples"],
               "resnet_samples": size["resnet_samples"]}
-    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
     harness.write_json(
-        path, config, load, records,
-        cpu_info=reference["result"]["details"]["cpu_info"] if reference else None,
-        fma_peak_gflops={str(t): fma_peak(records, t)[1] for t in args.thread_counts},
+        path, config, load, records, cpu_info=harness.reference_cpu_info(records),
+        fma_peak_gflops={str(t): harness.fma_peak(records, t)[1] for t in args.thread_counts},
         gemm_flops_per_call={item["label"]: item_gemm_flops(item) for item in workloads(args.quick)},
         method="per thread count, one child per peer; each round every child runs every workload once (one epoch "
                "of each network, a calibrated loop of the others), in an order rotating by round; per_second "
@@ -820,12 +754,7 @@ def write_json(path, args, records, load):
 
 
 def parent_main(args):
-    records, load = harness.measure_load(lambda: harness.run_interleaved(
-        conv_benchmark(args), args.peer_list, args.thread_counts, args.repeats))
-    print_report(args, records, load)
-    if args.json:
-        write_json(args.json, args, records, load)
-    return harness.exit_status(records)
+    return harness.parent_main(args, conv_benchmark(args), print_report, write_json)
 
 
 if __name__ == "__main__":

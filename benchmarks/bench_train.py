@@ -48,12 +48,10 @@ How to run it
 It is a benchmark, never a timed test: it reports and never fails on a speed, and no test may assert on
 what it prints. Its figures mean something on a quiet machine only; the paired ratios hold up best.
 """
-import argparse
 import functools
 import math
 import os
 import resource
-import statistics
 import sys
 import warnings
 
@@ -71,8 +69,6 @@ SIZES = {"full": {"samples": 60_000, "steps": 5_000, "loop_seconds": 0.25},
 ADAM_LR, SGD_LR, SGD_MOMENTUM = 1e-3, 0.5, 0.9
 DATA_SEED = 0
 CHECK_SAMPLES = 2_048  # training accuracy is measured on this many of the training samples
-PEAK_SECONDS = 0.3
-PEAK_SAMPLES = 3
 MB = 1e6  # the issue's unit: 60,000 x 784 float32 is 188 MB
 RATIO_NOTE = """ratios: for rates, the median over rounds of (peer time / bprop time) within each round, paired so
         drift cancels; for peak RSS, peer MB / bprop MB. Either way > 1 means bprop is better (faster,
@@ -85,17 +81,12 @@ RATIO_NOTE = """ratios: for rates, the median over rounds of (peer time / bprop 
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", default="2", help="comma list of thread counts (default 2, the issue's setting)")
-    parser.add_argument("--peers", default=",".join(PEERS), help=f"comma list from {','.join(PEERS)} (default all)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="rounds: timed runs of every workload per peer (default 3; an MLP epoch takes seconds)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 6,000 samples, 500 tiny-net steps per call, ~30 ms loops of the others")
-    parser.add_argument("--json", metavar="PATH",
-                        help="also write machine info, medians, paired ratios, RSS and all round times here")
-    return harness.parse_options(parser, argv, PEERS, baseline=True)
+    return harness.parse_run_options(
+        __doc__.split("\n\n")[0], argv, PEERS,
+        threads_help="comma list of thread counts (default 2, the issue's setting)",
+        repeats_help="rounds: timed runs of every workload per peer (default 3; an MLP epoch takes seconds)",
+        quick_help="smoke run: 6,000 samples, 500 tiny-net steps per call, ~30 ms loops of the others",
+        json_help="also write machine info, medians, paired ratios, RSS and all round times here")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -134,11 +125,8 @@ def gemm_flops_per_sample():
 
 
 def train_benchmark(args):
-    return harness.Benchmark(
-        script=__file__, peers=PEER_LOADERS, items=workloads(args.quick), work=lambda item: item["work"],
-        reference="bprop", items_key="workloads", rate_key="per_second",
-        loop_seconds=SIZES["quick" if args.quick else "full"]["loop_seconds"],
-        child_arguments=["--quick"] if args.quick else [], baseline_python=args.baseline)
+    return harness.workload_benchmark(__file__, PEER_LOADERS, workloads(args.quick), args,
+                                      SIZES["quick" if args.quick else "full"]["loop_seconds"])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -157,12 +145,6 @@ def make_mlp_data(np, samples):
 def make_xor_data(np):
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     return x, np.array([[0], [1], [1], [0]], dtype=np.float32)
-
-
-def shuffled_batches(rng, samples, batch):
-    """One epoch's batches as index arrays: a fresh permutation cut in order (the last batch may be short)."""
-    order = rng.permutation(samples)
-    return [order[start:start + batch] for start in range(0, samples, batch)]
 
 
 def peak_rss_bytes():
@@ -202,13 +184,7 @@ class BpropPeer:
         self.bprop, self.nn, self.optim = bprop, nn, optim
         bprop.set_num_threads(threads)
         bprop.manual_seed(0)
-        info = bprop.cpu_info()
-        peak = None
-        if info["isa"] != "reference":  # the portable kernels have no SIMD peak
-            peak = statistics.median(bprop._core.fma_peak_gflops(info["isa"], threads, PEAK_SECONDS)
-                                     for _ in range(PEAK_SAMPLES))
-        self.details = {"version": bprop.__version__, "cpu_info": info, "threads_seen": bprop.get_num_threads(),
-                        "fma_peak_gflops": peak}
+        self.details = harness.bprop_details(bprop, threads)
 
     def mlp(self, x, y, batch):
         nn = self.nn
@@ -255,7 +231,7 @@ class TorchPeer:
         rng = self.np.random.default_rng(DATA_SEED)
 
         def epoch():
-            for index in shuffled_batches(rng, len(x), batch):
+            for index in harness.shuffled_batches(rng, len(x), batch):
                 index = torch.from_numpy(index)
                 optimizer.zero_grad()
                 loss = loss_fn(self.model(x_all[index]), y_all[index])
@@ -412,7 +388,7 @@ class NumpyPeer:
         rng = np.random.default_rng(DATA_SEED)
 
         def epoch():
-            for index in shuffled_batches(rng, len(x), batch):
+            for index in harness.shuffled_batches(rng, len(x), batch):
                 outputs = self.net.forward(x[index])
                 optimizer.step(self.net.backward(outputs, cross_entropy_grad(np, outputs[-1], y[index])))
 
@@ -531,7 +507,7 @@ class JaxPeer:
         rng = np.random.default_rng(DATA_SEED)
 
         def epoch():
-            for index in shuffled_batches(rng, len(x), batch):
+            for index in harness.shuffled_batches(rng, len(x), batch):
                 self.params, self.state = step(self.params, self.state, x[index], y[index])
             jax.block_until_ready(self.params)
 
@@ -636,57 +612,24 @@ PEER_LOADERS = {"bprop": training_peer(BpropPeer), "torch": training_peer(TorchP
 
 def child_main(args):
     # bprop and torch use NumPy only to build data: one OpenBLAS thread, so no idle pool spins.
-    harness.set_thread_environment(args.child_threads, blas_threads=1 if args.child in ("bprop", "torch") else None)
-    channel = harness.reply_channel()
-    harness.serve_child(train_benchmark(args), channel, args.child, args.child_threads)
-    return 0
+    return harness.run_child(args, train_benchmark, blas_threads=1 if args.child in ("bprop", "torch") else None)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Parent: the report
 
 
-def peer_line(peer, record):
-    """What a peer ran with (its version, bprop's ISA and kernel, the BLAS NumPy loaded), or why it did not."""
-    if "failed" in record:
-        return f"{peer:<9} failed: {record['failed']}"
-    if "skipped" in record["result"]:
-        return f"{peer:<9} skipped: {record['result']['skipped']}"
-    details = record["result"]["details"]
-    parts = []
-    if "cpu_info" in details:
-        info = details["cpu_info"]
-        parts.append(f"ISA {info['isa']} (float32 kernel {info['gemm_kernels']['float32']}), "
-                     f"threads: {harness.threading_name(info)}")
-    parts += [f"{pool['internal_api']} {pool['version']} ({pool['architecture']})"
-              for pool in details.get("blas") or []]
-    return f"{peer:<9} {details['version']}" + (f": {', '.join(parts)}" if parts else "")
+def blas_pools(details):
+    """The BLAS pools NumPy loaded (blas_threads_seen), for harness.peer_line."""
+    return [f"{pool['internal_api']} {pool['version']} ({pool['architecture']})" for pool in details.get("blas") or []]
 
 
 def machine_header(args, records, load):
     size = SIZES["quick" if args.quick else "full"]
-    lines = [f"bprop training benchmark: {args.repeats} rounds; MLP {'-'.join(map(str, MLP_SIZES))} on "
+    title = (f"bprop training benchmark: {args.repeats} rounds; MLP {'-'.join(map(str, MLP_SIZES))} on "
              f"{size['samples']:,} samples (batch {MLP_BATCH}, Adam), tiny 2-8-1 net {size['steps']:,} XOR steps "
-             f"per call (SGD momentum), predict at batch {' and '.join(map(str, PREDICT_BATCHES))}"]
-    lines.append(harness.machine_line(records) or
-                 "machine   unknown: bprop did not run (no machine info, FMA peak or ratios)")
-    for peer in args.peer_list:  # the first record says it all: a skipped library is skipped at every count
-        record = next((r for r in records if r["peer"] == peer), None)
-        if record:
-            lines.append(peer_line(peer, record))
-    lines.append(f"threads   {', '.join(map(str, args.thread_counts))}: the same count for every peer "
-                 f"(set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS)")
-    lines.append(harness.load_line(load))
-    return "\n".join(lines)
-
-
-def fma_peak(records, threads):
-    """(ISA, measured FMA peak GFLOP/s) of bprop's child at this thread count; (None, None) without it."""
-    record = harness.find_record(records, "bprop", threads)
-    if not record:
-        return None, None
-    details = record["result"]["details"]
-    return details["cpu_info"]["isa"], details["fma_peak_gflops"]
+             f"per call (SGD momentum), predict at batch {' and '.join(map(str, PREDICT_BATCHES))}")
+    return harness.report_header(title, args, records, load, blas_pools)
 
 
 def bprop_gflops(records, threads):
@@ -695,14 +638,8 @@ def bprop_gflops(records, threads):
     if not epoch:
         return None, None
     gflops = sum(gemm_flops_per_sample()) * epoch["per_second"] / 1e9
-    _, peak = fma_peak(records, threads)
+    _, peak = harness.fma_peak(records, threads)
     return gflops, gflops / peak if peak else None
-
-
-def rate_cell(value):
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def thread_table(args, records, threads):
@@ -719,7 +656,7 @@ def thread_table(args, records, threads):
     for item in workloads(args.quick):
         label = item["label"]
         found = {p: results[p].get(label) for p in peers}
-        values = {p: "n/a" if r and r.get("not_applicable") else rate_cell(r and r.get("per_second"))
+        values = {p: "n/a" if r and r.get("not_applicable") else harness.rate_cell(r and r.get("per_second"))
                   for p, r in found.items()}
         ratios = {p: "n/a" if r and r.get("not_applicable") else
                   ("-" if not r or r.get("paired_ratio") is None else f"{r['paired_ratio']:.2f}")
@@ -737,7 +674,7 @@ def thread_table(args, records, threads):
 def table_notes(records, threads, peers, results):
     forward, backward = gemm_flops_per_sample()
     gflops, share = bprop_gflops(records, threads)
-    isa, peak = fma_peak(records, threads)
+    isa, peak = harness.fma_peak(records, threads)
     notes = []
     if gflops is not None:
         layers = " + ".join(f"{a}·{b}" for a, b in zip(MLP_SIZES, MLP_SIZES[1:]))
@@ -763,29 +700,23 @@ def table_notes(records, threads, peers, results):
 
 
 def print_train_report(args, records, load):
-    lines = ["", machine_header(args, records, load)]
-    lines += [f"!! {warning}" for warning in harness.thread_mismatches(records)]
-    lines.append(RATIO_NOTE)
-    for threads in args.thread_counts:
-        if any(harness.find_record(records, p, threads) for p in args.peer_list):
-            lines += ["", thread_table(args, records, threads)]
-    print("\n".join(lines))
+    harness.print_report(args, records, machine_header(args, records, load), [RATIO_NOTE],
+                         lambda threads: thread_table(args, records, threads))
 
 
 def write_json(path, args, records, load):
     config = {"threads": args.thread_counts, "peers": args.peer_list, "repeats": args.repeats, "quick": args.quick,
               **{key: SIZES["quick" if args.quick else "full"][key] for key in ("samples", "steps")}}
-    reference = next((r for r in records if r["peer"] == "bprop" and harness.succeeded(r)), None)
     forward, backward = gemm_flops_per_sample()
     achieved = {}
     for threads in args.thread_counts:
         gflops, share = bprop_gflops(records, threads)
         if gflops is not None:
             achieved[str(threads)] = {"gflops": gflops, "share_of_fma_peak": share,
-                                      "fma_peak_gflops": fma_peak(records, threads)[1]}
+                                      "fma_peak_gflops": harness.fma_peak(records, threads)[1]}
     harness.write_json(
         path, config, load, records,
-        cpu_info=reference["result"]["details"]["cpu_info"] if reference else None,
+        cpu_info=harness.reference_cpu_info(records),
         gemm_flops_per_sample={"forward": forward, "backward": backward, "total": forward + backward},
         bprop_mlp_epoch_gflops=achieved,
         method="per thread count, one child per peer; each round every child runs every workload once (one MLP "
@@ -795,13 +726,7 @@ def write_json(path, args, records, load):
 
 
 def parent_main(args):
-    records, load = harness.measure_load(lambda: harness.run_interleaved(
-        train_benchmark(args), args.peer_list, args.thread_counts, args.repeats))
-    harness.drop_not_applicable(records, "workloads")
-    print_train_report(args, records, load)
-    if args.json:
-        write_json(args.json, args, records, load)
-    return harness.exit_status(records)
+    return harness.parent_main(args, train_benchmark(args), print_train_report, write_json)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,16 @@ Why rounds: the machine drifts
     child must not spin on the core the next one needs: see set_thread_environment and let_workers_sleep.
 
 What a benchmark script provides: a Benchmark (its peers, items, work per call), and then
-    * in the child (--child PEER --threads N): set_thread_environment, reply_channel, serve_child;
+    * in the child (--child PEER --threads N): set_thread_environment, reply_channel, serve_child (run_child
+      does all three);
     * in the parent: measure_load(lambda: run_interleaved(...)) (or run_alone for a one-reply child, or
       run_under_conditions to time every child under each of several machine conditions), its
       report from find_record, item_results, format_table, load_line, human_bytes and thread_mismatches,
-      write_json, and exit_status(records) as the exit code.
+      write_json, and exit_status(records) as the exit code (parent_main does the run, report and exit code
+      for run_interleaved).
+    Scripts timing workloads against bprop (bench_train, bench_conv) share more: parse_run_options,
+    workload_benchmark, bprop_details and shuffled_batches in the child, and report_header (peer_line),
+    print_report, fma_peak, rate_cell and reference_cpu_info in the report.
     A record is {"peer", "threads", "setup_seconds", "result": {"details", <items_key>: [item, ...],
     "round_positions"}}, or a skip {"peer", "threads", "result": {"skipped"}}, or {"peer", "threads",
     "failed", "stderr"}. Each item gains "iterations", "round_seconds_per_call", "median_seconds_per_call",
@@ -51,6 +56,9 @@ HANDOVER_PAUSE_SECONDS = 0.15
 # change is timed against the build before it in the same rounds and paired like any other peer.
 BASELINE_PEER = "baseline"
 STDERR_TAIL_LINES = 20
+# bprop_details: the FMA peak is the median of PEAK_SAMPLES measurements of PEAK_SECONDS each.
+PEAK_SECONDS = 0.3
+PEAK_SAMPLES = 3
 
 
 @dataclasses.dataclass
@@ -163,6 +171,34 @@ def serve_child(benchmark, channel, peer, threads):
             print(f"    timing {label}", file=sys.stderr, flush=True)
             seconds.append(seconds_per_call(call, iterations))
         send(channel, {"seconds_per_call": seconds})
+
+
+def run_child(args, make_benchmark, blas_threads=None):
+    """A script's --child entry: the thread environment first (before any library loads; blas_threads as in
+    set_thread_environment), then the reply channel and serve_child on make_benchmark(args). Returns 0."""
+    set_thread_environment(args.child_threads, blas_threads=blas_threads)
+    channel = reply_channel()
+    serve_child(make_benchmark(args), channel, args.child, args.child_threads)
+    return 0
+
+
+def bprop_details(bprop, threads):
+    """A bprop peer's details: its version, cpu_info(), the threads it sees and the float32 FMA peak measured
+    now at this thread count (median of PEAK_SAMPLES; None with the portable kernels, which have no SIMD
+    peak), which fma_peak reads back and the reports' % of peak divide by. Call it after set_num_threads."""
+    info = bprop.cpu_info()
+    peak = None
+    if info["isa"] != "reference":
+        peak = statistics.median(bprop._core.fma_peak_gflops(info["isa"], threads, PEAK_SECONDS)
+                                 for _ in range(PEAK_SAMPLES))
+    return {"version": bprop.__version__, "cpu_info": info, "threads_seen": bprop.get_num_threads(),
+            "fma_peak_gflops": peak}
+
+
+def shuffled_batches(rng, samples, batch):
+    """One epoch's batches as index arrays: a fresh permutation cut in order (the last batch may be short)."""
+    order = rng.permutation(samples)
+    return [order[start:start + batch] for start in range(0, samples, batch)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -406,6 +442,27 @@ def exit_status(records):
     return 1 if failed and not any(succeeded(r) for r in records) else 0
 
 
+def workload_benchmark(script, peers, items, args, loop_seconds):
+    """The Benchmark of a script that times "workloads" against bprop in rounds, with --quick passed on to its
+    children and --baseline as a peer (bench_train, bench_conv): rates in "per_second" of each item's "work"."""
+    return Benchmark(script=script, peers=peers, items=items, work=lambda item: item["work"], reference="bprop",
+                     items_key="workloads", rate_key="per_second", loop_seconds=loop_seconds,
+                     child_arguments=["--quick"] if args.quick else [], baseline_python=args.baseline)
+
+
+def parent_main(args, benchmark, print_report, write_json):
+    """A script's parent run: every peer timed in interleaved rounds under measure_load, not-applicable
+    items dropped (a no-op where no item is marked), print_report(args, records, load), write_json(path,
+    args, records, load) if --json was given. Returns the exit code (exit_status)."""
+    records, load = measure_load(lambda: run_interleaved(benchmark, args.peer_list, args.thread_counts,
+                                                         args.repeats))
+    drop_not_applicable(records, benchmark.items_key)
+    print_report(args, records, load)
+    if args.json:
+        write_json(args.json, args, records, load)
+    return exit_status(records)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Parent: pieces of the report
 
@@ -492,6 +549,73 @@ def load_line(load):
             f"(other work on the cores skews timings, 2-thread ones most)")
 
 
+def reference_cpu_info(records, reference="bprop"):
+    """The reference peer's cpu_info() for the JSON, None when it did not run."""
+    record = next((r for r in records if r["peer"] == reference and succeeded(r)), None)
+    return record["result"]["details"]["cpu_info"] if record else None
+
+
+def fma_peak(records, threads):
+    """(ISA, measured FMA peak GFLOP/s) of bprop's child at this thread count (bprop_details); (None, None)
+    without it."""
+    record = find_record(records, "bprop", threads)
+    if not record:
+        return None, None
+    details = record["result"]["details"]
+    return details["cpu_info"]["isa"], details["fma_peak_gflops"]
+
+
+def rate_cell(value):
+    """A rate for a table cell: thousands separated from 100 up, 3 significant digits below, "-" for None."""
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def peer_line(peer, record, extra_parts=None):
+    """What a peer ran with (its version; bprop's ISA, float32 kernel and threading; then the script's
+    extra_parts(details), a list of strings), or why it did not."""
+    if "failed" in record:
+        return f"{peer:<9} failed: {record['failed']}"
+    if "skipped" in record["result"]:
+        return f"{peer:<9} skipped: {record['result']['skipped']}"
+    details = record["result"]["details"]
+    parts = []
+    if "cpu_info" in details:
+        info = details["cpu_info"]
+        parts.append(f"ISA {info['isa']} (float32 kernel {info['gemm_kernels']['float32']}), "
+                     f"threads: {threading_name(info)}")
+    parts += extra_parts(details) if extra_parts else []
+    return f"{peer:<9} {details['version']}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def report_header(title, args, records, load, extra_parts=None, threads_note=""):
+    """The report's head: the title, the machine line, one peer_line per peer asked for, the thread counts
+    (threads_note adds to how they are set) and the load line."""
+    lines = [title, machine_line(records) or
+             "machine   unknown: bprop did not run (no machine info, FMA peak or ratios)"]
+    for peer in args.peer_list:  # the first record says it all: a skipped library is skipped at every count
+        record = next((r for r in records if r["peer"] == peer), None)
+        if record:
+            lines.append(peer_line(peer, record, extra_parts))
+    lines.append(f"threads   {', '.join(map(str, args.thread_counts))}: the same count for every peer "
+                 f"(set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS{threads_note})")
+    lines.append(load_line(load))
+    return "\n".join(lines)
+
+
+def print_report(args, records, header, notes, section):
+    """Prints the header, any thread mismatch, the notes (strings), then section(threads) for every thread
+    count at which some peer ran, each after a blank line."""
+    lines = ["", header]
+    lines += [f"!! {warning}" for warning in thread_mismatches(records)]
+    lines += notes
+    for threads in args.thread_counts:
+        if any(find_record(records, p, threads) for p in args.peer_list):
+            lines += ["", section(threads)]
+    print("\n".join(lines))
+
+
 def write_json(path, config, load, records, method, **facts):
     """The run as JSON: config (plus the Python version), load, the script's facts (machine, peaks), how it
     was measured, and every record with all round times."""
@@ -523,6 +647,21 @@ def parse_options(parser, argv, known_peers, baseline=False):
         parser.error("--repeats must be >= 1")
     resolve_common_options(parser, args, known_peers)
     return args
+
+
+def parse_run_options(description, argv, known_peers, repeats_help, quick_help, json_help,
+                      threads_help="comma list of thread counts (default 2)"):
+    """The options of a script run in rounds against bprop (bench_train, bench_conv): --threads, --peers (default
+    all), --repeats (default 3), --quick, --json and --baseline, through parse_options; the help texts are the
+    script's."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", default="2", help=threads_help)
+    parser.add_argument("--peers", default=",".join(known_peers),
+                        help=f"comma list from {','.join(known_peers)} (default all)")
+    parser.add_argument("--repeats", type=int, default=3, help=repeats_help)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", metavar="PATH", help=json_help)
+    return parse_options(parser, argv, known_peers, baseline=True)
 
 
 def resolve_common_options(parser, args, known_peers):
