@@ -3,7 +3,9 @@
 #include "ops/conv_patches.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define BPROP_WIDEST_VECTORS __attribute__((target_clones("avx512f", "avx2", "default")))
+// Loop distribution off: it would turn the short copies back into memmove calls.
+#define BPROP_WIDEST_VECTORS \
+  __attribute__((target_clones("avx512f", "avx2", "default"), optimize("no-tree-loop-distribute-patterns")))
 #else
 #define BPROP_WIDEST_VECTORS
 #endif
