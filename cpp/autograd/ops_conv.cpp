@@ -81,7 +81,7 @@ Tensor conv(const Tensor& x0, const Tensor& w0, const Tensor& b0, const ConvSett
         ops::conv_forward<T>(g, batch, x->data<T>(), w->data<T>(), bias, out->data<T>());
       } else {
         ops::conv_backward_data<T>(g, batch, x->data<T>(), w->data<T>(), out->data<T>(), false);
-        if (bias) ops::add_channel_bias<T>(batch, g.in_channels, g.in_pixels(), bias, out->data<T>());
+        if (bias) ops::channel_shift<T>({batch, g.in_channels, g.in_pixels()}, bias, out->data<T>());
       }
     });
   std::vector<Tensor> inputs{x, w};
@@ -105,7 +105,7 @@ Tensor conv(const Tensor& x0, const Tensor& w0, const Tensor& b0, const ConvSett
         } else {  // the adjoint convolution reads dy as its input and x as its output gradient
           if (dx) ops::conv_forward<T>(g, batch, d, w->data<T>(), nullptr, dx->data<T>());
           if (dw) ops::conv_backward_weights<T>(g, batch, d, x->data<T>(), dw->data<T>(), nullptr, false);
-          if (db) ops::channel_sums<T>(batch, g.in_channels, g.in_pixels(), d, db->data<T>(), false);
+          if (db) ops::channel_sums<T>(d, {batch, g.in_channels, g.in_pixels()}, db->data<T>(), false);
         }
       });
     if (grad_enabled())

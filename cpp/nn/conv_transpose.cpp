@@ -26,14 +26,14 @@ SampleShape ConvTranspose<T>::build(const SampleShape& in) {
 template <typename T>
 void ConvTranspose<T>::infer(const T* x, long rows, T* y) const {
   ops::conv_backward_data<T>(adjoint_, rows, x, weight_->value.data(), y, false);
-  if (bias_) ops::add_channel_bias<T>(rows, adjoint_.in_channels, adjoint_.in_pixels(), bias_->value.data(), y);
+  if (bias_) ops::channel_shift<T>({rows, adjoint_.in_channels, adjoint_.in_pixels()}, bias_->value.data(), y);
 }
 
 template <typename T>
 void ConvTranspose<T>::backward(const T* x, const T*, const T* dy, long rows, T* dx, bool accumulate) {
   // The adjoint convolution reads this layer's output gradient as its input and x as its output gradient.
   ops::conv_backward_weights<T>(adjoint_, rows, dy, x, weight_->grad.data(), nullptr, accumulate);
-  if (bias_) ops::channel_sums<T>(rows, adjoint_.in_channels, adjoint_.in_pixels(), dy, bias_->grad.data(), accumulate);
+  if (bias_) ops::channel_sums<T>(dy, {rows, adjoint_.in_channels, adjoint_.in_pixels()}, bias_->grad.data(), accumulate);
   if (dx) ops::conv_forward<T>(adjoint_, rows, dy, weight_->value.data(), nullptr, dx);
 }
 

@@ -123,6 +123,33 @@ void channel_affine(const T* x, const ChannelLayout& layout, const T* scale, con
 }
 
 template <typename T>
+void channel_sums(const T* dy, const ChannelLayout& layout, T* out, bool accumulate) {
+  ScratchFrame frame;
+  double* partial = frame.take<double>(layout.planes());
+  double* totals = frame.take<double>(layout.channels);
+  over_planes(layout, [&](long begin, long end) {
+    for (long p = begin; p < end; ++p) {
+      const T* d = dy + p * layout.plane;
+      partial[p] = lane_sum(layout.plane, [&](long i) { return double(d[i]); });
+    }
+  });
+  channel_totals(partial, layout, totals);
+  for (long c = 0; c < layout.channels; ++c) out[c] = accumulate ? T(out[c] + totals[c]) : T(totals[c]);
+}
+
+template <typename T>
+void channel_shift(const ChannelLayout& layout, const T* shift, T* y) {
+  const long plane = layout.plane, channels = layout.channels;
+  over_planes(layout, [&](long begin, long end) {
+    for (long p = begin; p < end; ++p) {
+      const T t = shift[p % channels];
+      T* out = y + p * plane;
+      for (long i = 0; i < plane; ++i) out[i] += t;
+    }
+  });
+}
+
+template <typename T>
 void channel_grad_sums(const T* x, const T* dy, const ChannelLayout& layout, const double* mean, double* partial,
                        double* sum_dy, double* sum_dy_centered) {
   const long plane = layout.plane, channels = layout.channels, planes = layout.planes();
@@ -194,6 +221,8 @@ void channel_input_grad(const T* x, const T* dy, const ChannelLayout& layout, co
   template void channel_normalize<T>(const T*, const ChannelLayout&, const double*, const double*, const T*,  \
                                      const T*, T*);                                                           \
   template void channel_affine<T>(const T*, const ChannelLayout&, const T*, const T*, T*);                    \
+  template void channel_sums<T>(const T*, const ChannelLayout&, T*, bool);                                    \
+  template void channel_shift<T>(const ChannelLayout&, const T*, T*);                                         \
   template void channel_grad_sums<T>(const T*, const T*, const ChannelLayout&, const double*, double*, double*, \
                                      double*);                                                                \
   template void channel_input_grad<T>(const T*, const T*, const ChannelLayout&, const double*, const double*, \

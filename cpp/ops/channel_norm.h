@@ -32,6 +32,15 @@ void channel_normalize(const T* x, const ChannelLayout& layout, const double* me
 template <typename T>
 void channel_affine(const T* x, const ChannelLayout& layout, const T* scale, const T* shift, T* y);
 
+// out[c] = Σ dy over channel c's values: a per-channel bias's gradient (convolutions). Written, or added
+// when accumulate; the sums as everywhere here (per plane in lanes, in double, then over samples in order).
+template <typename T>
+void channel_sums(const T* dy, const ChannelLayout& layout, T* out, bool accumulate);
+
+// y += shift[c] for every value of channel c: a per-channel bias.
+template <typename T>
+void channel_shift(const ChannelLayout& layout, const T* shift, T* y);
+
 // Per channel: sum_dy[c] = Σ dy and sum_dy_centered[c] = Σ dy·(x − mean[c]), in one pass over x and dy.
 // `partial` is scratch for 2·planes() doubles.
 template <typename T>

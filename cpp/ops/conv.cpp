@@ -23,8 +23,6 @@ constexpr long kPatchTileValues = 1L << 17;
 // Below this many flops per call the samples stay on the calling thread (as gemm's threshold).
 constexpr double kSpreadMinFlops = 2.0e6;
 constexpr double kWakeMinFlops = 2.0e7;
-// Below this many values a channel sum or bias addition stays on one thread.
-constexpr long kParallelMinValues = 1L << 16;
 
 // Runs body(n, slot) for every sample n. Samples go to the team's threads when there are at least as many
 // as threads (each sample's products then run on one thread: a call from a task gets a team of one), else
@@ -184,7 +182,7 @@ template <typename T>
 void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const T* dy, T* dweight, T* dbias,
                            bool accumulate) {
   const long pixels = g.out_pixels();
-  if (dbias) channel_sums(batch, g.out_channels, pixels, dy, dbias, accumulate);
+  if (dbias) channel_sums(dy, ChannelLayout{batch, g.out_channels, pixels}, dbias, accumulate);
   if (!dweight) return;
   if (depthwise(g)) return depthwise_backward_weights(g, batch, x, dy, dweight, accumulate);
   const long og = g.out_group(), cg = g.in_group(), kg = g.patch(), rows = batch * pixels;
@@ -237,47 +235,6 @@ void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const 
   });
 }
 
-template <typename T>
-void channel_sums(long batch, long channels, long pixels, const T* dy, T* out, bool accumulate) {
-  const double values = double(batch) * double(channels) * double(pixels);
-  run_parallel(values >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
-    const auto [c0, c1] = split_range(channels, index, count);  // threads take whole channels
-    for (long c = c0; c < c1; ++c) {
-      // Lanes of partial sums (a fixed order, so any thread count gives the same bits) let the compiler
-      // vectorise what a single running sum would keep serial.
-      constexpr long kLanes = 16;
-      T lanes[kLanes] = {};
-      for (long n = 0; n < batch; ++n) {
-        const T* plane = dy + (n * channels + c) * pixels;
-        long p = 0;
-        for (; p + kLanes <= pixels; p += kLanes)
-          for (long l = 0; l < kLanes; ++l) lanes[l] += plane[p + l];
-        for (; p < pixels; ++p) lanes[p % kLanes] += plane[p];
-      }
-      T sum = T(0);
-      for (long l = 0; l < kLanes; ++l) sum += lanes[l];
-      out[c] = accumulate ? out[c] + sum : sum;
-    }
-  });
-}
-
-template <typename T>
-void add_channel_bias(long batch, long channels, long pixels, const T* bias, T* y) {
-  const double values = double(batch) * double(channels) * double(pixels);
-  run_parallel(values >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
-    const auto [p0, p1] = split_range(batch * channels, index, count);
-    for (long plane = p0; plane < p1; ++plane) {
-      const T b = bias[plane % channels];
-      T* row = y + plane * pixels;
-      for (long p = 0; p < pixels; ++p) row[p] += b;
-    }
-  });
-}
-
-template void channel_sums<float>(long, long, long, const float*, float*, bool);
-template void channel_sums<double>(long, long, long, const double*, double*, bool);
-template void add_channel_bias<float>(long, long, long, const float*, float*);
-template void add_channel_bias<double>(long, long, long, const double*, double*);
 template void conv_forward<float>(const ConvGeometry&, long, const float*, const float*, const float*, float*,
                                   const BlockMap<float>&);
 template void conv_forward<double>(const ConvGeometry&, long, const double*, const double*, const double*, double*,

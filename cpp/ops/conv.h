@@ -12,6 +12,7 @@
 // one thread), else one sample after the other with every product threaded. Each value is computed in the
 // same order either way: results do not depend on the thread count.
 #pragma once
+#include "ops/channel_norm.h"
 #include "ops/conv_geometry.h"
 
 namespace bprop::ops {
@@ -39,14 +40,5 @@ void conv_backward_data(const ConvGeometry& g, long batch, const T* dy, const T*
 template <typename T>
 void conv_backward_weights(const ConvGeometry& g, long batch, const T* x, const T* dy, T* dweight, T* dbias,
                            bool accumulate);
-
-// out[c] = Σ over samples and pixels of dy (batch × channels × pixels): a bias's gradient. Written, or
-// added when accumulate; each channel summed in a fixed order (samples, then pixels).
-template <typename T>
-void channel_sums(long batch, long channels, long pixels, const T* dy, T* out, bool accumulate);
-
-// y[n, c, :] += bias[c] over a batch × channels × pixels array.
-template <typename T>
-void add_channel_bias(long batch, long channels, long pixels, const T* bias, T* y);
 
 }  // namespace bprop::ops
