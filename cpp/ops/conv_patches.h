@@ -4,7 +4,8 @@
 //   patches_tile:  a tile of whole columns of the batch's patch matrix (an im2col block within L2), which
 //                  backward-weights' products read transposed;
 //   col2im_add:    the adjoint of patches: a Kg × tile block of columns added into the image.
-// The packer runs on the GEMM's threads: it never throws. Positions in the padding read as 0.
+// Both read images padded in memory (pad_images), so no value needs a bounds check. The packer runs on the
+// GEMM's threads: it never throws.
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -36,25 +37,6 @@ inline void inside_run(long iw0, long stride, long count, long width, long& lo, 
   lo = iw0 >= 0 ? 0 : std::min(count, (-iw0 + stride - 1) / stride);
   hi = iw0 >= width ? 0 : std::min(count, (width - 1 - iw0) / stride + 1);
   hi = std::max(lo, hi);
-}
-
-// One output row's run of pixels [ow0, ow0 + count) of the patch value (c, ki, kj): the input row it
-// reads (null when that row lies in the padding) and the first input column.
-template <typename T>
-__attribute__((always_inline)) inline void patch_run(const ConvGeometry& g, const T* row, long iw0, long count, T* out) {
-  if (!row) {
-    std::fill(out, out + count, T(0));
-    return;
-  }
-  const long sw = g.stride_w;
-  long lo, hi;
-  inside_run(iw0, sw, count, g.in_w, lo, hi);
-  for (long t = 0; t < lo; ++t) out[t] = T(0);
-  if (sw == 1)  // contiguous: zeros, one copy, zeros
-    copy_values(out + lo, row + iw0 + lo, hi - lo);
-  else
-    for (long t = lo; t < hi; ++t) out[t] = row[iw0 + t * sw];
-  for (long t = hi; t < count; ++t) out[t] = T(0);
 }
 
 // The same convolution on images padded in memory (pad_images): no padding left and every patch value
@@ -148,41 +130,22 @@ struct PatchSource {
   const T* x;  // the group's first input channel (Cg planes of in_h × in_w)
 };
 
+// The PanelPacker of a forward product. Its geometry is inside_image: the caller pads the image first
+// (pad_images), so every run is a plain copy.
 template <typename T>
 void pack_patches(const void* context, long row0, long kc, long col0, long cols, long nr, T* dst) {
   const auto& source = *static_cast<const PatchSource<T>*>(context);
-  const ConvGeometry& g = *source.g;
-  if (inside_image(g)) return pack_patches_inside_fast(g, source.x, row0, kc, col0, cols, nr, dst);
-  const long area = g.kernel_area(), panels = (cols + nr - 1) / nr;
-  for (long p = 0; p < kc; ++p) {
-    const long r = row0 + p, c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;
-    const T* plane = source.x + c * g.in_pixels();
-    const long dh = ki * g.dilation_h - g.pad_h, dw = kj * g.dilation_w - g.pad_w;
-    for (long q = 0; q < panels; ++q) {
-      T* out = dst + q * kc * nr + p * nr;
-      const long j0 = col0 + q * nr, count = std::min(nr, col0 + cols - j0);
-      long oh = j0 / g.out_w, ow = j0 % g.out_w, done = 0;
-      while (done < count) {  // one run per output row the panel's pixels cover
-        const long run = std::min(count - done, g.out_w - ow), ih = oh * g.stride_h + dh;
-        const T* row = ih >= 0 && ih < g.in_h ? plane + ih * g.in_w : nullptr;
-        patch_run(g, row, ow * g.stride_w + dw, run, out + done);
-        done += run;
-        ow = 0;
-        ++oh;
-      }
-      std::fill(out + count, out + nr, T(0));
-    }
-  }
+  pack_patches_inside_fast(*source.g, source.x, row0, kc, col0, cols, nr, dst);
 }
 
 // dst (rows [r0, r1) of the patch matrix, `cols` values each) = columns [j0, j0 + cols) of the batch's patch
 // matrix (Kg × batch·P, column n·P + pixel) of one group: an im2col tile, the B of backward-weights'
 // products (read transposed). Patch rows are the weight gradient's columns, so threads can take rows.
+// g is inside_image (the caller pads the batch first).
 template <typename T>
 __attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, const T* x, long r0, long r1, long j0,
                                                         long cols, T* dst) {
   const long area = g.kernel_area(), pixels = g.out_pixels();
-  const bool inside = inside_image(g);
   const long n0 = j0 / pixels, oh0 = j0 % pixels / g.out_w, ow0 = j0 % g.out_w;
   for (long r = r0; r < r1; ++r) {
     const long c = r / area, ki = r % area / g.kernel_w, kj = r % g.kernel_w;
@@ -194,10 +157,11 @@ __attribute__((always_inline)) inline void patches_tile(const ConvGeometry& g, c
     long oh = oh0, ow = ow0, done = 0;
     while (done < cols) {
       const long run = std::min(cols - done, g.out_w - ow), ih = oh * g.stride_h + dh, iw = ow * g.stride_w + dw;
-      if (inside && g.stride_w == 1)
-        copy_values(out + done, plane + ih * g.in_w + iw, run);
+      const T* from = plane + ih * g.in_w + iw;
+      if (g.stride_w == 1)
+        copy_values(out + done, from, run);
       else
-        patch_run(g, ih >= 0 && ih < g.in_h ? plane + ih * g.in_w : nullptr, iw, run, out + done);
+        for (long t = 0; t < run; ++t) out[done + t] = from[t * g.stride_w];
       done += run;
       ow = 0;
       if (++oh == g.out_h) {
