@@ -7,17 +7,6 @@
 #include "core/sizes.h"
 
 namespace bprop::nn {
-namespace {
-
-template <typename T>
-ParameterPtr<T> filled(const char* name, long channels, T value) {
-  auto p = std::make_shared<Parameter<T>>(name, std::vector<long>{channels});
-  p->value.fill(value);
-  return p;
-}
-
-}  // namespace
-
 template <typename T>
 ChannelBatchNorm<T>::ChannelBatchNorm(const char* name, const char* sample_text, int min_rank, int max_rank,
                                       long channels, double eps, double momentum)
@@ -29,10 +18,10 @@ ChannelBatchNorm<T>::ChannelBatchNorm(const char* name, const char* sample_text,
     throw ValueError(where + " momentum must be in [0, 1]; got " + std::to_string(momentum));
   checked_count({channels}, 8 * sizeof(T), where + " parameter");  // four parameters, each value and gradient
   channels_ = channels;
-  weight_ = filled<T>("weight", channels, T(1));
-  bias_ = filled<T>("bias", channels, T(0));
-  running_mean_ = filled<T>("running_mean", channels, T(0));
-  running_var_ = filled<T>("running_var", channels, T(1));
+  weight_ = filled_parameter<T>("weight", channels, T(1));
+  bias_ = filled_parameter<T>("bias", channels, T(0));
+  running_mean_ = filled_parameter<T>("running_mean", channels, T(0));
+  running_var_ = filled_parameter<T>("running_var", channels, T(1));
 }
 
 template <typename T>

@@ -8,25 +8,14 @@
 #include "ops/normalization.h"
 
 namespace bprop::nn {
-namespace {
-
-template <typename T>
-ParameterPtr<T> filled(const char* name, long features, T value) {
-  auto p = std::make_shared<Parameter<T>>(name, std::vector<long>{features});
-  p->value.fill(value);
-  return p;
-}
-
-}  // namespace
-
 template <typename T>
 AffineNorm<T>::AffineNorm(const char* layer, long features, double eps) : eps_(T(eps)) {
   if (features < 1) throw ValueError(std::string("[") + layer + "] features must be >= 1; got " + std::to_string(features));
   if (!(eps > 0)) throw ValueError(std::string("[") + layer + "] eps must be > 0; got " + std::to_string(eps));
   checked_count({features}, 8 * sizeof(T), std::string("[") + layer + "] parameter");
   features_ = features;
-  weight_ = filled<T>("weight", features, T(1));
-  bias_ = filled<T>("bias", features, T(0));
+  weight_ = filled_parameter<T>("weight", features, T(1));
+  bias_ = filled_parameter<T>("bias", features, T(0));
 }
 
 template <typename T>
@@ -66,8 +55,8 @@ BatchNorm<T>::BatchNorm(long features, double eps, double momentum)
     : AffineNorm<T>("BatchNorm", features, eps), momentum_(T(momentum)) {
   if (!(momentum >= 0 && momentum <= 1))
     throw ValueError("[BatchNorm] momentum must be in [0, 1]; got " + std::to_string(momentum));
-  running_mean_ = filled<T>("running_mean", features, T(0));
-  running_var_ = filled<T>("running_var", features, T(1));
+  running_mean_ = filled_parameter<T>("running_mean", features, T(0));
+  running_var_ = filled_parameter<T>("running_var", features, T(1));
 }
 
 template <typename T>

@@ -70,4 +70,12 @@ struct Parameter {
 template <typename T>
 using ParameterPtr = std::shared_ptr<Parameter<T>>;
 
+// A (size,) parameter with every value `value`: a normalisation's scale, shift or running statistics.
+template <typename T>
+ParameterPtr<T> filled_parameter(const char* name, long size, T value) {
+  auto p = std::make_shared<Parameter<T>>(name, std::vector<long>{size});
+  p->value.fill(value);
+  return p;
+}
+
 }  // namespace bprop::nn
