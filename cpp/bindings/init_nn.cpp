@@ -205,10 +205,16 @@ void bind_layers(py::module_& m, const std::string& suffix) {
         std::vector<std::string> names;  // "Linear+ReLU" for a fused pair: what tests and summaries can show
         for (const auto& step : net.steps()) names.push_back(step->name());
         return names;
+      })
+      .def_property_readonly("infer_step_names", [](const nn::Sequential<T>& net) {
+        std::vector<std::string> names;  // "Conv2d+BatchNorm2d+ReLU" for a folded run
+        for (const auto& step : net.infer_steps()) names.push_back(step->name());
+        return names;
       });
   py::class_<nn::Residual<T>, Layer, std::shared_ptr<nn::Residual<T>>>(m, ("Residual" + suffix).c_str())
       .def(py::init<std::vector<LayerPtr>, std::vector<LayerPtr>>(), py::arg("layers"),
-           py::arg("shortcut") = std::vector<LayerPtr>{}, "shortcut: the layers of g in y = f(x) + g(x); empty: x");
+           py::arg("shortcut") = std::vector<LayerPtr>{}, "shortcut: the layers of g in y = f(x) + g(x); empty: x")
+      .def_property_readonly("body", &nn::Residual<T>::body, py::return_value_policy::reference_internal);
 
   using Model = nn::Model<T>;
   py::class_<Model, std::shared_ptr<Model>>(m, ("Model" + suffix).c_str())

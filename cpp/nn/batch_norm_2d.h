@@ -17,7 +17,7 @@
 namespace bprop::nn {
 
 template <typename T>
-class ChannelBatchNorm : public Layer<T> {
+class ChannelBatchNorm : public Layer<T>, public ChannelAffineInEval<T> {
  public:
   std::string name() const override { return name_; }
   SampleShape build(const SampleShape& in) override;  // ValueError unless the rank fits and in[0] == channels
@@ -31,7 +31,9 @@ class ChannelBatchNorm : public Layer<T> {
   long channels() const { return channels_; }
   // The evaluation-mode map y = scale[c]·x + shift[c] (channels() values each): scale = γ/√(running_var + eps),
   // shift = β − running_mean·scale. What folding this layer into a preceding convolution needs.
-  void eval_affine(T* scale, T* shift) const;
+  const ChannelAffineInEval<T>* channel_affine_in_eval() const override { return this; }
+  long affine_channels() const override { return channels_; }
+  void eval_affine(T* scale, T* shift) const override;
 
  protected:
   // ValueError for channels < 1, eps <= 0, momentum outside [0, 1]. Samples have rank in [min_rank, max_rank]

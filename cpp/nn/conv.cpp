@@ -1,5 +1,6 @@
 #include "nn/conv.h"
 
+#include "core/scratch.h"
 #include "core/sizes.h"
 #include "nn/init.h"
 
@@ -52,10 +53,29 @@ void apply_map(const void* context, T* y, long rows, long cols, long ld) {
 }  // namespace
 
 template <typename T>
-void Conv<T>::forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const {
+void Conv<T>::forward_with(const T* x, long rows, T* y, const T* weight, const T* bias,
+                           const ElementwiseFromOutput<T>* then) const {
   ops::BlockMap<T> map;
   if (then) map = {&apply_map<T>, then};
-  ops::conv_forward<T>(geometry_, rows, x, weight_->value.data(), bias_ ? bias_->value.data() : nullptr, y, map);
+  ops::conv_forward<T>(geometry_, rows, x, weight, bias, y, map);
+}
+
+template <typename T>
+void Conv<T>::infer_folded(const T* x, long rows, T* y, const T* scale, const T* shift,
+                           const ElementwiseFromOutput<T>* then) const {
+  // Folded afresh on every call (O·C/g·k² products, a kernel area's worth of output pixels): the weights
+  // and the statistics may have changed since the last one, and a cache would need to know.
+  const long channels = args_.out_channels;
+  const long row = weight_->value.size() / channels;
+  ScratchFrame scratch;
+  T* weight = scratch.take<T>(channels * row);
+  T* bias = scratch.take<T>(channels);
+  const T* w = weight_->value.data();
+  for (long c = 0; c < channels; ++c) {
+    for (long k = 0; k < row; ++k) weight[c * row + k] = w[c * row + k] * scale[c];
+    bias[c] = (bias_ ? bias_->value[c] * scale[c] : T(0)) + shift[c];
+  }
+  forward_with(x, rows, y, weight, bias, then);
 }
 
 template <typename T>

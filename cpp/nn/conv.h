@@ -13,7 +13,7 @@
 namespace bprop::nn {
 
 template <typename T>
-class Conv : public Layer<T>, public GemmOutput<T> {
+class Conv : public Layer<T>, public GemmOutput<T>, public FoldsChannelAffine<T> {
  public:
   // name: "Conv1d" or "Conv2d" (one spatial axis or two, as args has). ValueError for arguments
   // ops::check_conv_args refuses or a bad initializer. Weights from `init` (fan_in = in_channels/groups ×
@@ -31,10 +31,20 @@ class Conv : public Layer<T>, public GemmOutput<T> {
   void forward_then(const T* x, long rows, T* y, const ElementwiseFromOutput<T>& then) const override {
     forward_with(x, rows, y, &then);
   }
+  const FoldsChannelAffine<T>* folds_channel_affine() const override { return this; }
+  long folded_channels() const override { return args_.out_channels; }
+  // Weights and outputs both have out_channels rows: compare a weight row with a channel's output values.
+  bool fold_pays(long rows) const override { return rows * geometry_.out_pixels() >= geometry_.patch(); }
+  void infer_folded(const T* x, long rows, T* y, const T* scale, const T* shift,
+                    const ElementwiseFromOutput<T>* then) const override;
   const ops::ConvGeometry& geometry() const { return geometry_; }
 
  private:
-  void forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const;
+  void forward_with(const T* x, long rows, T* y, const ElementwiseFromOutput<T>* then) const {
+    forward_with(x, rows, y, weight_->value.data(), bias_ ? bias_->value.data() : nullptr, then);
+  }
+  void forward_with(const T* x, long rows, T* y, const T* weight, const T* bias,
+                    const ElementwiseFromOutput<T>* then) const;
 
   std::string name_;
   ops::ConvArgs args_;

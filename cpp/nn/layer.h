@@ -14,7 +14,8 @@
 //   infer(x, rows, y): the forward of evaluation mode, writing nothing but y (intermediate values go to
 //       a ScratchFrame, core/scratch.h). It reads the layer and writes no member, so any number of threads
 //       may run it at once on one layer: predict, evaluate and no-grad calls use it. Same values as
-//       forward(x, rows, y, Mode::eval).
+//       forward(x, rows, y, Mode::eval), but for the rounding of a Sequential's folded BatchNorm
+//       (nn/folded_step.h).
 // forward and backward share the layer's caches: a caller that runs them holds cache_mutex() meanwhile
 // (the trainer, a graph node, a binding), so two threads training one model never interleave.
 // Layers validate in build() and the bindings validate batches; forward, backward and infer throw nothing
@@ -74,6 +75,9 @@ class Layer {
   // Capabilities a Sequential fuses adjacent layers by (nn/fusion.h); null when the layer lacks them.
   virtual const GemmOutput<T>* gemm_output() const { return nullptr; }
   virtual const ElementwiseFromOutput<T>* elementwise_from_output() const { return nullptr; }
+  // What a Sequential folds for inference (nn/folded_step.h); null when the layer lacks them.
+  virtual const FoldsChannelAffine<T>* folds_channel_affine() const { return nullptr; }
+  virtual const ChannelAffineInEval<T>* channel_affine_in_eval() const { return nullptr; }
 
   // Layers that draw random numbers (Dropout) restart their generator from `seed`.
   virtual void reseed(uint64_t seed) {}

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/scratch.h"
 #include "core/sizes.h"
+#include "nn/folded_step.h"
 #include "nn/fused_step.h"
 
 namespace bprop::nn {
@@ -14,9 +15,33 @@ Sequential<T>::Sequential(std::vector<LayerPtr<T>> layers) : layers_(std::move(l
   if (layers_.empty()) throw ValueError("[Sequential] needs at least one layer");
   for (const auto& layer : layers_)
     if (!layer) throw ValueError("[Sequential] got a null layer");
-  steps_ = layers_;
+  steps_ = infer_steps_ = layers_;
   outputs_.resize(steps_.size());
 }
+
+namespace {
+
+// The layers as steps: fused pairs (and, when `fold`, folded runs) as one, every other layer on its own.
+template <typename T>
+std::vector<LayerPtr<T>> plan_steps(const std::vector<LayerPtr<T>>& layers, bool fold) {
+  std::vector<LayerPtr<T>> steps;
+  const auto at = [&](std::size_t i) { return i < layers.size() ? layers[i] : nullptr; };
+  for (std::size_t i = 0; i < layers.size();) {
+    if (auto folded = fold ? FoldedStep<T>::fold(at(i), at(i + 1), at(i + 2)) : nullptr) {
+      steps.push_back(folded);
+      i += folded->layer_count();
+    } else if (LayerPtr<T> fused = FusedStep<T>::fuse(at(i), at(i + 1))) {
+      steps.push_back(fused);
+      i += 2;
+    } else {
+      steps.push_back(layers[i]);
+      i += 1;
+    }
+  }
+  return steps;
+}
+
+}  // namespace
 
 template <typename T>
 SampleShape Sequential<T>::build(const SampleShape& in) {
@@ -33,25 +58,21 @@ SampleShape Sequential<T>::build(const SampleShape& in) {
     if (layers_[i]->index_input())
       throw ValueError("[Sequential] layer " + std::to_string(i) + " (" + layers_[i]->name() +
                        ") takes integer indices, which only a network's first layer can be given");
-  steps_.clear();
-  step_inputs_.clear();
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    LayerPtr<T> fused = i + 1 < layers_.size() ? FusedStep<T>::fuse(layers_[i], layers_[i + 1]) : nullptr;
-    steps_.push_back(fused ? fused : layers_[i]);
-    step_inputs_.push_back(steps_.back()->in_shape());
-    if (fused) ++i;
-  }
+  steps_ = plan_steps(layers_, false);
+  infer_steps_ = plan_steps(layers_, true);
+  layer_inputs_.clear();
+  for (const auto& layer : layers_) layer_inputs_.push_back(layer->in_shape());
   outputs_.resize(steps_.size());
   return this->set_shapes(in, shape);
 }
 
 template <typename T>
 void Sequential<T>::check_steps_unchanged() const {
-  for (std::size_t i = 0; i < steps_.size(); ++i)
-    if (steps_[i]->in_shape() != step_inputs_[i])
-      throw ValueError("[Sequential] its layer " + steps_[i]->name() + " was built for samples of shape " +
-                       shape_text(steps_[i]->in_shape()) + " by another use since this Sequential built it for " +
-                       shape_text(step_inputs_[i]) + "; give each use its own layer object");
+  for (std::size_t i = 0; i < layer_inputs_.size(); ++i)
+    if (layers_[i]->in_shape() != layer_inputs_[i])
+      throw ValueError("[Sequential] its layer " + layers_[i]->name() + " was built for samples of shape " +
+                       shape_text(layers_[i]->in_shape()) + " by another use since this Sequential built it for " +
+                       shape_text(layer_inputs_[i]) + "; give each use its own layer object");
 }
 
 template <typename T>
@@ -90,27 +111,27 @@ void Sequential<T>::infer(const T* x, long rows, T* y) const {
 template <typename T>
 void Sequential<T>::infer_indices(const int64_t* x, long rows, T* y) const {
   check_steps_unchanged();
-  const IndexInput<T>* first = steps_[0]->index_input();
-  if (steps_.size() == 1) return first->infer_indices(x, rows, y);
+  const IndexInput<T>* first = infer_steps_[0]->index_input();
+  if (infer_steps_.size() == 1) return first->infer_indices(x, rows, y);
   ScratchFrame scratch;
-  T* embedded = scratch.take<T>(rows * steps_[0]->out_size());
+  T* embedded = scratch.take<T>(rows * infer_steps_[0]->out_size());
   first->infer_indices(x, rows, embedded);
   infer_from(1, embedded, rows, y);
 }
 
 template <typename T>
 void Sequential<T>::infer_from(std::size_t first, const T* in, long rows, T* y) const {
-  const std::size_t last = steps_.size() - 1;
+  const std::size_t last = infer_steps_.size() - 1;
   long widest = 0;
-  for (std::size_t i = first; i < last; ++i) widest = std::max(widest, steps_[i]->out_size());
+  for (std::size_t i = first; i < last; ++i) widest = std::max(widest, infer_steps_[i]->out_size());
   ScratchFrame scratch;
   T* const buffers[2] = {scratch.take<T>(rows * widest), scratch.take<T>(rows * widest)};
   for (std::size_t i = first; i < last; ++i) {
     T* out = buffers[i % 2];
-    steps_[i]->infer(in, rows, out);
+    infer_steps_[i]->infer(in, rows, out);
     in = out;
   }
-  steps_[last]->infer(in, rows, y);
+  infer_steps_[last]->infer(in, rows, y);
 }
 
 template <typename T>

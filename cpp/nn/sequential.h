@@ -1,8 +1,9 @@
 // Sequential: layers applied in order; itself a layer, so a Residual can wrap one. build() turns the
 // layers into steps: a layer whose output is a GEMM's C followed by an elementwise layer that fuses (a Linear
-// and a ReLU, say) becomes one FusedStep (fused_step.h), every other layer is a step of its own. It keeps the output of every step from
-// the last forward (grown with the batch, reused) because each step's backward needs its own x and y;
-// two gradient buffers take turns on the way back.
+// and a ReLU, say) becomes one FusedStep (fused_step.h), every other layer is a step of its own. Inference
+// has a plan of its own, which also folds a BatchNorm into the convolution before it (folded_step.h).
+// It keeps the output of every step from the last forward (grown with the batch, reused) because each
+// step's backward needs its own x and y; two gradient buffers take turns on the way back.
 #pragma once
 #include <vector>
 
@@ -35,7 +36,8 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   long index_count() const override { return layers_[0]->index_input()->index_count(); }
 
   const std::vector<LayerPtr<T>>& layers() const { return layers_; }
-  const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as run, after build()
+  const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as forward runs, after build()
+  const std::vector<LayerPtr<T>>& infer_steps() const { return infer_steps_; }  // as infer runs
 
  private:
   std::vector<LayerPtr<T>> layers_;
@@ -48,8 +50,9 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   // Steps [stop, end) backward from dy; returns ∂L/∂(step stop's input), written into dx when stop is 0.
   const T* backward_to(std::size_t stop, const T* x, const T* y, const T* dy, long rows, T* dx, bool accumulate);
 
-  std::vector<LayerPtr<T>> steps_;  // what forward and backward run: layers_, fused pairs as one
-  std::vector<SampleShape> step_inputs_;  // each step's input shape, as build() left it
+  std::vector<LayerPtr<T>> steps_;        // what forward and backward run: layers_, fused pairs as one
+  std::vector<LayerPtr<T>> infer_steps_;  // what infer runs: steps_, with folds
+  std::vector<SampleShape> layer_inputs_;  // each layer's input shape, as build() left it
   std::vector<Array<T>> outputs_;   // outputs_[i]: step i's output, for i < last
   Array<T> grad_a_, grad_b_;
 };
