@@ -32,6 +32,13 @@ def class_labels(rng, out):
     return rng.integers(0, out.shape[1], out.shape[0])
 
 
+def class_labels_some_ignored(rng, out):
+    """Labels with every third row, from the second, set to -100 (ignored): one row alone is never ignored."""
+    labels = class_labels(rng, out)
+    labels[1::3] = -100
+    return labels
+
+
 def class_probabilities(rng, out):
     return rng.dirichlet(np.ones(out.shape[1]), out.shape[0])
 
@@ -65,6 +72,11 @@ CASES = [
          lambda t, r: t.nn.CrossEntropyLoss(reduction=r)),
     Case("CrossEntropy-labels-smoothed", lambda r: nn.CrossEntropy(0.1, reduction=r), class_labels,
          lambda t, r: t.nn.CrossEntropyLoss(label_smoothing=0.1, reduction=r)),
+    Case("CrossEntropy-labels-ignored", lambda r: nn.CrossEntropy(ignore_index=-100, reduction=r),
+         class_labels_some_ignored, lambda t, r: t.nn.CrossEntropyLoss(ignore_index=-100, reduction=r)),
+    # ignore_index a class (1): the rows of that class drop out, with smoothing as torch combines them.
+    Case("CrossEntropy-labels-ignore-class-smoothed", lambda r: nn.CrossEntropy(0.1, ignore_index=1, reduction=r),
+         class_labels, lambda t, r: t.nn.CrossEntropyLoss(ignore_index=1, label_smoothing=0.1, reduction=r)),
     Case("CrossEntropy-probabilities", lambda r: nn.CrossEntropy(reduction=r), class_probabilities,
          lambda t, r: t.nn.CrossEntropyLoss(reduction=r)),
     Case("CrossEntropy-probabilities-smoothed", lambda r: nn.CrossEntropy(0.25, reduction=r),
@@ -120,7 +132,7 @@ def torch_reference(torch, case, out, y, weights, reduction):
         terms = case.torch_loss(torch, "none")(out_t, y_t)
         w = torch.from_numpy(weights.astype(out.dtype))
         weighted = terms * (w if terms.ndim == 1 else w[:, None])
-        total = weighted.sum() if reduction == "sum" else weighted.sum() / terms.numel()
+        total = weighted.sum() if reduction == "sum" else weighted.sum() / term_count(case.make(reduction), out, y)
     total.backward()
     return total.item(), out_t.grad.numpy()
 
@@ -204,8 +216,13 @@ def test_finite_at_outputs_of_1000(case, dtype):
 
 # ---- reductions, configs, the core objects -------------------------------------------------------
 
-def term_count(loss, out):
-    return out.shape[0] if isinstance(loss, nn.CrossEntropy) else out.size
+def term_count(loss, out, y):
+    """What "mean" divides by: the rows (less those ignored) for CrossEntropy, every element otherwise."""
+    if not isinstance(loss, nn.CrossEntropy):
+        return out.size
+    if loss.ignore_index is None or np.ndim(y) != 1:
+        return out.shape[0]
+    return int((np.asarray(y) != loss.ignore_index).sum())
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -213,7 +230,7 @@ def test_sum_is_mean_times_term_count(case):
     out, y, weights = make_batch(case, 17, 7, weighted=True)
     mean_loss, mean_grad = case.make("mean").forward_backward(out, y, weights)
     sum_loss, sum_grad = case.make("sum").forward_backward(out, y, weights)
-    count = term_count(case.make("sum"), out)
+    count = term_count(case.make("sum"), out, y)
     assert_close(sum_loss, mean_loss * count, atol=0, rtol=1e-12, what="loss")
     assert_close(sum_grad, mean_grad * count, atol=1e-15, rtol=1e-12, what="gradient")
 
@@ -249,13 +266,18 @@ def test_core_is_cached_per_dtype_and_derives_from_the_base(case):
 def test_core_hyperparameters_and_grad_free_call():
     assert _core.Huber_float32(delta=0.5).delta == 0.5
     assert _core.CrossEntropy_float64(label_smoothing=0.25, reduction="sum").label_smoothing == 0.25
+    assert _core.CrossEntropy_float32(ignore_index=-100).ignore_index == -100
+    assert _core.CrossEntropy_float32().ignore_index is None and _core.MSE_float64().ignore_index is None
+    assert nn.CrossEntropy(ignore_index=np.int32(3)).ignore_index == 3 and nn.MSE().ignore_index is None
     out = np.zeros((2, 3))
     loss, grad = _core.CrossEntropy_float64().forward_backward(out, np.array([0, 2]), want_grad=False)
     assert grad is None and loss == pytest.approx(np.log(3))
 
 
 def test_repr():
-    assert repr(nn.CrossEntropy(0.1)) == "CrossEntropy(label_smoothing=0.1, reduction='mean')"
+    assert repr(nn.CrossEntropy(0.1)) == "CrossEntropy(label_smoothing=0.1, ignore_index=None, reduction='mean')"
+    assert repr(nn.CrossEntropy(ignore_index=-100)) == \
+        "CrossEntropy(label_smoothing=0.0, ignore_index=-100, reduction='mean')"
     assert repr(nn.MSE(reduction="sum")) == "MSE(reduction='sum')"
 
 
@@ -305,8 +327,13 @@ NAN_OUT = np.array([[0.0, np.nan, 0.0], [0.0, 0.0, 0.0]])
 BAD_INPUTS = [
     # id, loss, out, y, sample_weight, exception, message pattern
     ("label-too-large", nn.CrossEntropy(), np.zeros((2, 10)), [3, 12], None, ValueError,
-     r"\[CrossEntropy\] label 12 is out of range for 10 classes \(expected 0\.\.9\)"),
-    ("label-negative", nn.CrossEntropy(), OUT, [-1, 0], None, ValueError, r"label -1 is out of range for 3 classes"),
+     r"\[CrossEntropy\] label 12 at index 1 is out of range for 10 classes \(expected 0\.\.9\)"),
+    ("label-negative", nn.CrossEntropy(), OUT, [-1, 0], None, ValueError,
+     r"label -1 at index 0 is out of range for 3 classes"),
+    ("label-beside-ignore-index", nn.CrossEntropy(ignore_index=-100), OUT, [-100, -1], None, ValueError,
+     r"label -1 at index 1 is out of range for 3 classes \(expected 0\.\.2, or ignore_index -100\)"),
+    ("label-ignore-index-float", nn.CrossEntropy(ignore_index=-100), OUT, [-100.0, 3.0], None, ValueError,
+     r"label 3 at index 1 is out of range .*or ignore_index -100\)"),
     ("label-fractional", nn.CrossEntropy(), OUT, [0, 1.5], None, ValueError,
      r"label 1\.5 at index 1 is not a whole number"),
     ("label-nan", nn.CrossEntropy(), OUT, [0, np.nan], None, ValueError, r"labels must be finite.*nan at index 1"),
@@ -364,13 +391,16 @@ def test_bad_input_raises(loss, out, y, weights, error, pattern):
     (lambda: nn.CrossEntropy(1.5), ValueError, r"label_smoothing must be in \[0, 1\]; got 1\.5"),
     (lambda: nn.CrossEntropy(-0.1), ValueError, r"label_smoothing must be in \[0, 1\]"),
     (lambda: nn.CrossEntropy("0.1"), TypeError, r"label_smoothing\] must be a real number; got str"),
+    (lambda: nn.CrossEntropy(ignore_index=-100.0), TypeError, r"\[CrossEntropy\] ignore_index must be an integer; got float"),
+    (lambda: nn.CrossEntropy(ignore_index=True), TypeError, r"ignore_index must be an integer; got bool"),
+    (lambda: nn.CrossEntropy(ignore_index=2**63), ValueError, r"ignore_index must be <= 9223372036854775807"),
     (lambda: nn.Huber(0.0), ValueError, r"\[Huber\] delta must be > 0; got 0\.0"),
     (lambda: nn.Huber(float("nan")), ValueError, r"delta must be > 0; got nan"),
     (lambda: nn.Huber(True), TypeError, r"must be a real number; got bool"),
     (lambda: nn.MSE().core(np.int32), TypeError, r"float32 or float64"),
     (lambda: nn.MSE().prepare_targets([[1.0]], 0, np.float64), ValueError, r"n_outputs must be a positive integer"),
-], ids=["reduction", "reduction-none", "smoothing-high", "smoothing-negative", "smoothing-str", "delta-zero",
-        "delta-nan", "delta-bool", "core-dtype", "n-outputs"])
+], ids=["reduction", "reduction-none", "smoothing-high", "smoothing-negative", "smoothing-str", "ignore-float",
+        "ignore-bool", "ignore-huge", "delta-zero", "delta-nan", "delta-bool", "core-dtype", "n-outputs"])
 def test_bad_hyperparameter_raises(make, error, pattern):
     with pytest.raises(error, match=pattern):
         make()
@@ -378,7 +408,9 @@ def test_bad_hyperparameter_raises(make, error, pattern):
 
 @pytest.mark.parametrize("call,error,pattern", [
     (lambda: _core.CrossEntropy_float64().forward_backward(OUT, np.array([0, 3])), ValueError,
-     r"\[CrossEntropy.forward_backward\] label 3 is out of range for 3 classes"),
+     r"\[CrossEntropy.forward_backward\] label 3 at index 1 is out of range for 3 classes \(expected 0\.\.2\)"),
+    (lambda: _core.CrossEntropy_float64(ignore_index=-5).forward_backward(OUT, np.array([-5, -100])), ValueError,
+     r"label -100 at index 1 is out of range for 3 classes \(expected 0\.\.2, or ignore_index -5\)"),
     (lambda: _core.CrossEntropy_float64().forward_backward(OUT, np.array([0, 1], np.int32)), TypeError,
      r"labels must be int64; got int32"),
     (lambda: _core.CrossEntropy_float64().forward_backward(OUT, np.array([0, 1, 2])), ValueError,
@@ -396,7 +428,7 @@ def test_bad_hyperparameter_raises(make, error, pattern):
     (lambda: _core.MSE_float64(reduction="x"), ValueError, r"\[MSE\] reduction must be 'mean' or 'sum'; got 'x'"),
     (lambda: _core.Huber_float32(delta=-1.0), ValueError, r"\[Huber\] delta must be > 0"),
     (lambda: _core.CrossEntropy_float32(label_smoothing=2.0), ValueError, r"label_smoothing must be in \[0, 1\]"),
-], ids=["label-range", "label-dtype", "label-shape", "target-shape", "out-dtype", "out-layout", "out-1d",
+], ids=["label-range", "label-ignore-range", "label-dtype", "label-shape", "target-shape", "out-dtype", "out-layout", "out-1d",
         "out-empty", "targets-list", "weights-shape", "weights-list", "reduction", "delta", "smoothing"])
 def test_core_checks_direct_calls(call, error, pattern):
     with pytest.raises(error, match=pattern):

@@ -290,7 +290,7 @@ def test_module_errors_name_the_problem():
         optim.SGD([tensor(np.ones(2), requires_grad=True)], lr=0.1)
     model = MLP(_mlp_layers("float32"))
     model.compile(optim.SGD(lr=0.1), nn.CrossEntropy())
-    with pytest.raises(ValueError, match="label 7 is out of range for 3 classes"):
+    with pytest.raises(ValueError, match=r"label 7 at index \d+ is out of range for 3 classes"):
         model.fit(np.ones((4, 5)), np.array([0, 1, 2, 7]), verbose=0)
     with pytest.raises(ValueError, match="NaN or Inf"):
         model.fit(np.full((4, 5), np.nan), np.array([0, 1, 2, 0]), verbose=0)

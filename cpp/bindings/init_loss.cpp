@@ -4,9 +4,11 @@
 // from these objects, hence the shared_ptr holder on the base class.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bindings/init.h"
@@ -30,8 +32,9 @@ std::string reduction_text(loss::Reduction reduction) {
   return reduction == loss::Reduction::mean ? "mean" : "sum";
 }
 
-// One int64 class index per row, each in [0, classes), borrowed for one call.
-const int64_t* borrow_labels(const py::array& y, long rows, long classes, const std::string& where) {
+// One int64 class index per row, each in [0, classes) or equal to ignore, borrowed for one call.
+const int64_t* borrow_labels(const py::array& y, long rows, long classes, std::optional<int64_t> ignore,
+                             const std::string& where) {
   if (!py::isinstance<py::array_t<int64_t>>(y))
     throw TypeError(where + " labels must be int64; got " + std::string(py::str(y.dtype())));
   if (!(y.flags() & py::array::c_style)) throw TypeError(where + " labels must be C-contiguous");
@@ -39,10 +42,7 @@ const int64_t* borrow_labels(const py::array& y, long rows, long classes, const 
     throw ValueError(where + " labels have shape " + shape_text(shape_of(y)) + "; expected " +
                      shape_text({rows}));
   const int64_t* labels = static_cast<const int64_t*>(y.data());
-  for (long i = 0; i < rows; ++i)
-    if (labels[i] < 0 || labels[i] >= classes)
-      throw ValueError(where + " label " + std::to_string(labels[i]) + " is out of range for " +
-                       std::to_string(classes) + " classes (expected 0.." + std::to_string(classes - 1) + ")");
+  check_labels(labels, rows, classes, ignore, where);
   return labels;
 }
 
@@ -52,7 +52,7 @@ loss::Targets<T> borrow_targets(const loss::Loss<T>& l, const py::array& targets
                                 const std::string& where) {
   loss::Targets<T> t;
   if (l.takes_labels() && targets.ndim() == 1)
-    t.labels = borrow_labels(targets, rows, cols, where);
+    t.labels = borrow_labels(targets, rows, cols, l.ignore_index(), where);
   else
     t.values = borrow_shaped<T>(targets, {rows, cols}, where + " targets");
   return t;
@@ -126,6 +126,7 @@ void bind_losses(py::module_& m) {
       .def_property_readonly("name", &Base::name)
       .def_property_readonly("reduction", [](const Base& l) { return reduction_text(l.reduction()); })
       .def_property_readonly("takes_labels", &Base::takes_labels)
+      .def_property_readonly("ignore_index", &Base::ignore_index)
       .def_property_readonly("dtype", [](const Base&) { return std::string(dtype_name<T>()); })
       .def("graph_forward", &graph_forward<T>, py::arg("out"), py::arg("targets").noconvert(),
            py::arg("sample_weight") = py::none(), "The loss of a 2-D output Tensor as a differentiable scalar Tensor.")
@@ -148,16 +149,18 @@ void bind_losses(py::module_& m) {
       .def_property_readonly("delta", [](const loss::Huber<T>& l) { return double(l.term().delta); });
 
   bind_subclass<loss::CrossEntropy<T>, T>(m, "CrossEntropy")
-      .def(py::init([](double label_smoothing, const std::string& reduction) {
+      .def(py::init([](double label_smoothing, std::optional<int64_t> ignore_index, const std::string& reduction) {
              if (!(label_smoothing >= 0 && label_smoothing <= 1))
                throw ValueError("[CrossEntropy] label_smoothing must be in [0, 1]; got " +
                                 std::to_string(label_smoothing));
              return std::make_shared<loss::CrossEntropy<T>>(parse_reduction(reduction, "CrossEntropy"),
-                                                            T(label_smoothing));
+                                                            T(label_smoothing), ignore_index);
            }),
-           py::kw_only(), py::arg("label_smoothing") = 0.0, py::arg("reduction") = "mean")
+           py::kw_only(), py::arg("label_smoothing") = 0.0, py::arg("ignore_index") = py::none(),
+           py::arg("reduction") = "mean")
       .def_property_readonly("label_smoothing",
-                             [](const loss::CrossEntropy<T>& l) { return double(l.label_smoothing()); });
+                             [](const loss::CrossEntropy<T>& l) { return double(l.label_smoothing()); })
+      .def_property_readonly("ignore_index", &loss::CrossEntropy<T>::ignore_index);
 }
 
 }  // namespace

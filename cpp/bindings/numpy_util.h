@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 #include <string>
 #include <vector>
@@ -83,6 +84,18 @@ inline const int64_t* borrow_indices(const pybind11::array& x, long count, const
                        "), out of range for a table of " + std::to_string(count) + " rows (expected 0.." +
                        std::to_string(count - 1) + ")");
   return data;
+}
+
+// Class labels, each in [0, classes) or equal to `ignore` (a loss's ignore_index): ValueError naming the first
+// other label and its index, with the text Python's CrossEntropy uses.
+inline void check_labels(const int64_t* labels, long rows, long classes, std::optional<int64_t> ignore,
+                         const std::string& where) {
+  for (long i = 0; i < rows; ++i)
+    if ((labels[i] < 0 || labels[i] >= classes) && labels[i] != ignore)
+      throw ValueError(where + " label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
+                       " is out of range for " + std::to_string(classes) + " classes (expected 0.." +
+                       std::to_string(classes - 1) +
+                       (ignore ? ", or ignore_index " + std::to_string(*ignore) : std::string()) + ")");
 }
 
 }  // namespace bprop::bindings

@@ -34,7 +34,7 @@ double cross_entropy_row(const T* z, long cols, const Q& q, T grad_scale, T* g) 
 template <typename T>
 double CrossEntropy<T>::forward_backward(const T* out, long rows, long cols, const Targets<T>& targets,
                                          const T* sample_weight, T* grad) const {
-  const double scale = reduction_scale(this->reduction_, rows);
+  const double scale = reduction_scale(this->reduction_, this->counted_rows(targets, rows));
   const T keep = 1 - label_smoothing_, spread = label_smoothing_ / T(cols);
   double total = 0;
   for (long i = 0; i < rows; ++i) {
@@ -45,6 +45,10 @@ double CrossEntropy<T>::forward_backward(const T* out, long rows, long cols, con
     double row_loss;
     if (targets.labels) {
       const int64_t label = targets.labels[i];
+      if (ignore_index_ && label == *ignore_index_) {  // no term, no gradient
+        if (g) std::fill(g, g + cols, T(0));
+        continue;
+      }
       row_loss = cross_entropy_row(z, cols, [&](long j) { return spread + (j == label ? keep : T(0)); },
                                    grad_scale, g);
     } else {

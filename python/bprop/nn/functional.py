@@ -26,9 +26,11 @@ __all__ = ["conv1d", "conv2d", "conv_transpose2d", "cross_entropy", "mse", "mse_
            "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "interpolate"]
 
 
-def cross_entropy(output, target, *, sample_weight=None, reduction="mean", label_smoothing=0.0):
-    """Softmax cross-entropy of logits (rows, classes), as torch.nn.functional.cross_entropy."""
-    return CrossEntropy(label_smoothing, reduction=reduction).on_tensor(output, target, sample_weight)
+def cross_entropy(output, target, *, sample_weight=None, reduction="mean", label_smoothing=0.0, ignore_index=None):
+    """Softmax cross-entropy of logits (rows, classes), as torch.nn.functional.cross_entropy; ignore_index
+    as nn.CrossEntropy's (None by default, where torch's is -100)."""
+    return CrossEntropy(label_smoothing, ignore_index=ignore_index, reduction=reduction).on_tensor(
+        output, target, sample_weight)
 
 
 def mse(output, target, *, sample_weight=None, reduction="mean"):

@@ -2,8 +2,8 @@
 
 Every loss takes ``reduction="mean"`` or ``"sum"`` with PyTorch's meaning: "sum" adds every term and
 "mean" divides that sum by the number of terms (rows·outputs for MSE, MAE, Huber and BinaryCrossEntropy,
-rows for CrossEntropy). Sample weights (one per row) multiply that row's terms and do not change the
-count, as in Keras: mean = Σ wᵢ·lᵢ / count.
+rows for CrossEntropy, less the rows its ``ignore_index`` skips). Sample weights (one per row) multiply
+that row's terms and do not change the count, as in Keras: mean = Σ wᵢ·lᵢ / count.
 
 Inputs: ``out`` must be a 2-D float32 or float64 array and sets the dtype of the computation (a
 non-contiguous ``out`` is copied once). Targets and sample weights of another dtype (float64 for a
@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._checks import c_array
+from .._checks import c_array, integer
 from .._dtypes import FLOAT_DTYPES, core_class, resolve_dtype
 from ..autograd.tensor import as_input
 
@@ -24,6 +24,7 @@ __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
 
 _REDUCTIONS = ("mean", "sum")
 _PROBABILITY_TOLERANCE = 1e-4  # CrossEntropy probability rows must sum to 1 within this
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)  # ignore_index is an int64
 
 
 def _index_text(index):
@@ -80,9 +81,18 @@ class Loss:
             self._cores[dtype] = core_class(self.name, dtype)(**self.get_config())
         return self._cores[dtype]
 
+    @property
+    def ignore_index(self):
+        """The class label whose rows have no term (CrossEntropy's); None for losses of values."""
+        return None
+
     def targets_are_labels(self, y):
         """True when y holds class indices rather than values; only CrossEntropy takes them."""
         return False
+
+    def prepare_labels(self, labels, n_outputs):
+        """Class indices of any shape as int64, checked; only for a loss that takes labels (CrossEntropy)."""
+        raise TypeError(f"[{self.name}] takes values shaped like its outputs, not class labels")
 
     def prepare_targets(self, y, n_outputs, dtype):
         """y as the core takes it: a C-contiguous (rows, n_outputs) array of ``dtype``.
@@ -159,13 +169,13 @@ class Loss:
         self._check_finite(out, "out")
         return c_array(out)
 
-    def _target_array(self, y):
+    def _target_array(self, y, max_ndim=2):
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
             raise TypeError(f"[{self.name}] targets must be numbers; got dtype {y.dtype}")
         if y.size == 0:
             raise ValueError(f"[{self.name}] targets are empty; got shape {y.shape}")
-        if y.ndim not in (1, 2):
+        if y.ndim < 1 or (max_ndim is not None and y.ndim > max_ndim):
             raise ValueError(f"[{self.name}] targets must be 1-D or 2-D; got shape {y.shape}")
         return y
 
@@ -254,7 +264,7 @@ class BinaryCrossEntropy(Loss):
 
 
 class CrossEntropy(Loss):
-    """Softmax cross-entropy on logits, as ``torch.nn.CrossEntropyLoss(label_smoothing=...)``.
+    """Softmax cross-entropy on logits, as ``torch.nn.CrossEntropyLoss(label_smoothing=..., ignore_index=...)``.
 
     The targets take one of two forms, told apart by ``targets_are_labels(y)`` (True exactly when y is
     1-D):
@@ -264,21 +274,35 @@ class CrossEntropy(Loss):
         1 (within 1e-4), prepared in the computation's dtype.
     ``label_smoothing`` ε in [0, 1] mixes the target with the uniform distribution: (1 − ε)·t + ε/n_outputs.
     "mean" divides by the number of rows.
+
+    ``ignore_index`` (None: nothing ignored), any integer (-100 as torch's default, or a class index):
+    rows whose label equals it have no loss and a zero gradient, and "mean" divides by the rows not
+    ignored, as torch. It applies to class indices only (probability targets ignore it, as torch). Sample
+    weights multiply the terms of the rows that count; "mean" still divides by their count, not by the
+    sum of their weights (bprop's loss contract, see the module). A batch in which every row is ignored
+    has loss 0 and a zero gradient (torch gives nan there). The trainer's label metrics (accuracy,
+    top_k_accuracy) skip ignored rows too, and fit/evaluate report means over the rows that count.
     """
 
     name = "CrossEntropy"
-    _hyperparameters = ("label_smoothing",)
+    _hyperparameters = ("label_smoothing", "ignore_index")
 
-    def __init__(self, label_smoothing=0.0, *, reduction="mean"):
+    def __init__(self, label_smoothing=0.0, *, ignore_index=None, reduction="mean"):
         super().__init__(reduction=reduction)
         label_smoothing = _real(label_smoothing, "CrossEntropy.label_smoothing")
         if not 0 <= label_smoothing <= 1:
             raise ValueError(f"[CrossEntropy] label_smoothing must be in [0, 1]; got {label_smoothing}")
         self._label_smoothing = label_smoothing
+        self._ignore_index = None if ignore_index is None else integer(
+            ignore_index, "ignore_index", "CrossEntropy", minimum=_INT64_MIN, maximum=_INT64_MAX)
 
     @property
     def label_smoothing(self):
         return self._label_smoothing
+
+    @property
+    def ignore_index(self):
+        return self._ignore_index
 
     def targets_are_labels(self, y):
         return np.ndim(y) == 1
@@ -287,24 +311,34 @@ class CrossEntropy(Loss):
         """Class indices as 1-D int64, or probabilities as (rows, n_outputs) ``dtype`` (see the class).
 
         Beyond the checks of every loss, raises ValueError for labels that are not whole numbers or
-        are out of range, and for probabilities outside [0, 1] or whose rows do not sum to 1.
+        are out of range (and not ignore_index), and for probabilities outside [0, 1] or whose rows do
+        not sum to 1.
         """
         if not self.targets_are_labels(y):
             return super().prepare_targets(y, n_outputs, dtype)
-        labels = self._target_array(y)
-        n_outputs = self._check_n_outputs(n_outputs)
         resolve_dtype(dtype, self.name)  # the same dtype check as for probabilities
+        return self.prepare_labels(y, n_outputs)
+
+    def prepare_labels(self, labels, n_outputs):
+        """Class indices of any shape ((rows,), or (n, time) with a label per position) as int64, each in
+        [0, n_outputs) or equal to ignore_index; an error names the first bad label and its index."""
+        labels = self._target_array(labels, max_ndim=None)
+        n_outputs = self._check_n_outputs(n_outputs)
         if labels.dtype.kind == "f":
             self._check_finite(labels, "labels")
             fractional = labels != np.floor(labels)
             if fractional.any():
                 index = _first(fractional)
-                raise ValueError(f"[CrossEntropy] label {labels[index]} at index {index[0]} is not a whole number")
+                raise ValueError(f"[CrossEntropy] label {labels[index]} at index {_index_text(index)} is not a "
+                                 "whole number")
         outside = (labels < 0) | (labels >= n_outputs)
+        if self._ignore_index is not None:
+            outside &= labels != self._ignore_index
         if outside.any():
-            value = labels[_first(outside)]
-            raise ValueError(f"[CrossEntropy] label {int(value)} is out of range for {n_outputs} classes "
-                             f"(expected 0..{n_outputs - 1})")
+            index = _first(outside)
+            ignored = "" if self._ignore_index is None else f", or ignore_index {self._ignore_index}"
+            raise ValueError(f"[CrossEntropy] label {int(labels[index])} at index {_index_text(index)} is out of "
+                             f"range for {n_outputs} classes (expected 0..{n_outputs - 1}{ignored})")
         return c_array(labels, np.int64)
 
     def _expected_shape(self, y, n_outputs):
