@@ -28,10 +28,10 @@ train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const p
     d.x = borrow<T>(x, where + " x");
   d.rows = long(shape[0]);
   d.features = model.in_size();
+  std::vector<long> label_shape{d.rows};
   if (!labels.is_none()) {
     const py::array l = labels.cast<py::array>();
     // One label per sample, or one per position of an output (..., classes): (n, *out_shape[:-1]).
-    std::vector<long> label_shape{d.rows};
     const auto& out = model.out_shape();
     if (l.ndim() > 1) label_shape.insert(label_shape.end(), out.begin(), out.end() - 1);
     d.labels = borrow_shaped<int64_t>(l, label_shape, where + " labels");
@@ -47,16 +47,24 @@ train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const p
   } else {
     throw ValueError(where + " needs targets (labels or values)");
   }
-  if (!sample_weight.is_none()) d.sample_weight = borrow_shaped<T>(sample_weight.cast<py::array>(), {d.rows}, where + " sample_weight");
+  if (!sample_weight.is_none()) {
+    // One weight per sample, or with per-position labels one per position (class weights of those labels).
+    const py::array w = sample_weight.cast<py::array>();
+    const bool per_position = d.labels && label_shape.size() > 1 && w.ndim() > 1;
+    d.sample_weight = borrow_shaped<T>(w, per_position ? label_shape : std::vector<long>{d.rows}, where + " sample_weight");
+    if (per_position) d.weight_positions = d.positions;
+  }
   return d;
 }
 
 py::dict totals_dict(const train::Totals& t) {
   py::dict d;
   d["loss_sum"] = t.loss_sum;
+  d["loss_weight"] = t.loss_weight;
   d["samples"] = t.samples;
   d["batches"] = t.batches;
   d["metric_sums"] = t.metric_sums;
+  d["metric_weight"] = t.metric_weight;
   d["nonfinite"] = t.nonfinite;
   d["nonfinite_batch"] = t.nonfinite_batch;
   return d;
@@ -201,8 +209,7 @@ void bind_accounting(py::module_& m, const std::string& suffix) {
             loss::Targets<T> targets;
             if (!labels.is_none()) {
               targets.labels = borrow_shaped<int64_t>(labels.cast<py::array>(), {rows}, where + " labels");
-              for (long i = 0; i < rows; ++i)
-                if (targets.labels[i] < 0 || targets.labels[i] >= cols) throw ValueError(where + " label out of range");
+              check_labels(targets.labels, rows, cols, self.accounting.loss().ignore_index(), where);
             } else if (!values.is_none()) {
               targets.values = borrow_shaped<T>(values.cast<py::array>(), {rows, cols}, where + " targets");
             } else {

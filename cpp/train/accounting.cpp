@@ -10,14 +10,23 @@ double Accounting<T>::add_batch(const T* out, long rows, long cols, long positio
   const long loss_rows = rows * positions, loss_cols = cols / positions;
   const double value = loss_->forward_backward(out, loss_rows, loss_cols, targets, weights, grad);
   if (!std::isfinite(value)) return value;
-  // Reported losses are per-sample means, so batches of different sizes weigh by their size.
-  const double per_sample = loss_->reduction() == loss::Reduction::sum ? value / double(rows) : value;
-  totals.loss_sum += per_sample * double(rows);
+  // Reported losses are per-sample means, so batches weigh by their size; by the positions they score
+  // when some are ignored (what torch's "mean" over the whole dataset would divide by).
+  const double counted = double(loss_->counted_rows(targets, loss_rows)) / double(positions);
+  if (loss_->reduction() == loss::Reduction::sum) {
+    totals.loss_sum += value;
+    totals.loss_weight += double(rows);
+  } else {
+    totals.loss_sum += value * counted;
+    totals.loss_weight += counted;
+  }
   totals.samples += rows;
   totals.batches += 1;
   totals.metric_sums.resize(metrics_.size());
   for (std::size_t m = 0; m < metrics_.size(); ++m)
-    totals.metric_sums[m] += metric_sum(metrics_[m], out, loss_rows, loss_cols, targets) / double(positions);
+    totals.metric_sums[m] +=
+        metric_sum(metrics_[m], out, loss_rows, loss_cols, targets, loss_->ignore_index()) / double(positions);
+  totals.metric_weight += counted;
   return value;
 }
 

@@ -48,9 +48,11 @@ bool in_top_k(const T* row, long cols, long label, int k) {
 }  // namespace
 
 template <typename T>
-double metric_sum(const Metric& metric, const T* out, long rows, long cols, const loss::Targets<T>& targets) {
+double metric_sum(const Metric& metric, const T* out, long rows, long cols, const loss::Targets<T>& targets,
+                  std::optional<int64_t> ignore) {
   double sum = 0;
   for (long r = 0; r < rows; ++r) {
+    if (ignore && targets.labels && targets.labels[r] == *ignore) continue;
     const T* row = out + r * cols;
     switch (metric.kind) {
       case MetricKind::accuracy:
@@ -80,7 +82,9 @@ double metric_sum(const Metric& metric, const T* out, long rows, long cols, cons
   return sum;
 }
 
-template double metric_sum<float>(const Metric&, const float*, long, long, const loss::Targets<float>&);
-template double metric_sum<double>(const Metric&, const double*, long, long, const loss::Targets<double>&);
+template double metric_sum<float>(const Metric&, const float*, long, long, const loss::Targets<float>&,
+                                  std::optional<int64_t>);
+template double metric_sum<double>(const Metric&, const double*, long, long, const loss::Targets<double>&,
+                                   std::optional<int64_t>);
 
 }  // namespace bprop::train

@@ -4,8 +4,10 @@
 //                  == (target > 0.5), the threshold 0 for logits, 0.5 for probabilities
 //   top_k_accuracy the label among the k largest outputs
 //   mse, mae       mean over outputs of (out − target)², |out − target|, for value targets
+// Rows labelled `ignore` (the loss's ignore_index) score nothing: the caller counts only the others.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "loss/loss.h"
@@ -25,6 +27,7 @@ struct Metric {
 Metric metric_from_name(const std::string& name, int k);
 
 template <typename T>
-double metric_sum(const Metric& metric, const T* out, long rows, long cols, const loss::Targets<T>& targets);
+double metric_sum(const Metric& metric, const T* out, long rows, long cols, const loss::Targets<T>& targets,
+                  std::optional<int64_t> ignore);
 
 }  // namespace bprop::train

@@ -66,7 +66,9 @@ void Trainer<T>::gather(const Dataset<T>& data, const int64_t* order, long start
       std::memcpy(x + r * f, data.x + i * f, sizeof(T) * std::size_t(f));
     if (data.labels) std::memcpy(batch.labels.data() + r * p, data.labels + i * p, sizeof(int64_t) * std::size_t(p));
     if (data.values) std::memcpy(batch.values.data() + r * c, data.values + i * c, sizeof(T) * std::size_t(c));
-    if (data.sample_weight)  // a sample's weight applies to each of its positions
+    if (data.sample_weight && data.weight_positions == p)
+      std::memcpy(batch.weights.data() + r * p, data.sample_weight + i * p, sizeof(T) * std::size_t(p));
+    else if (data.sample_weight)  // a sample's weight applies to each of its positions
       for (long k = 0; k < p; ++k) batch.weights[r * p + k] = data.sample_weight[i];
   }
 }

@@ -33,7 +33,9 @@ struct Dataset {
   // Labels per sample: 1, or more when each sample's output is (..., classes) with a label per position
   // (per time step, say): the loss then sees rows × positions rows of out_size / positions classes.
   long positions = 1;
-  const T* sample_weight = nullptr;  // rows weights, or null
+  const T* sample_weight = nullptr;  // rows × weight_positions weights, or null
+  // 1: a sample's weight applies to each of its positions; or `positions`: a weight per label position.
+  long weight_positions = 1;
 };
 
 // One epoch's totals on the training data and, when validation data were given, on those.

@@ -126,9 +126,9 @@ def _prepare_targets(loss, y, out_sample, dtype, where):
     else:
         raise ValueError(f"[{where}] targets have shape {y.shape}; outputs of shape {_position_shape(n, out_sample)} "
                          f"need one label per position: {_position_shape(n, leading)}, or values of their shape")
-    labels = loss.targets_are_labels(rows)
-    targets = loss.prepare_targets(rows, classes, dtype)
-    return targets.reshape((n, *leading) if labels else (n, *out_sample)), labels
+    if loss.targets_are_labels(rows):  # checked in their own shape, so an error names (sample, position)
+        return loss.prepare_labels(y, classes), True
+    return loss.prepare_targets(rows, classes, dtype).reshape((n, *out_sample)), False
 
 
 class _Data:
@@ -142,12 +142,9 @@ class _Data:
             raise ValueError(f"[{where}] x has {len(self.x)} samples but y has "
                              f"{len(y) if y.ndim else 'a scalar, not'} {'' if y.ndim else 'samples'}".rstrip())
         targets, self.labels_given = _prepare_targets(loss, y, model.output_shape[1:], model.dtype, where)
-        if class_weight is not None and len(model.output_shape) > 2:
-            raise ValueError(f"[{where}] class_weight takes one label per sample; these outputs have a label per "
-                             f"position (outputs of shape {model.output_shape})")
         self.labels = targets if self.labels_given else None
         self.values = None if self.labels_given else targets
-        self.sample_weight = self._weights(sample_weight, class_weight, model.dtype, where)
+        self.sample_weight = self._weights(sample_weight, class_weight, loss.ignore_index, model.dtype, where)
         for _, core_name, k, _ in trainer.metrics:
             if core_name in ("mse", "mae") and self.labels_given:
                 raise ValueError(f"[{where}] metric {core_name!r} needs value targets; these are class labels")
@@ -158,30 +155,40 @@ class _Data:
     def __len__(self):
         return len(self.x)
 
-    def _weights(self, sample_weight, class_weight, dtype, where):
+    def _weights(self, sample_weight, class_weight, ignore_index, dtype, where):
+        """One weight per sample (n,), or with per-position labels (n, *positions) when sample_weight has that
+        shape or class_weight is given (each position weighs as its label's class)."""
         weights = None
+        positions = self.labels.shape if self.labels is not None and self.labels.ndim > 1 else None
         if sample_weight is not None:
             weights = np.asarray(sample_weight, dtype=np.float64)
-            if weights.shape != (len(self.x),):
-                raise ValueError(f"[{where}] sample_weight has shape {weights.shape}; expected ({len(self.x)},)")
+            if weights.shape != (len(self.x),) and weights.shape != positions:
+                expected = f"({len(self.x)},)" + ("" if positions is None else f" or {positions}, one per position")
+                raise ValueError(f"[{where}] sample_weight has shape {weights.shape}; expected {expected}")
             if not np.isfinite(weights).all() or (weights < 0).any():
                 raise ValueError(f"[{where}] sample_weight must be finite and >= 0")
         if class_weight is not None:
             classes = self._classes(where)
+            counted = np.ones(classes.shape, bool) if ignore_index is None else classes != ignore_index
+            top = int(classes[counted].max()) if counted.any() else -1
             try:
-                per_class = np.array([float(class_weight.get(int(c), 1.0)) for c in range(int(classes.max()) + 1)])
+                per_class = np.array([float(class_weight.get(int(c), 1.0)) for c in range(top + 1)])
             except (AttributeError, TypeError, ValueError):
                 raise TypeError(f"[{where}] class_weight must be a dict {{class index: weight}}") from None
             if not np.isfinite(per_class).all() or (per_class < 0).any():
                 raise ValueError(f"[{where}] class weights must be finite and >= 0")
-            from_classes = per_class[classes]
+            # An ignored label (-100, say) has no class and no loss to weigh: 1, never an index into per_class.
+            from_classes = np.ones(classes.shape)
+            from_classes[counted] = per_class[classes[counted]]
+            if weights is not None and weights.ndim < from_classes.ndim:  # a sample's weight on each position
+                weights = weights.reshape(weights.shape + (1,) * (from_classes.ndim - 1))
             weights = from_classes if weights is None else weights * from_classes
         return None if weights is None else c_array(weights, dtype)
 
     def _classes(self, where):
         if self.labels is not None:
             return self.labels
-        if self.values.shape[1] == 1:  # binary 0/1 targets
+        if self.values.ndim == 2 and self.values.shape[1] == 1:  # binary 0/1 targets
             return (self.values[:, 0] > 0.5).astype(np.int64)
         raise ValueError(f"[{where}] class_weight needs class labels or binary targets")
 
@@ -247,10 +254,14 @@ class Trainer:
         return self._core
 
     def _logs(self, totals, prefix=""):
-        samples = max(totals["samples"], 1)
-        logs = {prefix + "loss": totals["loss_sum"] / samples}
+        # Weighted by the samples seen, or by the positions scored when labels are ignored (accounting.h);
+        # nothing scored (every label ignored) reports 0, as the loss of such a batch is.
+        def mean(total, weight):
+            return total / weight if weight else 0.0
+
+        logs = {prefix + "loss": mean(totals["loss_sum"], totals["loss_weight"])}
         for (name, *_), total in zip(self.metrics, totals["metric_sums"]):
-            logs[prefix + name] = total / samples
+            logs[prefix + name] = mean(total, totals["metric_weight"])
         return logs
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None, shuffle=True,
@@ -258,6 +269,10 @@ class Trainer:
             resume_from=None):
         """Train; returns the History. Every argument and the whole dataset are checked before any
         work, so a bad input leaves the model unchanged.
+
+        sample_weight: one weight per sample (n,), or with a label per position (outputs (n, ..., classes))
+        one per position (n, ...). class_weight {class: weight} multiplies each sample's (or position's)
+        weight by its label's; labels equal to the loss's ignore_index have no class and are left out.
 
         resume_from: a checkpoint (callbacks.ModelCheckpoint's file): its weights, optimizer state, seed
         and epoch count are restored and training continues from there, exactly as if it had never
@@ -391,14 +406,15 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch, {})
             core.new_epoch(bool(shuffle))
-            totals = {"loss_sum": 0.0, "samples": 0, "metric_sums": [0.0] * len(self.metrics), "nonfinite": False}
+            totals = {"loss_sum": 0.0, "loss_weight": 0.0, "samples": 0, "metric_sums": [0.0] * len(self.metrics),
+                      "metric_weight": 0.0, "nonfinite": False}
             for first in range(0, n_batches, chunk):
                 last = min(first + chunk, n_batches)
                 if cbs.wants_batches:
                     cbs.on_train_batch_begin(first, {})
                 part = core.train_batches(first, last)
-                totals["loss_sum"] += part["loss_sum"]
-                totals["samples"] += part["samples"]
+                for key in ("loss_sum", "loss_weight", "samples", "metric_weight"):
+                    totals[key] += part[key]
                 totals["metric_sums"] = [a + b for a, b in zip(totals["metric_sums"], part["metric_sums"])]
                 if part["nonfinite"]:
                     totals["nonfinite"] = True
