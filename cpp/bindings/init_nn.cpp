@@ -193,7 +193,9 @@ void bind_layers(py::module_& m, const std::string& suffix) {
   py::class_<nn::LayerNorm<T>, Layer, std::shared_ptr<nn::LayerNorm<T>>>(m, ("LayerNorm" + suffix).c_str())
       .def(py::init<long, double>(), py::arg("features"), py::arg("eps"));
   py::class_<nn::Embedding<T>, Layer, std::shared_ptr<nn::Embedding<T>>>(m, ("Embedding" + suffix).c_str())
-      .def(py::init<long, long, uint64_t>(), py::arg("num_embeddings"), py::arg("embedding_dim"), py::arg("seed"));
+      .def(py::init<long, long, uint64_t, std::optional<long>>(), py::arg("num_embeddings"), py::arg("embedding_dim"),
+           py::arg("seed"), py::arg("padding_idx") = py::none())
+      .def_property_readonly("padding_idx", &nn::Embedding<T>::padding_idx);
   py::class_<nn::Flatten<T>, Layer, std::shared_ptr<nn::Flatten<T>>>(m, ("Flatten" + suffix).c_str())
       .def(py::init<long, long>(), py::arg("start_dim"), py::arg("end_dim"));
   py::class_<nn::Reshape<T>, Layer, std::shared_ptr<nn::Reshape<T>>>(m, ("Reshape" + suffix).c_str())
