@@ -650,12 +650,12 @@ def parse_options(parser, argv, known_peers, baseline=False):
 
 
 def parse_run_options(description, argv, known_peers, repeats_help, quick_help, json_help,
-                      threads_help="comma list of thread counts (default 2)"):
-    """The options of a script run in rounds against bprop (bench_train, bench_conv): --threads, --peers (default
-    all), --repeats (default 3), --quick, --json and --baseline, through parse_options; the help texts are the
-    script's."""
+                      threads_help="comma list of thread counts (default 2)", threads_default="2"):
+    """The options of a script run in rounds against bprop (bench_train, bench_conv, bench_rnn): --threads
+    (default threads_default), --peers (default all), --repeats (default 3), --quick, --json and --baseline,
+    through parse_options; the help texts are the script's."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", default="2", help=threads_help)
+    parser.add_argument("--threads", default=threads_default, help=threads_help)
     parser.add_argument("--peers", default=",".join(known_peers),
                         help=f"comma list from {','.join(known_peers)} (default all)")
     parser.add_argument("--repeats", type=int, default=3, help=repeats_help)
