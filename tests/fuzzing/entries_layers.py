@@ -281,9 +281,9 @@ def deserialize_junk():
                      st.dictionaries(st.sampled_from(("name", "class", "config", "extra")), value, max_size=3))
 
 
-def call_embedding(num_embeddings, embedding_dim, x, dtype):
+def call_embedding(num_embeddings, embedding_dim, x, dtype, padding_idx=None):
     """An Embedding made, then forward and backward on index arrays (lists of ints, or junk)."""
-    layer = nn.Embedding(num_embeddings, embedding_dim, seed=0, dtype=dtype)
+    layer = nn.Embedding(num_embeddings, embedding_dim, padding_idx=padding_idx, seed=0, dtype=dtype)
     out = layer.forward(np.asarray(x) if isinstance(x, list) else x)
     layer.backward(np.asarray(x) if isinstance(x, list) else x, out, np.ones_like(out))
     return out, layer.weight.grad, layer.takes_indices
@@ -294,7 +294,8 @@ def embedding_valid(draw):
     n, length = draw(st.integers(1, 5)), draw(st.integers(1, 3))
     rows = st.lists(st.integers(0, n - 1), min_size=length, max_size=length)
     return {"num_embeddings": n, "embedding_dim": draw(st.integers(1, 4)),
-            "x": draw(st.lists(rows, min_size=1, max_size=3)), "dtype": draw(st.sampled_from(("float32", "float64")))}
+            "x": draw(st.lists(rows, min_size=1, max_size=3)), "dtype": draw(st.sampled_from(("float32", "float64"))),
+            "padding_idx": draw(st.one_of(st.none(), st.integers(-n, n - 1)))}
 
 
 class FuzzScale(nn.Layer):
@@ -335,6 +336,7 @@ def functional_pooling_junk_kwargs(draw):
 ENTRIES = [
     Entry("nn.Embedding", call_embedding, embedding_valid(),
           {"num_embeddings": junk_ints(1), "embedding_dim": junk_ints(1), "dtype": junk_dtypes(),
+           "padding_idx": st.one_of(junk_ints(-5), st.sampled_from((5, 2**63, -6))),
            "x": st.one_of(junk(), odd_arrays(), st.sampled_from(([[0, 9]], [[-1]], [[0.5]], [[2**63]], [0])))}),
     Entry("nn.register_layer", call_register_layer, st.fixed_dictionaries({"cls": st.just(FuzzScale)}),
           {"cls": junk()}),

@@ -21,7 +21,8 @@ def build_loss(name, kwargs):
 
 def loss_kwargs(name):
     extra = {"Huber": {"delta": st.sampled_from((1.0, 0.5))},
-             "CrossEntropy": {"label_smoothing": st.sampled_from((0.0, 0.1))}}.get(name, {})
+             "CrossEntropy": {"label_smoothing": st.sampled_from((0.0, 0.1)),
+                              "ignore_index": st.sampled_from((None, -100, 0))}}.get(name, {})
     return st.fixed_dictionaries({"reduction": st.sampled_from(("mean", "sum")), **extra})
 
 
@@ -71,6 +72,19 @@ def call_prepare_targets(loss, y, n_outputs, dtype):
     return loss.prepare_targets(y, n_outputs, dtype)
 
 
+def call_prepare_labels(loss, y, n_outputs):
+    return loss.prepare_labels(y, n_outputs)
+
+
+@st.composite
+def labels_valid(draw):
+    """Labels of one or two axes (a label per position) for a CrossEntropy with or without an ignore_index."""
+    ignore_index = draw(st.sampled_from((None, -100)))
+    shape = draw(st.one_of(st.tuples(dims(1, 4)), st.tuples(dims(1, 4), dims(1, 3))))
+    return {"loss": R("loss", "CrossEntropy", {"ignore_index": ignore_index}),
+            "y": draw(arrays(("int64", "int32", "float32"), shape, fills=("labels",))), "n_outputs": max(draw(dims(1, 4)), 3)}
+
+
 @st.composite
 def prepare_valid(draw):
     name = draw(st.sampled_from(LOSSES))
@@ -79,7 +93,7 @@ def prepare_valid(draw):
             "dtype": draw(st.sampled_from(("float32", "float64")))}
 
 
-LOSS_METHODS = ("core", "targets_are_labels", "reduction", "get_config", "repr", "name", "on_tensor")
+LOSS_METHODS = ("core", "targets_are_labels", "reduction", "ignore_index", "get_config", "repr", "name", "on_tensor")
 
 
 def call_loss_method(loss, method, argument):
@@ -101,7 +115,8 @@ ENTRIES = [
           st.fixed_dictionaries({"spec": st.sampled_from(LOSSES).flatmap(lambda n: st.tuples(st.just(n),
                                                                                                loss_kwargs(n)))}),
           {"spec": st.tuples(st.sampled_from(LOSSES), st.fixed_dictionaries({}, optional={
-              "reduction": junk_scalars(), "delta": junk_reals(), "label_smoothing": junk_reals()}))}),
+              "reduction": junk_scalars(), "delta": junk_reals(), "label_smoothing": junk_reals(),
+              "ignore_index": junk_ints(-(2**63))}))}),
     Entry("Loss(out, y) / nn.functional.*", call_loss, loss_valid(),
           {"out": st.one_of(junk(), odd_arrays(shapes(1, 3, 0, 4))), "y": st.one_of(junk(), odd_arrays()),
            "sample_weight": junk(), "how": st.sampled_from(("functional", "tensor"))},
@@ -109,4 +124,7 @@ ENTRIES = [
                   "y": R("arr", "float32", (2, 1), "c", "rand"), "sample_weight": None, "how": "functional"}]),
     Entry("Loss.prepare_targets", call_prepare_targets, prepare_valid(),
           {"y": junk(), "n_outputs": junk_ints(1), "dtype": junk_dtypes()}),
+    Entry("Loss.prepare_labels", call_prepare_labels, labels_valid(),
+          {"y": st.one_of(junk(), odd_arrays()), "n_outputs": junk_ints(1),
+           "loss": st.sampled_from(LOSSES).map(lambda name: R("loss", name, {}))}),
 ]

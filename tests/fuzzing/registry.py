@@ -67,8 +67,10 @@ COVERS = {
                                       "functional.mse_loss functional.mae functional.l1_loss functional.huber "
                                       "functional.huber_loss functional.binary_cross_entropy "
                                       "functional.binary_cross_entropy_with_logits",
-    "Loss.<method>": "Loss.core Loss.targets_are_labels Loss.reduction Loss.get_config Loss.name Loss.on_tensor",
+    "Loss.<method>": "Loss.core Loss.targets_are_labels Loss.reduction Loss.ignore_index Loss.get_config Loss.name "
+                     "Loss.on_tensor",
     "Loss.prepare_targets": "Loss.prepare_targets",
+    "Loss.prepare_labels": "Loss.prepare_labels",
     "optim.<Optimizer>(...)": "optim.SGD optim.Adam optim.AdamW optim.RMSprop optim.Adagrad optim.Optimizer",
     "Optimizer.<calls in any order>": "Optimizer.step Optimizer.zero_grad Optimizer.bind Optimizer.lr "
                                       "Optimizer.current_lr Optimizer.step_count Optimizer.schedule "
