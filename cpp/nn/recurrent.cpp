@@ -1,0 +1,412 @@
+#include "nn/recurrent.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/parallel.h"
+#include "core/random.h"
+#include "core/scratch.h"
+#include "core/sizes.h"
+#include "gemm/gemm.h"
+#include "nn/init.h"
+
+namespace bprop::nn {
+namespace {
+
+using gemm::Op;
+using ops::CellKind;
+
+// Below this many values the bias gradients' column sums stay on one thread (as Linear's).
+constexpr long kParallelMinValues = 1L << 15;
+
+template <typename T>
+void add_bias(const void* context, long, long col0, T* c, long rows, long cols, long ld) {
+  const T* bias = static_cast<const T*>(context) + col0;
+  for (long r = 0; r < rows; ++r)
+    for (long j = 0; j < cols; ++j) c[r * ld + j] += bias[j];
+}
+
+// sums[j] = Σ_r m[r, j] over a rows×cols matrix, each column summed in row order (threads take columns):
+// the same bits at any thread count.
+template <typename T>
+void column_sums(const T* m, long rows, long cols, T* sums) {
+  run_parallel(rows * cols >= kParallelMinValues ? num_threads() : 1, [&](int index, int count) {
+    const auto [j0, j1] = split_range(cols, index, count);
+    for (long j = j0; j < j1; ++j) sums[j] = T(0);
+    for (long r = 0; r < rows; ++r)
+      for (long j = j0; j < j1; ++j) sums[j] += m[r * cols + j];
+  });
+}
+
+template <typename T>
+void set_or_add(T* to, const T* from, long n, bool add) {
+  for (long i = 0; i < n; ++i) to[i] = add ? to[i] + from[i] : from[i];
+}
+
+// v ⊙ mask over n values, the dropout mask of `key` (MaskedDropout's draw: 0 with probability p, else 1/(1-p)).
+template <typename T>
+void apply_dropout(const T* v, T* out, long n, uint64_t key, double p) {
+  const T keep = T(1 / (1 - p));
+  for (long i = 0; i < n; ++i) out[i] = counter_uniform(key, uint64_t(i)) >= p ? v[i] * keep : T(0);
+}
+
+const char* cell_name(CellKind cell) {
+  return cell == CellKind::lstm ? "LSTM" : cell == CellKind::gru ? "GRU" : "RNN";
+}
+
+}  // namespace
+
+template <typename T>
+Recurrent<T>::Recurrent(const RecurrentConfig& config)
+    : config_(config), gates_(ops::gate_count(config.cell)), seed_(config.seed) {
+  const std::string where = std::string("[") + cell_name(config.cell) + "]";
+  const long H = config.hidden_size;
+  if (config.input_size < 1 || H < 1 || config.num_layers < 1)
+    throw ValueError(where + " input_size, hidden_size and num_layers must be >= 1; got " +
+                     std::to_string(config.input_size) + ", " + std::to_string(H) + " and " +
+                     std::to_string(config.num_layers));
+  if (!(config.dropout >= 0 && config.dropout < 1))
+    throw ValueError(where + " dropout must be in [0, 1); got " + std::to_string(config.dropout));
+  const long D = directions();
+  // Before allocating: the largest weight, and all of them together.
+  checked_count({gates_, H, std::max(config.input_size, D * H)}, 2 * sizeof(T), where + " weight_ih");
+  checked_count({config.num_layers, D, gates_, H, config.input_size + (D + 1) * H + 2}, 2 * sizeof(T),
+                where + " parameters");
+  const double limit = 1.0 / std::sqrt(double(H));  // PyTorch's U(±1/√H) for every parameter
+  uint64_t index = 0;
+  auto add = [&](const std::string& name, std::vector<long> shape) {
+    auto parameter = std::make_shared<Parameter<T>>(name, std::move(shape));
+    initialize(parameter->value, "uniform", 0, 0, limit, mix64(config.seed ^ mix64(++index)));
+    parameters_.push_back(std::move(parameter));
+  };
+  const long GH = gates_ * H;
+  for (long k = 0; k < config.num_layers; ++k)
+    for (long d = 0; d < D; ++d) {
+      const std::string suffix = "_l" + std::to_string(k) + (d ? "_reverse" : "");
+      add("weight_ih" + suffix, {GH, layer_input_width(k)});
+      add("weight_hh" + suffix, {GH, H});
+      if (config.bias) {
+        add("bias_ih" + suffix, {GH});
+        add("bias_hh" + suffix, {GH});
+      }
+    }
+}
+
+template <typename T>
+std::string Recurrent<T>::name() const {
+  return cell_name(config_.cell);
+}
+
+template <typename T>
+SampleShape Recurrent<T>::build(const SampleShape& in) {
+  if (in.size() != 2 || in[1] != config_.input_size)
+    throw ValueError("[" + name() + "] expects samples of shape (time, input_size) with input_size = " +
+                     std::to_string(config_.input_size) + "; got samples of shape " + shape_text(in));
+  const long DH = directions() * config_.hidden_size;
+  SampleShape out = config_.return_sequences ? SampleShape{in[0], DH} : SampleShape{DH};
+  SampleShape result = this->set_shapes(in, std::move(out));
+  steps_ = in[0];
+  return result;
+}
+
+template <typename T>
+void Recurrent<T>::reseed(uint64_t seed) {
+  seed_ = seed;
+  training_steps_ = 0;
+}
+
+template <typename T>
+typename Recurrent<T>::Weights Recurrent<T>::weights(long layer, long dir) const {
+  const long per_unit = config_.bias ? 4 : 2;
+  const auto* p = &parameters_[std::size_t((layer * directions() + dir) * per_unit)];
+  return {p[0]->value.data(), p[1]->value.data(), config_.bias ? p[2]->value.data() : nullptr,
+          config_.bias ? p[3]->value.data() : nullptr};
+}
+
+// ---- forward ---------------------------------------------------------------------------------------------
+
+template <typename T>
+void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows, const int64_t* lengths, const T* h0,
+                                const T* c0, const UnitBuffers& unit, T* out, const StepScratch& scratch) const {
+  const CellKind cell = config_.cell;
+  const long H = config_.hidden_size, GH = gates_ * H, steps = steps_, width = layer_input_width(layer);
+  const long DH = directions() * H;
+  const Weights w = weights(layer, dir);
+
+  // x̂ for every step in one GEMM, the biases added as its blocks finish (GRU's b_hn goes inside r⊙(...)).
+  gemm::Epilogue<T> epilogue;
+  if (w.b_ih) {
+    const long folded = cell == CellKind::gru ? 2 * H : GH;
+    for (long j = 0; j < GH; ++j) scratch.bias[j] = w.b_ih[j] + (j < folded ? w.b_hh[j] : T(0));
+    epilogue = {&add_bias<T>, scratch.bias};
+  }
+  gemm::gemm<T>(Op::N, Op::T, rows * steps, GH, width, T(1), input, width, w.w_ih, width, T(0), unit.gates, GH,
+                epilogue);
+  // W_hhᵀ, so that each step's product reads B row by row (no packing per step; the few-row path at small batches).
+  for (long i = 0; i < GH; ++i)
+    for (long j = 0; j < H; ++j) scratch.weight_hh_t[j * GH + i] = w.w_hh[i * H + j];
+
+  // The initial state goes where the first step reads it.
+  const long first = dir == 0 ? 0 : steps - 1;
+  const std::size_t row_bytes = sizeof(T) * std::size_t(H);
+  for (long r = 0; r < rows; ++r) {
+    T* h = unit.states + (r * steps + first) * H;
+    if (h0)
+      std::memcpy(h, h0 + r * H, row_bytes);
+    else
+      std::memset(h, 0, row_bytes);
+    if (cell != CellKind::lstm) continue;
+    T* c = unit.cells + (r * steps + first) * H;
+    if (c0)
+      std::memcpy(c, c0 + r * H, row_bytes);
+    else
+      std::memset(c, 0, row_bytes);
+  }
+
+  ops::CellForward<T> step;
+  step.rows = rows;
+  step.hidden = H;
+  step.recurrent = scratch.recurrent;
+  step.bias_hn = cell == CellKind::gru && w.b_hh ? w.b_hh + 2 * H : nullptr;
+  step.lengths = lengths;
+  const long ld = steps * H;
+  for (long s = 0; s < steps; ++s) {
+    throw_if_interrupted();
+    const long t = dir == 0 ? s : steps - 1 - s;
+    const bool last = s == steps - 1;
+    const long next = dir == 0 ? t + 1 : t - 1;
+    gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(0),
+                  scratch.recurrent, GH);
+    step.step = t;
+    step.gates = {unit.gates + t * GH, steps * GH};
+    step.h_prev = {unit.states + t * H, ld};
+    step.h_next = last ? ops::Rows<T>{unit.state_final, H} : ops::Rows<T>{unit.states + next * H, ld};
+    if (cell == CellKind::lstm) {
+      step.c_prev = {unit.cells + t * H, ld};
+      step.c_next = last ? ops::Rows<T>{unit.cell_final, H} : ops::Rows<T>{unit.cells + next * H, ld};
+    }
+    if (unit.saved) step.saved = {unit.saved + t * H, ld};
+    step.out = out ? ops::Rows<T>{out + t * DH + dir * H, steps * DH} : ops::Rows<T>{};
+    ops::cell_forward(cell, step);
+  }
+}
+
+template <typename T>
+template <class Where>
+void Recurrent<T>::run_forward(const T* x, long rows, const int64_t* lengths, const RecurrentStates<T>& states, T* y,
+                               uint64_t mask_key, bool dropping, const Where& where) const {
+  const long L = config_.num_layers, D = directions(), H = config_.hidden_size, DH = D * H;
+  const long state = rows * H;  // values of one (rows, H) state
+  const T* input = x;
+  for (long k = 0; k < L; ++k) {
+    const bool last = k == L - 1;
+    T* out = last ? (config_.return_sequences ? y : nullptr) : where.output(k);
+    for (long d = 0; d < D; ++d) {
+      const long u = k * D + d;
+      const UnitBuffers unit = where.unit(u);
+      unit_forward(k, d, input, rows, lengths, states.h0 ? states.h0 + u * state : nullptr,
+                   states.c0 ? states.c0 + u * state : nullptr, unit, out, where.scratch());
+      if (states.h_n) std::memcpy(states.h_n + u * state, unit.state_final, sizeof(T) * std::size_t(state));
+      if (states.c_n && unit.cell_final)
+        std::memcpy(states.c_n + u * state, unit.cell_final, sizeof(T) * std::size_t(state));
+      if (last && !config_.return_sequences)
+        for (long r = 0; r < rows; ++r)
+          std::memcpy(y + r * DH + d * H, unit.state_final + r * H, sizeof(T) * std::size_t(H));
+    }
+    if (last) break;
+    if (dropping) {
+      T* dropped = where.dropped(k);
+      apply_dropout(out, dropped, rows * steps_ * DH, mix64(mask_key ^ uint64_t(k + 1)), config_.dropout);
+      input = dropped;
+    } else {
+      input = out;
+    }
+  }
+}
+
+template <typename T>
+typename Recurrent<T>::UnitBuffers Recurrent<T>::unit_buffers(long u) {
+  Unit& unit = units_[std::size_t(u)];
+  const bool lstm = config_.cell == CellKind::lstm, saves = config_.cell == CellKind::lstm || config_.cell == CellKind::gru;
+  return {unit.gates.data(), unit.states.data(), unit.state_final.data(), lstm ? unit.cells.data() : nullptr,
+          lstm ? unit.cell_final.data() : nullptr, saves ? unit.saved.data() : nullptr};
+}
+
+template <typename T>
+void Recurrent<T>::forward_states(const T* x, long rows, const int64_t* lengths, const RecurrentStates<T>& states, T* y,
+                                  Mode mode) {
+  const long L = config_.num_layers, D = directions(), H = config_.hidden_size, GH = gates_ * H;
+  const long sequence = rows * steps_;  // rows of every step
+  const bool lstm = config_.cell == CellKind::lstm, saves = lstm || config_.cell == CellKind::gru;
+  const bool dropping = mode != Mode::eval && config_.dropout > 0 && L > 1;
+  if (dropping && mode == Mode::train) mask_key_ = mix64(seed_ ^ mix64(++training_steps_));
+  last_dropping_ = dropping;
+  last_rows_ = rows;
+  last_steps_ = steps_;
+  if (lengths)
+    lengths_.assign(lengths, lengths + rows);
+  else
+    lengths_.clear();
+
+  units_.resize(std::size_t(L * D));
+  for (auto& unit : units_) {
+    unit.gates.resize(sequence * GH);
+    unit.states.resize(sequence * H);
+    unit.state_final.resize(rows * H);
+    if (lstm) unit.cells.resize(sequence * H), unit.cell_final.resize(rows * H);
+    if (saves) unit.saved.resize(sequence * H);
+  }
+  outputs_.resize(std::size_t(L - 1));
+  for (auto& output : outputs_) output.resize(sequence * D * H);
+  if (dropping) {
+    dropped_.resize(std::size_t(L - 1));
+    for (auto& output : dropped_) output.resize(sequence * D * H);
+  }
+  recurrent_.resize(rows * GH);
+  weight_hh_t_.resize(H * GH);
+  bias_.resize(GH);
+
+  struct Cache {
+    Recurrent* self;
+    UnitBuffers unit(long u) const { return self->unit_buffers(u); }
+    T* output(long k) const { return self->outputs_[std::size_t(k)].data(); }
+    T* dropped(long k) const { return self->dropped_[std::size_t(k)].data(); }
+    StepScratch scratch() const { return {self->recurrent_.data(), self->weight_hh_t_.data(), self->bias_.data()}; }
+  };
+  run_forward(x, rows, lengths, states, y, mask_key_, dropping, Cache{this});
+}
+
+template <typename T>
+void Recurrent<T>::infer_states(const T* x, long rows, const int64_t* lengths, const RecurrentStates<T>& states,
+                                T* y) const {
+  const long L = config_.num_layers, H = config_.hidden_size, GH = gates_ * H, DH = directions() * H;
+  const long sequence = rows * steps_;
+  const bool lstm = config_.cell == CellKind::lstm, saves = lstm || config_.cell == CellKind::gru;
+  // One unit's buffers serve every layer and direction in turn; layer outputs take turns in two buffers.
+  ScratchFrame frame;
+  UnitBuffers unit{frame.take<T>(sequence * GH), frame.take<T>(sequence * H), frame.take<T>(rows * H),
+                   lstm ? frame.take<T>(sequence * H) : nullptr, lstm ? frame.take<T>(rows * H) : nullptr,
+                   saves ? frame.take<T>(sequence * H) : nullptr};
+  T* outputs[2] = {L > 1 ? frame.take<T>(sequence * DH) : nullptr, L > 2 ? frame.take<T>(sequence * DH) : nullptr};
+  const StepScratch scratch{frame.take<T>(rows * GH), frame.take<T>(H * GH), frame.take<T>(GH)};
+
+  struct InScratch {
+    const UnitBuffers& buffers;
+    T* const* outputs;
+    const StepScratch& steps;
+    UnitBuffers unit(long) const { return buffers; }
+    T* output(long k) const { return outputs[k % 2]; }
+    T* dropped(long) const { return nullptr; }  // never dropping
+    StepScratch scratch() const { return steps; }
+  };
+  run_forward(x, rows, lengths, states, y, 0, false, InScratch{unit, outputs, scratch});
+}
+
+// ---- backward --------------------------------------------------------------------------------------------
+
+template <typename T>
+void Recurrent<T>::unit_backward(long layer, long dir, const T* input, long rows, const int64_t* lengths,
+                                 const UnitBuffers& unit, const T* d_out, T* d_in, bool add_to_d_in, bool accumulate) {
+  const CellKind cell = config_.cell;
+  const bool gru = cell == CellKind::gru;
+  const long H = config_.hidden_size, GH = gates_ * H, steps = steps_, width = layer_input_width(layer);
+  const long DH = directions() * H, sequence = rows * steps, ld = steps * H;
+  const Weights w = weights(layer, dir);
+  T* d_gates = d_gates_.data();
+  T* d_gates_hh = gru ? d_gates_hh_.data() : d_gates;  // ∂ĥ: for RNN and LSTM the same as ∂x̂
+
+  ops::CellBackward<T> step;
+  step.rows = rows;
+  step.hidden = H;
+  step.dh = dh_.data();
+  step.dc = cell == CellKind::lstm ? dc_.data() : nullptr;
+  step.lengths = lengths;
+  for (long s = steps - 1; s >= 0; --s) {
+    throw_if_interrupted();
+    const long t = dir == 0 ? s : steps - 1 - s;
+    step.step = t;
+    step.gates = {unit.gates + t * GH, steps * GH};
+    if (unit.saved) step.saved = {unit.saved + t * H, ld};
+    step.h_prev = {unit.states + t * H, ld};
+    if (unit.cells) step.c_prev = {unit.cells + t * H, ld};
+    step.d_out = d_out ? ops::Rows<const T>{d_out + t * DH + dir * H, steps * DH} : ops::Rows<const T>{};
+    step.d_pre = {d_gates + t * GH, steps * GH};
+    step.d_pre_hh = gru ? ops::Rows<T>{d_gates_hh + t * GH, steps * GH} : ops::Rows<T>{};
+    ops::cell_backward(cell, step);
+    // ∂h₋ += ∂ĥ·W_hh (the kernel left the part that bypasses W_hh in dh).
+    gemm::gemm<T>(Op::N, Op::N, rows, H, GH, T(1), d_gates_hh + t * GH, steps * GH, w.w_hh, H, T(1), step.dh, H);
+  }
+
+  // The parameters' gradients over every step at once: one GEMM each, K = rows·steps.
+  const long per_unit = config_.bias ? 4 : 2;
+  auto* p = &parameters_[std::size_t((layer * directions() + dir) * per_unit)];
+  const T keep = accumulate ? T(1) : T(0);
+  gemm::gemm<T>(Op::T, Op::N, GH, H, sequence, T(1), d_gates_hh, GH, unit.states, H, keep, p[1]->grad.data(), H);
+  gemm::gemm<T>(Op::T, Op::N, GH, width, sequence, T(1), d_gates, GH, input, width, keep, p[0]->grad.data(), width);
+  if (config_.bias) {
+    T* sums = column_sums_.data();
+    column_sums(d_gates, sequence, GH, sums);
+    set_or_add(p[2]->grad.data(), sums, GH, accumulate);
+    if (gru) column_sums(d_gates_hh, sequence, GH, sums);
+    set_or_add(p[3]->grad.data(), sums, GH, accumulate);
+  }
+  if (d_in)
+    gemm::gemm<T>(Op::N, Op::N, sequence, width, GH, T(1), d_gates, GH, w.w_ih, width, add_to_d_in ? T(1) : T(0), d_in,
+                  width);
+}
+
+template <typename T>
+void Recurrent<T>::backward_states(const T* x, const T* dy, long rows, const RecurrentStateGrads<T>& grads, T* dx,
+                                   bool accumulate) {
+  const long L = config_.num_layers, D = directions(), H = config_.hidden_size, GH = gates_ * H, DH = D * H;
+  const long sequence = rows * steps_, state = rows * H;
+  const bool lstm = config_.cell == CellKind::lstm;
+  if (rows != last_rows_ || steps_ != last_steps_)
+    throw ValueError("[" + name() + ".backward] follows the last forward, of " + std::to_string(last_rows_) +
+                     " samples of " + std::to_string(last_steps_) + " steps; got " + std::to_string(rows) +
+                     " samples of " + std::to_string(steps_) + " steps" + (last_rows_ ? "" : " (call forward first)"));
+  const int64_t* lengths = lengths_.empty() ? nullptr : lengths_.data();
+  d_gates_.resize(sequence * GH);
+  if (config_.cell == CellKind::gru) d_gates_hh_.resize(sequence * GH);
+  if (L > 1) d_seq_a_.resize(sequence * DH), d_seq_b_.resize(sequence * DH);
+  dh_.resize(state);
+  if (lstm) dc_.resize(state);
+  column_sums_.resize(GH);
+
+  const T* d_out = config_.return_sequences ? dy : nullptr;  // ∂L/∂(layer k's output sequence)
+  for (long k = L - 1; k >= 0; --k) {
+    const T* input = k == 0 ? x : (last_dropping_ ? dropped_ : outputs_)[std::size_t(k - 1)].data();
+    T* d_in = k == 0 ? dx : (k % 2 ? d_seq_a_ : d_seq_b_).data();
+    for (long d = 0; d < D; ++d) {
+      const long u = k * D + d;
+      // ∂L/∂(the unit's final state): from h_n, and from y when y is the last layer's final state.
+      T* dh = dh_.data();
+      if (grads.dh_n)
+        std::memcpy(dh, grads.dh_n + u * state, sizeof(T) * std::size_t(state));
+      else
+        std::memset(dh, 0, sizeof(T) * std::size_t(state));
+      if (k == L - 1 && !config_.return_sequences)
+        for (long r = 0; r < rows; ++r)
+          for (long j = 0; j < H; ++j) dh[r * H + j] += dy[r * DH + d * H + j];
+      if (lstm) {
+        if (grads.dc_n)
+          std::memcpy(dc_.data(), grads.dc_n + u * state, sizeof(T) * std::size_t(state));
+        else
+          std::memset(dc_.data(), 0, sizeof(T) * std::size_t(state));
+      }
+      unit_backward(k, d, input, rows, lengths, unit_buffers(u), d_out, d_in, d > 0, accumulate);
+      if (grads.dh0) std::memcpy(grads.dh0 + u * state, dh, sizeof(T) * std::size_t(state));
+      if (grads.dc0 && lstm) std::memcpy(grads.dc0 + u * state, dc_.data(), sizeof(T) * std::size_t(state));
+    }
+    if (k == 0) break;
+    if (last_dropping_) apply_dropout(d_in, d_in, sequence * DH, mix64(mask_key_ ^ uint64_t(k)), config_.dropout);
+    d_out = d_in;
+  }
+}
+
+template class Recurrent<float>;
+template class Recurrent<double>;
+
+}  // namespace bprop::nn
