@@ -359,6 +359,102 @@ def test_saved_and_loaded_with_summary(tmp_path, rng):
         np.testing.assert_array_equal(twin.weight_hh_l1.value(), layer.weight_hh_l1.value())
 
 
+# ---- on tensors, in Modules ------------------------------------------------------------------------------------
+
+def tensor_call(layer, x, h0, c0, lengths, weights):
+    """The layer called on tensors; returns the loss Σ w⊙y + Σ v⊙h_n (+ Σ u⊙c_n) and the input tensors."""
+    xb = bprop.tensor(x, requires_grad=True)
+    hb = None if h0 is None else bprop.tensor(h0, requires_grad=True)
+    cb = None if c0 is None else bprop.tensor(c0, requires_grad=True)
+    if layer.name == "LSTM":
+        y, (h_n, c_n) = layer(xb, None if hb is None else (hb, cb), lengths=lengths)
+        extra = (c_n * weights[2]).sum()
+    else:
+        y, h_n = layer(xb, hb, lengths=lengths)
+        extra = 0.0
+    return (y * weights[0]).sum() + (h_n * weights[1]).sum() + extra, (xb, hb, cb)
+
+
+@pytest.mark.parametrize("config", ISA_CASES, ids=lambda c: c[0]["cell"])
+def test_tensor_calls_match_torch(config):
+    """out, h_n = gru(x, h0, lengths=...) / out, (h_n, c_n) = lstm(x, (h0, c0)): values and gradients to x,
+    h0, c0 and every parameter through the autograd engine, in float64 at 1e-10."""
+    keywords, rows, steps, lengths, _, _ = config
+    keywords = dict(keywords)
+    layer = make_layer(keywords.pop("cell"), dtype="float64", **keywords)
+    inputs = random_inputs(layer, np.random.default_rng(11), rows, steps, lengths, states=True, state_grads=True)
+    weights = inputs["dy"], inputs["dh_n"], inputs["dc_n"]
+    loss, (xb, hb, cb) = tensor_call(layer, inputs["x"], inputs["h0"], inputs["c0"], lengths, weights)
+    loss.backward()
+    reference = torch_reference(layer, **inputs)
+    np.testing.assert_allclose(xb.grad, reference["dx"], rtol=TIGHT, atol=TIGHT)
+    np.testing.assert_allclose(hb.grad, reference["dh0"], rtol=TIGHT, atol=TIGHT)
+    if cb is not None:
+        np.testing.assert_allclose(cb.grad, reference["dc0"], rtol=TIGHT, atol=TIGHT)
+    for name, grad in reference["grads"].items():
+        np.testing.assert_allclose(getattr(layer, name).grad, grad, rtol=TIGHT, atol=TIGHT, err_msg=name)
+    # bprop.grad: the same gradients returned instead of accumulated (the parameters' own are left alone).
+    before = np.array(layer.weight_hh_l0.grad)
+    loss, (xb, hb, _) = tensor_call(layer, inputs["x"], inputs["h0"], inputs["c0"], lengths, weights)
+    dx, dw = bprop.grad(loss, [xb, layer.weight_hh_l0.tensor])
+    np.testing.assert_allclose(dx.numpy(), reference["dx"], rtol=TIGHT, atol=TIGHT)
+    np.testing.assert_allclose(dw.numpy(), reference["grads"]["weight_hh_l0"], rtol=TIGHT, atol=TIGHT)
+    np.testing.assert_array_equal(layer.weight_hh_l0.grad, before)
+
+
+def test_tensor_calls_without_graph_and_on_one_sequence(rng):
+    layer = nn.LSTM(3, 4, num_layers=2, return_sequences=True, seed=6)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    y_train, (h_train, c_train) = layer(bprop.tensor(x))
+    with bprop.no_grad():
+        layer.eval()
+        y, (h_n, c_n) = layer(bprop.tensor(x))  # the cache-free inference path
+        layer.train()
+    np.testing.assert_array_equal(y.numpy(), y_train.numpy())
+    np.testing.assert_array_equal(c_n.numpy(), c_train.numpy())
+    one, (h_one, _) = layer(bprop.tensor(x[1]), (h_n.numpy()[:, 1], c_n.numpy()[:, 1]))  # PyTorch's unbatched call
+    both, (h_both, _) = layer(bprop.tensor(x), (h_n, c_n))
+    assert one.shape == (5, 4) and h_one.shape == (2, 4)
+    np.testing.assert_allclose(one.numpy(), both.numpy()[1], rtol=1e-6, atol=1e-7)
+    # Only c0 given (h0 zeros), x without gradient: the gradient reaches c0 alone.
+    c0 = bprop.tensor(rng.standard_normal((2, 2, 4)).astype(np.float32), requires_grad=True)
+    y, _ = layer(bprop.tensor(x), (None, c0))
+    y.sum().backward()
+    reference = torch_reference(layer, x, c0=c0.numpy(), dy=np.ones(y.shape))
+    np.testing.assert_allclose(c0.grad, reference["dc0"], rtol=RTOL, atol=ATOL)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(2, 4\)"):
+        layer(bprop.tensor(x[0]), (np.zeros((2, 1, 4), np.float32), np.zeros((2, 4), np.float32)))
+    with pytest.raises(TypeError, match=r"hx must be None or the pair \(h0, c0\)"):
+        layer(bprop.tensor(x), np.zeros((2, 2, 4), np.float32))
+    with pytest.raises(ValueError, match="LSTM has no second derivative"):
+        xb = bprop.tensor(x, requires_grad=True)
+        y, _ = layer(xb)
+        (g,) = bprop.grad((y * y).sum(), [xb], create_graph=True)
+        g.sum().backward()
+
+
+class SequenceClassifier(bprop.Module):
+    """A Module as users write them: a GRU's final state into a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(2, 12, seed=1)
+        self.head = nn.Linear(12, 2, seed=2)
+
+    def forward(self, x):
+        _, h_n = self.gru(x)
+        return self.head(h_n[-1])
+
+
+def test_a_module_with_a_gru_learns(rng):
+    x = rng.standard_normal((256, 8, 2)).astype(np.float32)
+    y = (x[:, :, 0].sum(axis=1) > 0).astype(np.int64)
+    model = SequenceClassifier()
+    model.compile(bprop.optim.Adam(lr=2e-2), nn.CrossEntropy(), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=10, batch_size=32, verbose=0, seed=0)
+    assert history.history["accuracy"][-1] > 0.9
+
+
 # ---- errors --------------------------------------------------------------------------------------------------
 
 BAD_ARGUMENTS = [

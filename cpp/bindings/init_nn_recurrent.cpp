@@ -7,6 +7,7 @@
 
 #include <mutex>
 
+#include "autograd/recurrent_ops.h"
 #include "bindings/init.h"
 #include "bindings/numpy_util.h"
 #include "nn/recurrent.h"
@@ -133,7 +134,27 @@ void bind_recurrent(py::module_& m, const std::string& suffix) {
             return py::make_tuple(dx, dh0, lstm ? py::object(dc0) : py::none());
           },
           py::arg("x"), py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("accumulate"),
-          "backward of the last run: (dx, dh0, dc0); writes (or adds to) the parameter gradients.");
+          "backward of the last run: (dx, dh0, dc0); writes (or adds to) the parameter gradients.")
+      .def(
+          "graph_run",
+          [](const std::shared_ptr<Recurrent>& layer, const autograd::Tensor& x, const autograd::Tensor& h0,
+             const autograd::Tensor& c0, const py::object& lengths, bool training) {
+            const std::string where = "[" + layer->name() + "]";
+            const int64_t* lens = nullptr;
+            if (!lengths.is_none()) {
+              if (!x || x->dim() != 3)
+                throw ValueError(where + " lengths go with x of shape (samples, time, input_size)");
+              lens = checked_lengths(lengths, x->shape()[0], x->shape()[1], where);
+            }
+            std::vector<autograd::Tensor> outputs;
+            {
+              py::gil_scoped_release release;
+              outputs = autograd::apply_recurrent(layer, x, h0, c0, lens, training);
+            }
+            return py::make_tuple(outputs[0], outputs[1], outputs[2] ? py::cast(outputs[2]) : py::none());
+          },
+          py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("lengths"), py::arg("training"),
+          "On tensors, as one graph node: (y, h_n, c_n), c_n None but for LSTM.");
 }
 
 }  // namespace

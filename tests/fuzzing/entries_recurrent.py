@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from bprop import nn
 
 from .entry import Entry
-from .values import R, arrays, junk, junk_dtypes, junk_flags, junk_ints, junk_reals, junk_scalars, odd_arrays, shapes
+from .values import (R, arrays, junk, junk_dtypes, junk_flags, junk_ints, junk_reals, junk_scalars, odd_arrays, shapes,
+                     tensors, valid_tensors)
 
 RECURRENT_CLASSES = ("RNN", "LSTM", "GRU")
 
@@ -56,7 +57,41 @@ def recurrent_junk_kwargs(draw):
     return kwargs
 
 
+def call_recurrent_on_tensors(name, kwargs, x, hx, lengths, training):
+    """A recurrent layer called on tensors as a Module calls it, then backward from everything it returned."""
+    layer = getattr(nn, name)(**kwargs)
+    layer.train(training)
+    y, states = layer(x, hx, lengths=lengths)
+    total = y.sum()
+    for state in states if isinstance(states, tuple) else (states,):
+        total = total + state.sum()
+    if total.requires_grad:
+        total.backward()
+    return y, states, [p.grad for p in layer.parameters()]
+
+
+@st.composite
+def recurrent_tensor_valid(draw):
+    case = draw(recurrent_valid())
+    dtype = case["kwargs"]["dtype"]
+    x = case["x"]
+    rows, time = x[2][0], x[2][1]
+    shape = (case["kwargs"]["num_layers"] * (2 if case["kwargs"]["bidirectional"] else 1), rows,
+             case["kwargs"]["hidden_size"])
+    state = st.none() | valid_tensors(st.just(shape), dtypes=(dtype,))
+    hx = (draw(state), draw(state)) if case["name"] == "LSTM" and draw(st.booleans()) else draw(state)
+    if case["name"] == "LSTM" and isinstance(hx, R):  # a tensor alone: an LSTM takes the pair or None
+        hx = None
+    return {"name": case["name"], "kwargs": case["kwargs"], "x": draw(valid_tensors(st.just((rows, time, x[2][2])),
+                                                                                    dtypes=(dtype,))),
+            "hx": hx, "lengths": case["lengths"], "training": case["training"]}
+
+
 ENTRIES = [
+    Entry("nn.<Recurrent>(x, hx, lengths)", call_recurrent_on_tensors, recurrent_tensor_valid(),
+          {"x": st.one_of(junk(), tensors(shapes(0, 4, 0, 4))), "hx": st.one_of(junk(), st.tuples(junk(), junk())),
+           "lengths": st.one_of(junk(), st.sampled_from(([0], [9, 9, 9], [1.5], [-1, 2], [2**63], [[1]]))),
+           "training": junk_flags()}),
     Entry("nn.<Recurrent>(...).run/run_backward", call_recurrent, recurrent_valid(),
           {"kwargs": recurrent_junk_kwargs(), "x": st.one_of(junk(), odd_arrays(shapes(0, 4, 0, 4))),
            "name": st.sampled_from(RECURRENT_CLASSES),

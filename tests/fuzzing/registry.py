@@ -56,6 +56,7 @@ COVERS = {
     "nn.<Conv>(...).forward/backward": "nn.Conv1d nn.Conv2d nn.ConvTranspose2d",
     "nn.functional.conv*": "functional.conv1d functional.conv2d functional.conv_transpose2d",
     "nn.<Recurrent>(...).run/run_backward": "nn.RNN nn.LSTM nn.GRU",
+    "nn.<Recurrent>(x, hx, lengths)": "nn.RNN nn.LSTM nn.GRU",
     "nn.Embedding": "nn.Embedding",
     "nn.register_layer": "nn.register_layer",
     "Layer.forward/backward": "Layer.forward Layer.backward",

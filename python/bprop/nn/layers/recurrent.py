@@ -16,6 +16,7 @@ import numpy as np
 from ... import _core
 from ..._checks import as_array, c_array, flag, integer, real
 from ..._dtypes import core_class, resolve_dtype
+from ...autograd.tensor import as_tensor
 from ...random import resolve_seed
 from .base import Layer, config_size
 
@@ -158,6 +159,53 @@ class _Recurrent(Layer):
         dc_n = self._checked_state(dc_n, "dc_n", rows, where)
         dx, dh0, dc0 = core.run_backward(x, c_array(dy, self.dtype), dh_n, dc_n, flag(accumulate, "accumulate", where))
         return (dx, dh0, dc0) if self._kind == "LSTM" else (dx, dh0)
+
+    # -- on tensors (Modules) ---------------------------------------------------------------------------------
+    def __call__(self, x, hx=None, lengths=None):
+        """PyTorch's call on a tensor x (samples, time, input_size), or one sequence (time, input_size):
+        returns (y, h_n) for RNN and GRU, (y, (h_n, c_n)) for LSTM. hx: the initial state h0 (for LSTM the pair
+        (h0, c0)), each (num_layers*num_directions, samples, hidden_size) (without the samples axis for one
+        sequence), or None for zeros. lengths: per-sample lengths (steps from lengths[r] on are padding, as in
+        PyTorch's packed sequences). y is what the layer outputs (every step's state with return_sequences=True,
+        PyTorch's output; else the final one). One graph node: gradients reach x, h0, c0 and the parameters
+        through the layer's own backpropagation through time."""
+        where = self.name
+        x = as_tensor(x, dtype=self.dtype)
+        single = x.ndim == 2
+        if single:
+            x = x.reshape((1, *x.shape))
+        if x.ndim != 3 or 0 in x.shape:
+            raise ValueError(f"[{where}] x must be a tensor (samples, time, input_size) or one sequence (time, "
+                             f"input_size); got shape {x.shape[1:] if single else x.shape}")
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"[{where}] x has {x.shape[2]} input features; expected input_size = {self.input_size}")
+        if self._kind == "LSTM":
+            if hx is None:
+                h0 = c0 = None
+            elif isinstance(hx, (tuple, list)) and len(hx) == 2:
+                h0, c0 = hx
+            else:
+                raise TypeError(f"[{where}] hx must be None or the pair (h0, c0); got {type(hx).__name__}")
+        else:
+            h0, c0 = hx, None
+        h0, c0 = (self._state_tensor(v, name, x.shape[0], single) for v, name in ((h0, "h0"), (c0, "c0")))
+        lengths = self._checked_lengths(lengths, x.shape[0], x.shape[1], where)
+        y, h_n, c_n = self.core().graph_run(x, h0, c0, lengths, self.training)
+        if single:
+            y = y.reshape(y.shape[1:])
+            h_n, c_n = (None if s is None else s.reshape((s.shape[0], s.shape[2])) for s in (h_n, c_n))
+        return (y, (h_n, c_n)) if self._kind == "LSTM" else (y, h_n)
+
+    def _state_tensor(self, value, name, rows, single):
+        if value is None:
+            return None
+        value = as_tensor(value, dtype=self.dtype)
+        states = self.num_layers * self.num_directions
+        shape = (states, self.hidden_size) if single else (states, rows, self.hidden_size)
+        if tuple(value.shape) != shape:
+            raise ValueError(f"[{self.name}] {name} must have shape {shape} (num_layers*num_directions, "
+                             f"{'' if single else 'samples, '}hidden_size); got {tuple(value.shape)}")
+        return value.reshape((states, 1, self.hidden_size)) if single else value
 
     # -- config -----------------------------------------------------------------------------------------------
     @classmethod
