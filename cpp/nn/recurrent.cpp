@@ -1,5 +1,6 @@
 #include "nn/recurrent.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -38,6 +39,18 @@ void column_sums(const T* m, long rows, long cols, T* sums) {
     for (long r = 0; r < rows; ++r)
       for (long j = j0; j < j1; ++j) sums[j] += m[r * cols + j];
   });
+}
+
+// out (cols × rows) = mᵀ for a row-major rows × cols m, in tiles that stay in L1 on both sides.
+template <typename T>
+void transpose(const T* m, long rows, long cols, T* out) {
+  constexpr long kTile = 32;
+  for (long i0 = 0; i0 < rows; i0 += kTile)
+    for (long j0 = 0; j0 < cols; j0 += kTile) {
+      const long i1 = std::min(i0 + kTile, rows), j1 = std::min(j0 + kTile, cols);
+      for (long i = i0; i < i1; ++i)
+        for (long j = j0; j < j1; ++j) out[j * rows + i] = m[i * cols + j];
+    }
 }
 
 template <typename T>
@@ -145,8 +158,7 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
   gemm::gemm<T>(Op::N, Op::T, rows * steps, GH, width, T(1), input, width, w.w_ih, width, T(0), unit.gates, GH,
                 epilogue);
   // W_hhᵀ, so that each step's product reads B row by row (no packing per step; the few-row path at small batches).
-  for (long i = 0; i < GH; ++i)
-    for (long j = 0; j < H; ++j) scratch.weight_hh_t[j * GH + i] = w.w_hh[i * H + j];
+  transpose(w.w_hh, GH, H, scratch.weight_hh_t);
 
   // The initial state goes where the first step reads it.
   const long first = dir == 0 ? 0 : steps - 1;
@@ -177,8 +189,11 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
     const long t = dir == 0 ? s : steps - 1 - s;
     const bool last = s == steps - 1;
     const long next = dir == 0 ? t + 1 : t - 1;
-    gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(0),
-                  scratch.recurrent, GH);
+    if (s == 0 && !h0)  // every row starts from zeros: ĥ is zero
+      std::memset(scratch.recurrent, 0, sizeof(T) * std::size_t(rows * GH));
+    else
+      gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(0),
+                    scratch.recurrent, GH);
     step.step = t;
     step.gates = {unit.gates + t * GH, steps * GH};
     step.h_prev = {unit.states + t * H, ld};
@@ -308,7 +323,8 @@ void Recurrent<T>::infer_states(const T* x, long rows, const int64_t* lengths, c
 
 template <typename T>
 void Recurrent<T>::unit_backward(long layer, long dir, const T* input, long rows, const int64_t* lengths,
-                                 const UnitBuffers& unit, const T* d_out, T* d_in, bool add_to_d_in, bool accumulate) {
+                                 const UnitBuffers& unit, const T* d_out, T* d_in, bool add_to_d_in, bool accumulate,
+                                 bool want_initial) {
   const CellKind cell = config_.cell;
   const bool gru = cell == CellKind::gru;
   const long H = config_.hidden_size, GH = gates_ * H, steps = steps_, width = layer_input_width(layer);
@@ -335,8 +351,9 @@ void Recurrent<T>::unit_backward(long layer, long dir, const T* input, long rows
     step.d_pre = {d_gates + t * GH, steps * GH};
     step.d_pre_hh = gru ? ops::Rows<T>{d_gates_hh + t * GH, steps * GH} : ops::Rows<T>{};
     ops::cell_backward(cell, step);
-    // ∂h₋ += ∂ĥ·W_hh (the kernel left the part that bypasses W_hh in dh).
-    gemm::gemm<T>(Op::N, Op::N, rows, H, GH, T(1), d_gates_hh + t * GH, steps * GH, w.w_hh, H, T(1), step.dh, H);
+    // ∂h₋ += ∂ĥ·W_hh (the kernel left the part that bypasses W_hh in dh); before the first step only for ∂h0.
+    if (s > 0 || want_initial)
+      gemm::gemm<T>(Op::N, Op::N, rows, H, GH, T(1), d_gates_hh + t * GH, steps * GH, w.w_hh, H, T(1), step.dh, H);
   }
 
   // The parameters' gradients over every step at once: one GEMM each, K = rows·steps.
@@ -396,7 +413,7 @@ void Recurrent<T>::backward_states(const T* x, const T* dy, long rows, const Rec
         else
           std::memset(dc_.data(), 0, sizeof(T) * std::size_t(state));
       }
-      unit_backward(k, d, input, rows, lengths, unit_buffers(u), d_out, d_in, d > 0, accumulate);
+      unit_backward(k, d, input, rows, lengths, unit_buffers(u), d_out, d_in, d > 0, accumulate, grads.dh0 != nullptr);
       if (grads.dh0) std::memcpy(grads.dh0 + u * state, dh, sizeof(T) * std::size_t(state));
       if (grads.dc0 && lstm) std::memcpy(grads.dc0 + u * state, dc_.data(), sizeof(T) * std::size_t(state));
     }

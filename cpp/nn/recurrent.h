@@ -115,8 +115,9 @@ class Recurrent : public Layer<T>, public LengthAware<T> {
                    uint64_t mask_key, bool dropping, const Where& where) const;
   void unit_forward(long layer, long dir, const T* input, long rows, const int64_t* lengths, const T* h0, const T* c0,
                     const UnitBuffers& unit, T* out, const StepScratch& scratch) const;
+  // want_initial: whether ∂L/∂h0 is wanted (dh_ then holds it afterwards; dc_ holds ∂L/∂c0 in any case).
   void unit_backward(long layer, long dir, const T* input, long rows, const int64_t* lengths, const UnitBuffers& unit,
-                     const T* d_out, T* d_in, bool add_to_d_in, bool accumulate);
+                     const T* d_out, T* d_in, bool add_to_d_in, bool accumulate, bool want_initial);
   Weights weights(long layer, long dir) const;
   long layer_input_width(long layer) const { return layer == 0 ? config_.input_size : directions() * config_.hidden_size; }
   UnitBuffers unit_buffers(long unit);
