@@ -338,6 +338,17 @@ def test_a_small_lstm_learns(rng):
     assert history.history["accuracy"][-1] > 0.9
 
 
+def test_embedding_lstm_and_a_linear_per_step_learn_a_sequence_task(rng):
+    """Integer sequences in, a class per step out: the token one step back (needs the recurrent state)."""
+    x = rng.integers(0, 12, (384, 16))
+    y = np.concatenate([x[:, :1], x[:, :-1]], axis=1)
+    model = bprop.Sequential([nn.Embedding(12, 16, seed=1), nn.LSTM(16, 32, return_sequences=True, seed=2),
+                              nn.Linear(32, 12, seed=3)])
+    model.compile(bprop.optim.Adam(lr=1e-2, clipnorm=1.0), nn.CrossEntropy(), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=8, batch_size=32, verbose=0, seed=0)
+    assert history.history["accuracy"][-1] > 0.95
+
+
 def test_saved_and_loaded_with_summary(tmp_path, rng):
     model = bprop.Sequential([nn.GRU(3, 6, num_layers=2, bidirectional=True, return_sequences=True, dropout=0.2),
                               nn.Linear(12, 4), nn.RNN(4, 5, nonlinearity="relu"), nn.Linear(5, 2)])
