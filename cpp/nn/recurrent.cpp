@@ -22,13 +22,6 @@ using ops::CellKind;
 // Below this many values the bias gradients' column sums stay on one thread (as Linear's).
 constexpr long kParallelMinValues = 1L << 15;
 
-template <typename T>
-void add_bias(const void* context, long, long col0, T* c, long rows, long cols, long ld) {
-  const T* bias = static_cast<const T*>(context) + col0;
-  for (long r = 0; r < rows; ++r)
-    for (long j = 0; j < cols; ++j) c[r * ld + j] += bias[j];
-}
-
 // sums[j] = Σ_r m[r, j] over a rows×cols matrix, each column summed in row order (threads take columns):
 // the same bits at any thread count.
 template <typename T>
@@ -148,15 +141,11 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
   const long DH = directions() * H;
   const Weights w = weights(layer, dir);
 
-  // x̂ for every step in one GEMM, the biases added as its blocks finish (GRU's b_hn goes inside r⊙(...)).
-  gemm::Epilogue<T> epilogue;
-  if (w.b_ih) {
-    const long folded = cell == CellKind::gru ? 2 * H : GH;
-    for (long j = 0; j < GH; ++j) scratch.bias[j] = w.b_ih[j] + (j < folded ? w.b_hh[j] : T(0));
-    epilogue = {&add_bias<T>, scratch.bias};
-  }
-  gemm::gemm<T>(Op::N, Op::T, rows * steps, GH, width, T(1), input, width, w.w_ih, width, T(0), unit.gates, GH,
-                epilogue);
+  // x·W_ihᵀ for every step in one GEMM; the biases, folded into one vector (GRU's b_hn goes inside r⊙(...)),
+  // are added by the gate kernel.
+  const long folded = cell == CellKind::gru ? 2 * H : GH;
+  for (long j = 0; j < GH; ++j) scratch.bias[j] = w.b_ih ? w.b_ih[j] + (j < folded ? w.b_hh[j] : T(0)) : T(0);
+  gemm::gemm<T>(Op::N, Op::T, rows * steps, GH, width, T(1), input, width, w.w_ih, width, T(0), unit.gates, GH);
   // W_hhᵀ, so that each step's product reads B row by row (no packing per step; the few-row path at small batches).
   transpose(w.w_hh, GH, H, scratch.weight_hh_t);
 
@@ -177,11 +166,14 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
       std::memset(c, 0, row_bytes);
   }
 
+  // RNN and LSTM add ĥ into the gates (the step's GEMM with beta = 1); GRU keeps it apart for r⊙(ĥ_n + b_hn).
+  const bool gru = cell == CellKind::gru;
   ops::CellForward<T> step;
   step.rows = rows;
   step.hidden = H;
-  step.recurrent = scratch.recurrent;
-  step.bias_hn = cell == CellKind::gru && w.b_hh ? w.b_hh + 2 * H : nullptr;
+  step.bias = scratch.bias;
+  step.recurrent = gru ? scratch.recurrent : nullptr;
+  step.bias_hn = gru && w.b_hh ? w.b_hh + 2 * H : nullptr;
   step.lengths = lengths;
   const long ld = steps * H;
   for (long s = 0; s < steps; ++s) {
@@ -189,11 +181,15 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
     const long t = dir == 0 ? s : steps - 1 - s;
     const bool last = s == steps - 1;
     const long next = dir == 0 ? t + 1 : t - 1;
-    if (s == 0 && !h0)  // every row starts from zeros: ĥ is zero
-      std::memset(scratch.recurrent, 0, sizeof(T) * std::size_t(rows * GH));
-    else
+    if (s == 0 && !h0) {  // every row starts from zeros: ĥ is zero
+      if (gru) std::memset(scratch.recurrent, 0, sizeof(T) * std::size_t(rows * GH));
+    } else if (gru) {
       gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(0),
                     scratch.recurrent, GH);
+    } else {
+      gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(1),
+                    unit.gates + t * GH, steps * GH);
+    }
     step.step = t;
     step.gates = {unit.gates + t * GH, steps * GH};
     step.h_prev = {unit.states + t * H, ld};
@@ -279,7 +275,7 @@ void Recurrent<T>::forward_states(const T* x, long rows, const int64_t* lengths,
     dropped_.resize(std::size_t(L - 1));
     for (auto& output : dropped_) output.resize(sequence * D * H);
   }
-  recurrent_.resize(rows * GH);
+  if (config_.cell == CellKind::gru) recurrent_.resize(rows * GH);  // RNN and LSTM add ĥ into the gates
   weight_hh_t_.resize(H * GH);
   bias_.resize(GH);
 
@@ -305,7 +301,8 @@ void Recurrent<T>::infer_states(const T* x, long rows, const int64_t* lengths, c
                    lstm ? frame.take<T>(sequence * H) : nullptr, lstm ? frame.take<T>(rows * H) : nullptr,
                    saves ? frame.take<T>(sequence * H) : nullptr};
   T* outputs[2] = {L > 1 ? frame.take<T>(sequence * DH) : nullptr, L > 2 ? frame.take<T>(sequence * DH) : nullptr};
-  const StepScratch scratch{frame.take<T>(rows * GH), frame.take<T>(H * GH), frame.take<T>(GH)};
+  const StepScratch scratch{config_.cell == CellKind::gru ? frame.take<T>(rows * GH) : nullptr, frame.take<T>(H * GH),
+                            frame.take<T>(GH)};
 
   struct InScratch {
     const UnitBuffers& buffers;

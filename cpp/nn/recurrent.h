@@ -98,7 +98,7 @@ class Recurrent : public Layer<T>, public LengthAware<T> {
   struct UnitBuffers {
     T *gates, *states, *state_final, *cells, *cell_final, *saved;
   };
-  // What every step of a unit shares: ĥ of one step (rows, G·H), W_hhᵀ (H, G·H), the folded bias (G·H).
+  // What every step of a unit shares: GRU's ĥ of one step (rows, G·H), W_hhᵀ (H, G·H), the folded bias (G·H).
   struct StepScratch {
     T *recurrent, *weight_hh_t, *bias;
   };

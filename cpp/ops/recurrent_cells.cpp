@@ -21,10 +21,10 @@ BPROP_INLINE bool is_padding(const int64_t* lengths, long r, long step) {
 // ---- forward, one row ----------------------------------------------------------------------------------
 
 template <typename T, bool Relu>
-BPROP_INLINE void rnn_row(long H, T* __restrict g, const T* __restrict rec, T* __restrict h_next) {
+BPROP_INLINE void rnn_row(long H, T* __restrict g, const T* __restrict b, T* __restrict h_next) {
 #pragma GCC ivdep
   for (long j = 0; j < H; ++j) {
-    const T v = g[j] + rec[j];
+    const T v = g[j] + b[j];
     const T h = Relu ? (v <= T(0) ? T(0) : v) : vmath::tanh(v);  // ReLU: NaN passes, as activations do
     g[j] = h;
     h_next[j] = h;
@@ -32,14 +32,14 @@ BPROP_INLINE void rnn_row(long H, T* __restrict g, const T* __restrict rec, T* _
 }
 
 template <typename T>
-BPROP_INLINE void lstm_row(long H, T* __restrict g, const T* __restrict rec, const T* __restrict c_prev,
+BPROP_INLINE void lstm_row(long H, T* __restrict g, const T* __restrict b, const T* __restrict c_prev,
                            T* __restrict c_next, T* __restrict tanh_c, T* __restrict h_next) {
 #pragma GCC ivdep
   for (long j = 0; j < H; ++j) {
-    const T i = vmath::sigmoid(g[j] + rec[j]);
-    const T f = vmath::sigmoid(g[H + j] + rec[H + j]);
-    const T c_hat = vmath::tanh(g[2 * H + j] + rec[2 * H + j]);
-    const T o = vmath::sigmoid(g[3 * H + j] + rec[3 * H + j]);
+    const T i = vmath::sigmoid(g[j] + b[j]);
+    const T f = vmath::sigmoid(g[H + j] + b[H + j]);
+    const T c_hat = vmath::tanh(g[2 * H + j] + b[2 * H + j]);
+    const T o = vmath::sigmoid(g[3 * H + j] + b[3 * H + j]);
     const T c = f * c_prev[j] + i * c_hat;
     const T t = vmath::tanh(c);
     g[j] = i;
@@ -53,14 +53,15 @@ BPROP_INLINE void lstm_row(long H, T* __restrict g, const T* __restrict rec, con
 }
 
 template <typename T, bool Bias>
-BPROP_INLINE void gru_row(long H, T* __restrict g, const T* __restrict rec, const T* __restrict b_hn,
-                          const T* __restrict h_prev, T* __restrict h_n, T* __restrict h_next) {
+BPROP_INLINE void gru_row(long H, T* __restrict g, const T* __restrict b, const T* __restrict rec,
+                          const T* __restrict b_hn, const T* __restrict h_prev, T* __restrict h_n,
+                          T* __restrict h_next) {
 #pragma GCC ivdep
   for (long j = 0; j < H; ++j) {
-    const T r = vmath::sigmoid(g[j] + rec[j]);
-    const T z = vmath::sigmoid(g[H + j] + rec[H + j]);
+    const T r = vmath::sigmoid(g[j] + b[j] + rec[j]);
+    const T z = vmath::sigmoid(g[H + j] + b[H + j] + rec[H + j]);
     const T hn = Bias ? rec[2 * H + j] + b_hn[j] : rec[2 * H + j];
-    const T n = vmath::tanh(g[2 * H + j] + r * hn);
+    const T n = vmath::tanh(g[2 * H + j] + b[2 * H + j] + r * hn);
     g[j] = r;
     g[H + j] = z;
     g[2 * H + j] = n;
@@ -82,17 +83,19 @@ BPROP_INLINE void forward_rows(CellKind kind, const CellForward<T>& s) {
       continue;
     }
     T* g = s.gates.row(r);
-    const T* rec = s.recurrent + r * G * H;
+    const T* b = s.bias;
     switch (kind) {
-      case CellKind::rnn_tanh: rnn_row<T, false>(H, g, rec, h_next); break;
-      case CellKind::rnn_relu: rnn_row<T, true>(H, g, rec, h_next); break;
-      case CellKind::lstm: lstm_row(H, g, rec, s.c_prev.row(r), s.c_next.row(r), s.saved.row(r), h_next); break;
-      case CellKind::gru:
+      case CellKind::rnn_tanh: rnn_row<T, false>(H, g, b, h_next); break;
+      case CellKind::rnn_relu: rnn_row<T, true>(H, g, b, h_next); break;
+      case CellKind::lstm: lstm_row(H, g, b, s.c_prev.row(r), s.c_next.row(r), s.saved.row(r), h_next); break;
+      case CellKind::gru: {
+        const T* rec = s.recurrent + r * G * H;
         if (s.bias_hn)
-          gru_row<T, true>(H, g, rec, s.bias_hn, s.h_prev.row(r), s.saved.row(r), h_next);
+          gru_row<T, true>(H, g, b, rec, s.bias_hn, s.h_prev.row(r), s.saved.row(r), h_next);
         else
-          gru_row<T, false>(H, g, rec, nullptr, s.h_prev.row(r), s.saved.row(r), h_next);
+          gru_row<T, false>(H, g, b, rec, nullptr, s.h_prev.row(r), s.saved.row(r), h_next);
         break;
+      }
     }
     if (s.out) std::memcpy(s.out.row(r), h_next, row_bytes);
   }

@@ -3,8 +3,9 @@
 //   RNN:  h = act(x̂ + ĥ)                                    act = tanh or ReLU
 //   LSTM: i, f, g, o = σ, σ, tanh, σ of (x̂ + ĥ);  c = f⊙c₋ + i⊙g;  h = o⊙tanh(c)
 //   GRU:  r, z = σ(x̂ + ĥ) on their thirds;  n = tanh(x̂_n + r⊙(ĥ_n + b_hn));  h = (1−z)⊙n + z⊙h₋
-// x̂ is the input projection x·W_ihᵀ with the biases folded in (all of them but GRU's b_hn, which r scales),
-// ĥ = h₋·W_hhᵀ. Gates are laid out as PyTorch's weight rows: i,f,g,o and r,z,n, H values each.
+// x̂ is the input projection x·W_ihᵀ plus the biases folded into one vector (all of them but GRU's b_hn, which r
+// scales), ĥ = h₋·W_hhᵀ: for RNN and LSTM the layer sums ĥ into the gates beforehand (the step's GEMM adds
+// into them), for GRU it comes apart (r multiplies its n third). Gates are laid out as PyTorch's weight rows: i,f,g,o and r,z,n, H values each.
 // A row is padding at a step at or beyond its length: its state passes through unchanged, its output is
 // zero and it takes no gradient (PyTorch's packed sequences).
 // The loops run on the calling thread, compiled once per ISA (core/isa.h picks one) with vectorised
@@ -30,8 +31,10 @@ struct Rows {
 template <typename T>
 struct CellForward {
   long rows = 0, hidden = 0;
-  Rows<T> gates;                 // in: x̂ (G·H per row); out: the activations backward reads (RNN: h itself)
-  const T* recurrent = nullptr;  // ĥ: rows × G·H, contiguous
+  Rows<T> gates;                 // in: x·W_ihᵀ (+ ĥ for RNN and LSTM), G·H per row; out: the activations
+                                 // backward reads (RNN: h itself)
+  const T* bias = nullptr;       // G·H values added to every row's gates (zeros for a layer without bias)
+  const T* recurrent = nullptr;  // GRU: ĥ, rows × G·H, contiguous
   const T* bias_hn = nullptr;    // GRU: b_hn (H values), or null (no bias)
   Rows<const T> h_prev;
   Rows<T> h_next;
