@@ -168,6 +168,22 @@ def test_every_isa_matches_torch(isa, config, force_isa):
     check_configuration(config, "float64", TIGHT, TIGHT)
 
 
+@pytest.mark.parametrize("isa", AVAILABLE_ISAS)
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN_TANH", "RNN_RELU"])
+def test_saturated_gates_and_nan_on_every_isa(isa, cell, force_isa):
+    """The vectorised sigmoid and tanh at the ends of their range (inputs ×60: every gate saturates), and NaN
+    going in comes out."""
+    force_isa(isa)
+    layer = make_layer(cell, input_size=5, hidden_size=7, num_layers=2, bidirectional=True, return_sequences=True)
+    inputs = random_inputs(layer, np.random.default_rng(1), 3, 9, [9, 4, 2], states=True, state_grads=True)
+    inputs["x"] = inputs["x"] * 60
+    assert_matches(run_layer(layer, **inputs), torch_reference(layer, **inputs), RTOL, ATOL)
+    x = np.zeros((1, 4, 5), np.float32)
+    x[0, 1, 0] = np.nan
+    y, h_n = layer.run(x)[:2]
+    assert np.isnan(y[0, 1:, :7]).all() and np.isnan(h_n).all()
+
+
 @pytest.mark.parametrize("config", ISA_CASES, ids=lambda c: c[0]["cell"])
 def test_results_do_not_depend_on_thread_count(config, threads):
     keywords, rows, steps, lengths, states, state_grads = config
