@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "core/random.h"
 #include "nn/layer.h"
 #include "nn/sequence_lengths.h"
 #include "ops/recurrent_cells.h"
@@ -112,13 +113,15 @@ class Recurrent : public Layer<T>, public LengthAware<T> {
   // The whole forward; `where` gives the buffers (the cache, or a ScratchFrame's for infer).
   template <class Where>
   void run_forward(const T* x, long rows, const int64_t* lengths, const RecurrentStates<T>& states, T* y,
-                   uint64_t mask_key, bool dropping, const Where& where) const;
+                   bool dropping, const Where& where) const;
   void unit_forward(long layer, long dir, const T* input, long rows, const int64_t* lengths, const T* h0, const T* c0,
                     const UnitBuffers& unit, T* out, const StepScratch& scratch) const;
   // want_initial: whether ∂L/∂h0 is wanted (dh_ then holds it afterwards; dc_ holds ∂L/∂c0 in any case).
   void unit_backward(long layer, long dir, const T* input, long rows, const int64_t* lengths, const UnitBuffers& unit,
                      const T* d_out, T* d_in, bool add_to_d_in, bool accumulate, bool want_initial);
   Weights weights(long layer, long dir) const;
+  // The key of the dropout mask on layer `layer`'s output in the last training forward.
+  uint64_t layer_mask_key(long layer) const { return mix64(mask_key_ ^ uint64_t(layer + 1)); }
   long layer_input_width(long layer) const { return layer == 0 ? config_.input_size : directions() * config_.hidden_size; }
   UnitBuffers unit_buffers(long unit);
 
