@@ -302,7 +302,8 @@ def test_dropout_between_layers_in_training_only(rng):
     again = nn.GRU(3, 8, num_layers=3, dropout=0.5, seed=4)  # the seed reproduces every mask
     again.forward(x, training=True)
     np.testing.assert_array_equal(again.forward(x, training=True), second)
-    one_layer = nn.GRU(3, 8, num_layers=1, dropout=0.5, seed=4)  # nothing to drop between layers
+    with pytest.warns(UserWarning, match="dropout applies between stacked layers"):
+        one_layer = nn.GRU(3, 8, num_layers=1, dropout=0.5, seed=4)  # nothing to drop between layers
     np.testing.assert_array_equal(one_layer.forward(x, training=True), one_layer.forward(x))
 
 

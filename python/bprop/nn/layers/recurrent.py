@@ -11,6 +11,8 @@ step is one GEMM and a fused gate kernel; backpropagation through time runs in o
 Exploding gradients, the classic failure of backpropagation through time, are what clipping by norm is
 for: ``optim.Adam(lr=1e-3, clipnorm=1.0)`` (every optimizer takes clipnorm).
 """
+import warnings
+
 import numpy as np
 
 from ... import _core
@@ -55,6 +57,9 @@ class _Recurrent(Layer):
         self.dropout = real(dropout, "dropout", where)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"[{where}] dropout must be in [0, 1); got {self.dropout}")
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"[{where}] dropout applies between stacked layers, and num_layers=1 has none: "
+                          f"dropout={self.dropout} does nothing (PyTorch warns alike)", UserWarning, stacklevel=3)
         self.bidirectional = flag(bidirectional, "bidirectional", where)
         self.return_sequences = flag(return_sequences, "return_sequences", where)
         self.seed = resolve_seed(seed, where)
