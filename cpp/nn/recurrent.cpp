@@ -6,12 +6,14 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/parallel.h"
 #include "core/random.h"
 #include "core/scratch.h"
 #include "core/sizes.h"
 #include "gemm/gemm.h"
 #include "nn/dropout_mask.h"
 #include "nn/init.h"
+#include "nn/recurrent_steps.h"
 
 namespace bprop::nn {
 namespace {
@@ -140,41 +142,49 @@ void Recurrent<T>::unit_forward(long layer, long dir, const T* input, long rows,
   }
 
   // RNN and LSTM add ĥ into the gates (the step's GEMM with beta = 1); GRU keeps it apart for r⊙(ĥ_n + b_hn).
+  // Samples never meet: threads take whole runs of steps for their own rows (recurrent_threads).
   const bool gru = cell == CellKind::gru;
-  ops::CellForward<T> step;
-  step.rows = rows;
-  step.hidden = H;
-  step.bias = scratch.bias;
-  step.recurrent = gru ? scratch.recurrent : nullptr;
-  step.bias_hn = gru && w.b_hh ? w.b_hh + 2 * H : nullptr;
-  step.lengths = lengths;
   const long ld = steps * H;
-  for (long s = 0; s < steps; ++s) {
-    throw_if_interrupted();
-    const long t = dir == 0 ? s : steps - 1 - s;
-    const bool last = s == steps - 1;
-    const long next = dir == 0 ? t + 1 : t - 1;
-    if (s == 0 && !h0) {  // every row starts from zeros: ĥ is zero
-      if (gru) std::memset(scratch.recurrent, 0, sizeof(T) * std::size_t(rows * GH));
-    } else if (gru) {
-      gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(0),
-                    scratch.recurrent, GH);
-    } else {
-      gemm::gemm<T>(Op::N, Op::N, rows, GH, H, T(1), unit.states + t * H, ld, scratch.weight_hh_t, GH, T(1),
-                    unit.gates + t * GH, steps * GH);
+  const auto run_steps = [&](long r0, long r1, long s0, long s1) {
+    const long n = r1 - r0;
+    const T* weight_hh_t = scratch.weight_hh_t;
+    T* gates = unit.gates + r0 * steps * GH;
+    T* states = unit.states + r0 * ld;
+    T* recurrent = gru ? scratch.recurrent + r0 * GH : nullptr;
+    ops::CellForward<T> step;
+    step.rows = n;
+    step.hidden = H;
+    step.bias = scratch.bias;
+    step.recurrent = recurrent;
+    step.bias_hn = gru && w.b_hh ? w.b_hh + 2 * H : nullptr;
+    step.lengths = lengths ? lengths + r0 : nullptr;
+    for (long s = s0; s < s1; ++s) {
+      const long t = dir == 0 ? s : steps - 1 - s;
+      const bool last = s == steps - 1;
+      const long next = dir == 0 ? t + 1 : t - 1;
+      if (s == 0 && !h0) {  // every row starts from zeros: ĥ is zero
+        if (gru) std::memset(recurrent, 0, sizeof(T) * std::size_t(n * GH));
+      } else if (gru) {
+        gemm::gemm<T>(Op::N, Op::N, n, GH, H, T(1), states + t * H, ld, weight_hh_t, GH, T(0), recurrent, GH);
+      } else {
+        gemm::gemm<T>(Op::N, Op::N, n, GH, H, T(1), states + t * H, ld, weight_hh_t, GH, T(1), gates + t * GH,
+                      steps * GH);
+      }
+      step.step = t;
+      step.gates = {gates + t * GH, steps * GH};
+      step.h_prev = {states + t * H, ld};
+      step.h_next = last ? ops::Rows<T>{unit.state_final + r0 * H, H} : ops::Rows<T>{states + next * H, ld};
+      if (cell == CellKind::lstm) {
+        T* cells = unit.cells + r0 * ld;
+        step.c_prev = {cells + t * H, ld};
+        step.c_next = last ? ops::Rows<T>{unit.cell_final + r0 * H, H} : ops::Rows<T>{cells + next * H, ld};
+      }
+      if (unit.saved) step.saved = {unit.saved + r0 * ld + t * H, ld};
+      step.out = out ? ops::Rows<T>{out + r0 * steps * DH + t * DH + dir * H, steps * DH} : ops::Rows<T>{};
+      ops::cell_forward(cell, step);
     }
-    step.step = t;
-    step.gates = {unit.gates + t * GH, steps * GH};
-    step.h_prev = {unit.states + t * H, ld};
-    step.h_next = last ? ops::Rows<T>{unit.state_final, H} : ops::Rows<T>{unit.states + next * H, ld};
-    if (cell == CellKind::lstm) {
-      step.c_prev = {unit.cells + t * H, ld};
-      step.c_next = last ? ops::Rows<T>{unit.cell_final, H} : ops::Rows<T>{unit.cells + next * H, ld};
-    }
-    if (unit.saved) step.saved = {unit.saved + t * H, ld};
-    step.out = out ? ops::Rows<T>{out + t * DH + dir * H, steps * DH} : ops::Rows<T>{};
-    ops::cell_forward(cell, step);
-  }
+  };
+  for_step_chunks(rows, steps, 2 * GH * H, false, run_steps);
 }
 
 template <typename T>

@@ -4,11 +4,11 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/interrupt.h"
 #include "core/parallel.h"
 #include "gemm/gemm.h"
 #include "nn/dropout_mask.h"
 #include "nn/recurrent.h"
+#include "nn/recurrent_steps.h"
 
 namespace bprop::nn {
 namespace {
@@ -50,28 +50,35 @@ void Recurrent<T>::unit_backward(long layer, long dir, const T* input, long rows
   T* d_gates = d_gates_.data();
   T* d_gates_hh = gru ? d_gates_hh_.data() : d_gates;  // ∂ĥ: for RNN and LSTM the same as ∂x̂
 
-  ops::CellBackward<T> step;
-  step.rows = rows;
-  step.hidden = H;
-  step.dh = dh_.data();
-  step.dc = cell == CellKind::lstm ? dc_.data() : nullptr;
-  step.lengths = lengths;
-  for (long s = steps - 1; s >= 0; --s) {
-    throw_if_interrupted();
-    const long t = dir == 0 ? s : steps - 1 - s;
-    step.step = t;
-    step.gates = {unit.gates + t * GH, steps * GH};
-    if (unit.saved) step.saved = {unit.saved + t * H, ld};
-    step.h_prev = {unit.states + t * H, ld};
-    if (unit.cells) step.c_prev = {unit.cells + t * H, ld};
-    step.d_out = d_out ? ops::Rows<const T>{d_out + t * DH + dir * H, steps * DH} : ops::Rows<const T>{};
-    step.d_pre = {d_gates + t * GH, steps * GH};
-    step.d_pre_hh = gru ? ops::Rows<T>{d_gates_hh + t * GH, steps * GH} : ops::Rows<T>{};
-    ops::cell_backward(cell, step);
-    // ∂h₋ += ∂ĥ·W_hh (the kernel left the part that bypasses W_hh in dh); before the first step only for ∂h0.
-    if (s > 0 || want_initial)
-      gemm::gemm<T>(Op::N, Op::N, rows, H, GH, T(1), d_gates_hh + t * GH, steps * GH, w.w_hh, H, T(1), step.dh, H);
-  }
+  // The steps back, each thread on its own samples (nn/recurrent_steps.h).
+  const auto run_steps = [&](long r0, long r1, long s0, long s1) {
+    T* dh = dh_.data() + r0 * H;
+    ops::CellBackward<T> step;
+    step.rows = r1 - r0;
+    step.hidden = H;
+    step.dh = dh;
+    step.dc = cell == CellKind::lstm ? dc_.data() + r0 * H : nullptr;
+    step.lengths = lengths ? lengths + r0 : nullptr;
+    T* dg = d_gates + r0 * steps * GH;
+    T* dg_hh = d_gates_hh + r0 * steps * GH;
+    for (long s = s1 - 1; s >= s0; --s) {
+      const long t = dir == 0 ? s : steps - 1 - s;
+      step.step = t;
+      step.gates = {unit.gates + r0 * steps * GH + t * GH, steps * GH};
+      if (unit.saved) step.saved = {unit.saved + r0 * ld + t * H, ld};
+      step.h_prev = {unit.states + r0 * ld + t * H, ld};
+      if (unit.cells) step.c_prev = {unit.cells + r0 * ld + t * H, ld};
+      step.d_out = d_out ? ops::Rows<const T>{d_out + r0 * steps * DH + t * DH + dir * H, steps * DH}
+                         : ops::Rows<const T>{};
+      step.d_pre = {dg + t * GH, steps * GH};
+      step.d_pre_hh = gru ? ops::Rows<T>{dg_hh + t * GH, steps * GH} : ops::Rows<T>{};
+      ops::cell_backward(cell, step);
+      // ∂h₋ += ∂ĥ·W_hh (the kernel left the part that bypasses W_hh in dh); before the first step only for ∂h0.
+      if (s > 0 || want_initial)
+        gemm::gemm<T>(Op::N, Op::N, r1 - r0, H, GH, T(1), dg_hh + t * GH, steps * GH, w.w_hh, H, T(1), dh, H);
+    }
+  };
+  for_step_chunks(rows, steps, 2 * GH * H, true, run_steps);
 
   // The parameters' gradients over every step at once: one GEMM each, K = rows·steps.
   const long per_unit = config_.bias ? 4 : 2;
