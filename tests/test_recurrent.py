@@ -203,6 +203,17 @@ def test_results_do_not_depend_on_thread_count(config, threads):
         np.testing.assert_array_equal(one, two)
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_samples_split_across_threads_match_torch(cell, threads):
+    """A batch large enough that threads take runs of samples through the steps (nn/recurrent_steps.h), with
+    lengths and both directions: the same numbers as torch, and as one thread."""
+    config = (dict(cell=cell, input_size=20, hidden_size=48, num_layers=2, bidirectional=True, return_sequences=True),
+              64, 20, list(np.random.default_rng(5).integers(1, 21, 64)), True, True)
+    threads(2)
+    check_configuration(config, "float64", TIGHT, TIGHT)
+    check_configuration(config, "float32", RTOL, ATOL)
+
+
 # ---- float64 central differences -------------------------------------------------------------------------
 
 GRADCHECK_CASES = [
