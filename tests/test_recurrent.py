@@ -135,13 +135,13 @@ def check_configuration(config, dtype, rtol, atol, seed=7):
     assert_matches(run_layer(layer, **inputs), torch_reference(layer, **inputs), rtol, atol)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(configurations())
 def test_float32_matches_torch(config):
     check_configuration(config, "float32", RTOL, ATOL)
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=80, **SETTINGS)
 @given(configurations())
 def test_float64_matches_torch_to_1e10(config):
     check_configuration(config, "float64", TIGHT, TIGHT)
