@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "autograd/engine.h"
+#include "autograd/layer_grads.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
@@ -20,30 +21,6 @@ Tensor view_of(const nn::ParameterPtr<T>& parameter, Array<T>& storage) {
   buffer->storage = storage.block();
   buffer->owner = parameter;
   return std::make_shared<TensorImpl>(dtype_of<T>(), Shape(parameter->shape), std::move(buffer));
-}
-
-template <typename T>
-Tensor copy_of(const Array<T>& values, const Shape& shape) {
-  Tensor out = make_tensor(dtype_of<T>(), shape);
-  std::memcpy(out->raw(), values.data(), sizeof(T) * std::size_t(values.size()));
-  return out;
-}
-
-// Whether edge `i` ends in a parameter's own accumulator, so the layer may add into the parameter's
-// gradient directly instead of handing the engine a gradient to add there.
-bool ends_in_pinned_leaf(const Node& node, std::size_t i) {
-  const auto* accumulate = dynamic_cast<const AccumulateGrad*>(node.next[i].get());
-  if (!accumulate) return false;
-  const Tensor leaf = accumulate->leaf.lock();
-  return leaf && leaf->grad_pinned;
-}
-
-// Marks kernel-made gradients under create_graph so that differentiating them again raises.
-void refuse_second_derivative(const std::vector<Tensor>& grads, const std::string& op, const Tensor& g,
-                              const Tensor& input) {
-  if (!grad_enabled()) return;
-  for (const auto& grad : grads)
-    if (grad) record(grad, std::make_shared<NoSecondDerivative>(op), {g, input});
 }
 
 template <typename T>
@@ -71,28 +48,10 @@ struct LayerNode : Node {
     if (needs_grad(0)) grads[0] = make_tensor(dtype_of<T>(), x->shape());
     T* dx = grads[0] ? grads[0]->template data<T>() : nullptr;
 
-    bool direct = accumulating_into_leaves() && !grad_enabled();
-    for (std::size_t i = 0; i < parameters_.size(); ++i) direct = direct && ends_in_pinned_leaf(*this, 1 + i);
-    if (direct) {
-      // The common case, loss.backward() on trainable parameters: no temporary per parameter.
-      layer_->backward(x->template data<T>(), y->template data<T>(), dy->template data<T>(), rows, dx, true);
-      for (const auto& parameter : parameters_)
-        if (auto view = std::static_pointer_cast<TensorImpl>(parameter->tensor_view.lock())) view->grad->bump_version();
-    } else {
-      // grad(), frozen parameters or create_graph: the layer writes fresh gradients, which the engine
-      // routes; the parameters' own gradients are swapped out meanwhile and come back untouched.
-      std::vector<Array<T>> fresh(parameters_.size());
-      for (std::size_t i = 0; i < parameters_.size(); ++i) {
-        fresh[i].resize(parameters_[i]->size());
-        std::swap(fresh[i], parameters_[i]->grad);
-      }
-      layer_->backward(x->template data<T>(), y->template data<T>(), dy->template data<T>(), rows, dx, false);
-      for (std::size_t i = 0; i < parameters_.size(); ++i) {
-        std::swap(fresh[i], parameters_[i]->grad);
-        if (needs_grad(1 + i)) grads[1 + i] = copy_of(fresh[i], Shape(parameters_[i]->shape));
-      }
-    }
-    refuse_second_derivative(grads, name_, grad_output, x);
+    detail::route_parameter_grads(*this, 1, parameters_, grads, [&](bool accumulate) {
+      layer_->backward(x->template data<T>(), y->template data<T>(), dy->template data<T>(), rows, dx, accumulate);
+    });
+    detail::refuse_second_derivative(grads, name_, grad_output, x);
     return grads;
   }
 
@@ -115,7 +74,7 @@ struct LossNode : Node {
       GradMode off(false);
       dout = mul(to_dtype(grad_output, dtype_of<T>()), gradient);
     }
-    refuse_second_derivative({dout}, name_, grad_output, out);
+    detail::refuse_second_derivative({dout}, name_, grad_output, out);
     return {dout};
   }
 

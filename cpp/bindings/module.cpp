@@ -23,6 +23,7 @@ PYBIND11_MODULE(_core, m) {
   bprop::bindings::init_nn(m);
   bprop::bindings::init_nn_spatial(m);
   bprop::bindings::init_nn_pooling(m);
+  bprop::bindings::init_nn_recurrent(m);
   bprop::bindings::init_python_layer(m);
   bprop::bindings::init_loss(m);
   bprop::bindings::init_optim(m);

@@ -16,6 +16,17 @@
 
 namespace bprop::nn {
 
+// Whether value `i` of the mask keyed `key` is kept (probability 1 - p): the one draw of every dropout mask
+// (Dropout, Dropout2d, the recurrent layers' dropout between layers). Kept values are scaled by 1/(1-p).
+inline bool dropout_keeps(uint64_t key, long i, double p) { return counter_uniform(key, uint64_t(i)) >= p; }
+
+// out = v ⊙ the mask keyed `key` over n values (out may be v): a mask applied where it is drawn, never stored.
+template <typename T>
+void apply_dropout(const T* v, T* out, long n, uint64_t key, double p) {
+  const T keep_scale = T(1 / (1 - p));  // p < 1
+  for (long i = 0; i < n; ++i) out[i] = dropout_keeps(key, i, p) ? v[i] * keep_scale : T(0);
+}
+
 template <typename T>
 class MaskedDropout : public Layer<T> {
  public:
@@ -46,7 +57,7 @@ class MaskedDropout : public Layer<T> {
   void draw_mask(long count) {
     mask_.resize(count);
     const T keep_scale = p_ < 1 ? T(1 / (1 - p_)) : T(0);
-    for (long i = 0; i < count; ++i) mask_[i] = counter_uniform(mask_key_, uint64_t(i)) >= p_ ? keep_scale : T(0);
+    for (long i = 0; i < count; ++i) mask_[i] = dropout_keeps(mask_key_, i, p_) ? keep_scale : T(0);
   }
 
   double p_;

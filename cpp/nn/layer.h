@@ -39,6 +39,8 @@ namespace bprop::nn {
 
 template <typename T>
 class IndexInput;
+template <typename T>
+class LengthAware;
 
 // How a forward runs. train: dropout draws a fresh mask and BatchNorm normalises with the batch and
 // updates its running statistics. eval: dropout is the identity and BatchNorm uses its running
@@ -71,6 +73,9 @@ class Layer {
 
   // Layers taking int64 indices rather than values (Embedding) return their IndexInput (nn/indices.h).
   virtual IndexInput<T>* index_input() { return nullptr; }
+  // Layers over sequences that take each sample's length (the recurrent layers) return their LengthAware
+  // (nn/sequence_lengths.h).
+  virtual LengthAware<T>* length_aware() { return nullptr; }
 
   // Capabilities a Sequential fuses adjacent layers by (nn/fusion.h); null when the layer lacks them.
   virtual const GemmOutput<T>* gemm_output() const { return nullptr; }

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from bprop import _core, nn
 from bprop.nn.layers.activations import _ACTIVATION_CLASSES
 
+from .entries_recurrent import RECURRENT_CLASSES, RECURRENT_JUNK, sequence_layers
 from .entry import Entry
 from .values import (R, arrays, build, builder, dims, first_rows, float_dtype, junk, junk_dtypes, junk_flags, junk_ints,
                      junk_reals, junk_scalars, junk_some_keywords, odd_arrays, shapes, valid_tensors)
@@ -115,7 +116,7 @@ def spatial_layers(draw, names=SPATIAL_LAYER_NAMES):
     return R("layer", name, kwargs), sample, out
 
 
-LAYER_JUNK = {"in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
+LAYER_JUNK = {**RECURRENT_JUNK, "in_features": junk_ints(1), "out_features": junk_ints(1), "features": junk_ints(1),
               "num_features": junk_ints(1), "bias": junk_flags(), "init": st.one_of(junk_scalars(), st.just("uniform")), "seed": junk_ints(0),
               "dtype": junk_dtypes(), "eps": junk_reals(), "momentum": junk_reals(), "p": junk_reals(),
               "approximate": junk_scalars(), "init_limit": junk_reals(), "num_parameters": junk_ints(1),
@@ -155,7 +156,7 @@ def channel_layers(draw, dtype=None):
 
 def any_layers():
     """A layer of any kind: (recipe, input sample width or shape, output's)."""
-    return st.one_of(layers(), channel_layers(), spatial_layers())
+    return st.one_of(layers(), channel_layers(), spatial_layers(), sequence_layers())
 
 
 def call_layer_init(spec):
@@ -357,7 +358,7 @@ ENTRIES = [
     Entry("Layer.from_config", call_layer_config,
           st.fixed_dictionaries({"layer": any_layers().map(lambda r: r[0]), "config": st.none(), "name": st.none()}),
           {"config": deserialize_junk().map(lambda d: d.get("config", d) if isinstance(d, dict) else d),
-           "name": st.sampled_from(LAYER_NAMES + SPATIAL_LAYER_NAMES)}),
+           "name": st.sampled_from(LAYER_NAMES + SPATIAL_LAYER_NAMES + RECURRENT_CLASSES)}),
     Entry("Layer.<method>", call_layer_method,
           st.one_of(any_layers().map(lambda r: {"layer": r[0], "method": "core", "argument": r[0][2].get("dtype")}),
                     st.builds(lambda r, m: {"layer": r[0], "method": m, "argument": True}, any_layers(),

@@ -1,13 +1,13 @@
 """THE registry: every public entry point of bprop, one Entry each (see entry.py), from the area files."""
 from . import (entries_autograd, entries_conv, entries_files, entries_layers, entries_losses, entries_models, entries_optim,
-               entries_runtime, entries_selfcheck, entries_tensor, entries_training)
+               entries_recurrent, entries_runtime, entries_selfcheck, entries_tensor, entries_training)
 
 # Not bprop: cases that crash, abort, hang or exit on purpose, so test_fuzz can check that the worker reports
 # each with its input and survives it (the sweep proves nothing if a crash could go unnoticed).
 SELF_CHECKS = {entry.name: entry for entry in entries_selfcheck.ENTRIES}
 
 ENTRIES = (entries_tensor.ENTRIES + entries_autograd.ENTRIES + entries_runtime.ENTRIES + entries_layers.ENTRIES
-           + entries_conv.ENTRIES + entries_losses.ENTRIES + entries_optim.ENTRIES + entries_models.ENTRIES + entries_training.ENTRIES
+           + entries_conv.ENTRIES + entries_recurrent.ENTRIES + entries_losses.ENTRIES + entries_optim.ENTRIES + entries_models.ENTRIES + entries_training.ENTRIES
            + entries_files.ENTRIES)
 REGISTRY = {entry.name: entry for entry in ENTRIES}
 assert len(REGISTRY) == len(ENTRIES), "two entries share a name"
@@ -55,6 +55,8 @@ COVERS = {
     "nn.Residual": "nn.Residual",
     "nn.<Conv>(...).forward/backward": "nn.Conv1d nn.Conv2d nn.ConvTranspose2d",
     "nn.functional.conv*": "functional.conv1d functional.conv2d functional.conv_transpose2d",
+    "nn.<Recurrent>(...).run/run_backward": "nn.RNN nn.LSTM nn.GRU",
+    "nn.<Recurrent>(x, hx, lengths)": "nn.RNN nn.LSTM nn.GRU",
     "nn.Embedding": "nn.Embedding",
     "nn.register_layer": "nn.register_layer",
     "Layer.forward/backward": "Layer.forward Layer.backward",

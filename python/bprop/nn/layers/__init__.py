@@ -1,6 +1,6 @@
 """Layers, one file per family: base.py (Layer, the registry of layer classes by name, serialize and
 deserialize), linear.py, activations.py, dropout.py, embedding.py, conv.py, normalization.py, reshaping.py,
-pooling.py (pooling and upsampling), containers.py (Residual and what stacks of layers share)."""
+pooling.py (pooling and upsampling), recurrent.py (RNN, LSTM, GRU), containers.py (Residual and what stacks of layers share)."""
 from .activations import *  # noqa: F401,F403 (every activation class of the table)
 from .activations import __all__ as _activations
 from .base import Layer, deserialize, register_layer, serialize
@@ -12,9 +12,10 @@ from .linear import Linear
 from .normalization import BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
                       Upsample)
+from .recurrent import GRU, LSTM, RNN
 from .reshaping import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "Linear", *_activations, "Dropout", "BatchNorm", "LayerNorm", "Residual",
            "Flatten", "Reshape", "Embedding", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
            "Dropout2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "Upsample"]
+           "Upsample", "RNN", "LSTM", "GRU"]
