@@ -295,6 +295,20 @@ def test_module_errors_name_the_problem():
     with pytest.raises(ValueError, match="NaN or Inf"):
         model.fit(np.full((4, 5), np.nan), np.array([0, 1, 2, 0]), verbose=0)
 
+    class NoRows(bprop.Module):  # an output whose rows are not the samples (found by the fuzz sweep)
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return tensor(np.zeros((0, 2), np.float32))
+
+    model = NoRows()
+    model.compile(optim.SGD(lr=0.1), nn.MSE())
+    with pytest.raises(ValueError, match=r"\[NoRows.forward\] must return one output per sample: 1 sample in, an "
+                                         r"output of shape \(0, 2\) out"):
+        model.fit(np.zeros((2, 0), np.float32), np.zeros((2, 2)), verbose=0)
+
 
 def test_functional_losses_reject_bad_targets():
     out = tensor(np.zeros((3, 2)), requires_grad=True)

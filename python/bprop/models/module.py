@@ -193,6 +193,10 @@ class Module(Trainable):
         if not isinstance(out, Tensor):
             raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "
                             f"{type(out).__name__}")
+        if out.ndim == 0 or out.shape[0] != x.shape[0]:  # the loss and metrics pair output rows with samples
+            samples = f"{x.shape[0]} sample" + ("s" if x.shape[0] != 1 else "")
+            raise ValueError(f"[{type(self).__name__}.forward] must return one output per sample: {samples} in, an "
+                             f"output of shape {tuple(out.shape)} out")
         return out
 
     def _training_loop(self, loss, optimizer, metrics):
