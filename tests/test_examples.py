@@ -8,7 +8,8 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("name", ["xor", "digits", "digits_cnn", "shapes_resnet", "regression", "policy_gradient"])
+@pytest.mark.parametrize("name", ["xor", "digits", "digits_cnn", "shapes_resnet", "regression", "policy_gradient",
+                                  "char_lm", "long_dependencies"])
 def test_example(name):
     if name in ("digits", "digits_cnn"):
         pytest.importorskip("sklearn")

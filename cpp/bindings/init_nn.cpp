@@ -63,6 +63,7 @@ py::array_t<T> forward_batch(nn::Layer<T>& layer, const py::array& x, nn::Mode m
   nn::IndexInput<T>* indices = layer.index_input();
   const long rows = indices ? batch_rows<int64_t>(x, layer.in_shape(), where) : batch_rows<T>(x, layer.in_shape(), where);
   const int64_t* index_data = indices ? borrow_indices(x, indices->index_count(), where) : nullptr;
+  if (indices) indices->check_indices(index_data, rows, where);
   py::array_t<T> y(batch_shape(rows, layer.out_shape()));
   T* out = y.mutable_data();
   const T* in = static_cast<const T*>(x.data());
@@ -146,6 +147,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             if (nn::IndexInput<T>* indices = layer.index_input()) {  // indices have no gradient: None
               const long rows = batch_rows<int64_t>(x, layer.in_shape(), where + "x");
               const int64_t* xp = borrow_indices(x, indices->index_count(), where + "x");
+              indices->check_indices(xp, rows, where + "x");
               const std::vector<long> out_shape = batch_shape(rows, layer.out_shape());
               const T* yp = borrow_shaped<T>(y, out_shape, where + "y");
               const T* dyp = borrow_shaped<T>(dy, out_shape, where + "dy");
@@ -208,6 +210,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
         for (const auto& step : net.steps()) names.push_back(step->name());
         return names;
       })
+      .def_property_readonly("lengths_from_padding", &nn::Sequential<T>::lengths_from_padding)
       .def_property_readonly("infer_step_names", [](const nn::Sequential<T>& net) {
         std::vector<std::string> names;  // "Conv2d+BatchNorm2d+ReLU" for a folded run
         for (const auto& step : net.infer_steps()) names.push_back(step->name());
@@ -231,7 +234,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             const std::string where = "[Sequential.forward] x";
             const bool indices = model.takes_indices();
             const long rows = indices ? batch_rows<int64_t>(x, model.in_shape(), where) : batch_rows<T>(x, model.in_shape(), where);
-            if (indices) borrow_indices(x, model.index_count(), where);
+            if (indices) model.check_indices(borrow_indices(x, model.index_count(), where), rows, where);
             py::array_t<T> y(batch_shape(rows, model.out_shape()));
             T* out = y.mutable_data();
             const void* in = x.data();
@@ -274,7 +277,7 @@ void bind_layers(py::module_& m, const std::string& suffix) {
             const std::string where = "[Sequential.predict] x";
             const bool indices = model.takes_indices();
             const long rows = indices ? batch_rows<int64_t>(x, model.in_shape(), where) : batch_rows<T>(x, model.in_shape(), where);
-            if (indices) borrow_indices(x, model.index_count(), where);
+            if (indices) model.check_indices(borrow_indices(x, model.index_count(), where), rows, where);
             py::array_t<T> out(batch_shape(rows, model.out_shape()));
             T* o = out.mutable_data();
             const void* in = x.data();

@@ -22,9 +22,10 @@ train::Dataset<T> dataset(const nn::Model<T>& model, const py::array& x, const p
   if (shape.empty() || std::vector<long>(shape.begin() + 1, shape.end()) != model.in_shape())
     throw ValueError(where + " x has shape " + shape_text(shape) + "; expected (n, *" + shape_text(model.in_shape()) +
                      ")");
-  if (model.takes_indices())
+  if (model.takes_indices()) {
     d.indices = borrow_indices(x, model.index_count(), where + " x");
-  else
+    model.check_indices(d.indices, long(shape[0]), where + " x");
+  } else
     d.x = borrow<T>(x, where + " x");
   d.rows = long(shape[0]);
   d.features = model.in_size();

@@ -28,7 +28,7 @@ class Embedding : public Layer<T>, public IndexInput<T> {
   void backward_indices(const int64_t* x, const T* y, const T* dy, long rows, bool accumulate) override;
   void infer_indices(const int64_t* x, long rows, T* y) const override;
   long index_count() const override { return weight_->shape[0]; }
-  std::optional<long> padding_idx() const { return padding_idx_; }  // in [0, num_embeddings)
+  std::optional<long> padding_idx() const override { return padding_idx_; }  // in [0, num_embeddings)
 
   // Never called: a network hands this layer its indices (IndexInput), never values.
   void forward(const T*, long, T*, Mode) override {}

@@ -4,6 +4,8 @@
 // backward and infer on values are never called.
 #pragma once
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "nn/layer.h"
 
@@ -20,6 +22,11 @@ class IndexInput {
   virtual void infer_indices(const int64_t* x, long rows, T* y) const = 0;
   // The number of valid indices: each must be in [0, index_count()).
   virtual long index_count() const = 0;
+  // The index that marks padding (Embedding's padding_idx), if any.
+  virtual std::optional<long> padding_idx() const { return std::nullopt; }
+  // ValueError naming the sample for a batch this layer cannot take beyond the range of its indices
+  // (which the caller checks): a network deriving lengths from padding refuses a sample of padding alone.
+  virtual void check_indices(const int64_t* x, long rows, const std::string& where) const {}
 };
 
 }  // namespace bprop::nn

@@ -29,6 +29,9 @@ class Model {
   int64_t* index_input(long rows);
   bool takes_indices() const { return net_->index_input() != nullptr; }
   long index_count() const { return net_->index_input()->index_count(); }  // when takes_indices()
+  void check_indices(const int64_t* x, long rows, const std::string& where) const {  // when takes_indices()
+    net_->index_input()->check_indices(x, rows, where);
+  }
   // Forward over the `rows` samples in input(); returns the output, rows × out_size.
   const T* forward(long rows, Mode mode);
   // Backward from dout (rows × out_size, of the last forward): parameter gradients only.

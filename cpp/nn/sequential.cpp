@@ -7,6 +7,7 @@
 #include "core/sizes.h"
 #include "nn/folded_step.h"
 #include "nn/fused_step.h"
+#include "nn/sequence_lengths.h"
 
 namespace bprop::nn {
 
@@ -63,6 +64,9 @@ SampleShape Sequential<T>::build(const SampleShape& in) {
   layer_inputs_.clear();
   for (const auto& layer : layers_) layer_inputs_.push_back(layer->in_shape());
   outputs_.resize(steps_.size());
+  const IndexInput<T>* first = layers_[0]->index_input();
+  lengths_from_padding_ = first && first->padding_idx() && in.size() == 1 && layers_.size() > 1 &&
+                          layers_[1]->length_aware() && steps_[1] == layers_[1] && infer_steps_[1] == layers_[1];
   return this->set_shapes(in, shape);
 }
 
@@ -88,7 +92,52 @@ void Sequential<T>::forward_indices(const int64_t* x, long rows, T* y, Mode mode
   if (steps_.size() == 1) return first->forward_indices(x, rows, y, mode);
   outputs_[0].resize(rows * steps_[0]->out_size());
   first->forward_indices(x, rows, outputs_[0].data(), mode);
-  forward_from(1, outputs_[0].data(), rows, y, mode);
+  if (!lengths_from_padding_) return forward_from(1, outputs_[0].data(), rows, y, mode);
+  lengths_.resize(rows);
+  padded_lengths(x, rows, lengths_.data());
+  forward_after_lengths(outputs_[0].data(), lengths_.data(), rows, y, mode);
+}
+
+template <typename T>
+void Sequential<T>::padded_lengths(const int64_t* x, long rows, int64_t* lengths) const {
+  const long steps = this->in_size_;
+  const int64_t padding = *layers_[0]->index_input()->padding_idx();
+  for (long r = 0; r < rows; ++r) {
+    long length = steps;
+    while (length > 0 && x[r * steps + length - 1] == padding) --length;
+    lengths[r] = length;
+  }
+}
+
+template <typename T>
+void Sequential<T>::check_indices(const int64_t* x, long rows, const std::string& where) const {
+  if (!lengths_from_padding_) return;
+  std::vector<int64_t> lengths(rows);
+  padded_lengths(x, rows, lengths.data());
+  for (long r = 0; r < rows; ++r)
+    if (lengths[r] == 0)
+      throw ValueError(where + ": sample " + std::to_string(r) + " is padding alone (padding_idx " +
+                       std::to_string(*layers_[0]->index_input()->padding_idx()) + "); the " + layers_[1]->name() +
+                       " after the Embedding needs at least one step of each sample");
+}
+
+template <typename T>
+void Sequential<T>::forward_after_lengths(const T* embedded, const int64_t* lengths, long rows, T* y, Mode mode) {
+  LengthAware<T>* second = steps_[1]->length_aware();
+  if (steps_.size() == 2) return second->forward_lengths(embedded, lengths, rows, y, mode);
+  outputs_[1].resize(rows * steps_[1]->out_size());
+  second->forward_lengths(embedded, lengths, rows, outputs_[1].data(), mode);
+  forward_from(2, outputs_[1].data(), rows, y, mode);
+}
+
+template <typename T>
+void Sequential<T>::infer_after_lengths(const T* embedded, const int64_t* lengths, long rows, T* y) const {
+  const LengthAware<T>* second = infer_steps_[1]->length_aware();
+  if (infer_steps_.size() == 2) return second->infer_lengths(embedded, lengths, rows, y);
+  ScratchFrame scratch;
+  T* out = scratch.take<T>(rows * infer_steps_[1]->out_size());
+  second->infer_lengths(embedded, lengths, rows, out);
+  infer_from(2, out, rows, y);
 }
 
 template <typename T>
@@ -116,7 +165,10 @@ void Sequential<T>::infer_indices(const int64_t* x, long rows, T* y) const {
   ScratchFrame scratch;
   T* embedded = scratch.take<T>(rows * infer_steps_[0]->out_size());
   first->infer_indices(x, rows, embedded);
-  infer_from(1, embedded, rows, y);
+  if (!lengths_from_padding_) return infer_from(1, embedded, rows, y);
+  int64_t* lengths = scratch.take<int64_t>(rows);
+  padded_lengths(x, rows, lengths);
+  infer_after_lengths(embedded, lengths, rows, y);
 }
 
 template <typename T>

@@ -5,6 +5,7 @@
 // It keeps the output of every step from the last forward (grown with the batch, reused) because each
 // step's backward needs its own x and y; two gradient buffers take turns on the way back.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "core/array.h"
@@ -34,6 +35,12 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   void backward_indices(const int64_t* x, const T* y, const T* dy, long rows, bool accumulate) override;
   void infer_indices(const int64_t* x, long rows, T* y) const override;
   long index_count() const override { return layers_[0]->index_input()->index_count(); }
+  // With lengths from padding (below): ValueError naming a sample of padding alone.
+  void check_indices(const int64_t* x, long rows, const std::string& where) const override;
+  // Whether the first layer's padding gives the second its lengths: an Embedding with padding_idx over
+  // (time,) samples followed by a LengthAware layer (an LSTM). A sample's length then runs to its last
+  // index that is not padding; the steps after it are padding (nn/sequence_lengths.h).
+  bool lengths_from_padding() const { return lengths_from_padding_; }
 
   const std::vector<LayerPtr<T>>& layers() const { return layers_; }
   const std::vector<LayerPtr<T>>& steps() const { return steps_; }  // as forward runs, after build()
@@ -44,6 +51,11 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   // ValueError when a step was built again for another shape since this Sequential built it (the layer
   // object is also used elsewhere, on other shapes): its output would no longer fit the buffers.
   void check_steps_unchanged() const;
+  // Each sample's length (lengths_from_padding): one past its last index that is not padding.
+  void padded_lengths(const int64_t* x, long rows, int64_t* lengths) const;
+  // Step 1 (the LengthAware layer) given the lengths, then the steps after it; y is the network's output.
+  void forward_after_lengths(const T* embedded, const int64_t* lengths, long rows, T* y, Mode mode);
+  void infer_after_lengths(const T* embedded, const int64_t* lengths, long rows, T* y) const;
   // Steps [first, end) forward (or infer) from `in`, the last one writing y.
   void forward_from(std::size_t first, const T* in, long rows, T* y, Mode mode);
   void infer_from(std::size_t first, const T* in, long rows, T* y) const;
@@ -54,6 +66,8 @@ class Sequential : public Layer<T>, public IndexInput<T> {
   std::vector<LayerPtr<T>> infer_steps_;  // what infer runs: steps_, with folds
   std::vector<SampleShape> layer_inputs_;  // each layer's input shape, as build() left it
   std::vector<Array<T>> outputs_;   // outputs_[i]: step i's output, for i < last
+  bool lengths_from_padding_ = false;
+  std::vector<int64_t> lengths_;    // the last forward's, with lengths_from_padding_
   Array<T> grad_a_, grad_b_;
 };
 
