@@ -625,23 +625,13 @@ def child_main(args):
 # Parent: the report
 
 
-def peer_extras(details):
-    """torch's oneDNN and jax's devices, for harness.peer_line."""
-    parts = []
-    if details.get("mkldnn") is not None:
-        parts.append(f"oneDNN {'available' if details['mkldnn'] else 'not available'}")
-    if details.get("devices"):
-        parts.append(", ".join(details["devices"]))
-    return parts
-
-
 def machine_header(args, records, load):
     size = SIZES["quick" if args.quick else "full"]
     title = (f"bprop convolution benchmark: {args.repeats} round(s); batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}; "
              f"LeNet-5 on {size['lenet_samples']:,} 28×28×1 samples, ResNet-8 on {size['resnet_samples']:,} "
              f"32×32×3 samples, predict at batch {' and '.join(map(str, PREDICT_BATCHES))}; single 3×3 "
              f"convolutions at batch {BATCH}")
-    return harness.report_header(title, args, records, load, peer_extras,
+    return harness.report_header(title, args, records, load, harness.torch_jax_extras,
                                  threads_note="; jax confined to that many CPUs")
 
 
@@ -654,21 +644,6 @@ def item_cells(item, result, peak):
     share = f"{100 * gflops / peak:.0f}%" if peak else "-"
     ratio = f"{result['paired_ratio']:.2f}" if result.get("paired_ratio") is not None else "-"
     return harness.rate_cell(rate), share, ratio
-
-
-def table(args, records, threads, items, title_of):
-    peers = [p for p in args.peer_list if harness.find_record(records, p, threads)]
-    results = {p: harness.item_results(harness.find_record(records, p, threads), "workloads") for p in peers}
-    others = [p for p in peers if p != "bprop"] if "bprop" in peers else []
-    _, peak = harness.fma_peak(records, threads)
-    columns = ([("", "workload", "<")] + [("measured", p, ">") for p in peers]
-               + [("% of FMA peak", p, ">") for p in peers] + [("ratio, > 1 = bprop faster", p, ">") for p in others])
-    rows = []
-    for item in items:
-        cells = {p: item_cells(item, results[p].get(item["label"]), peak) for p in peers}
-        rows.append([title_of(item)] + [cells[p][0] for p in peers] + [cells[p][1] for p in peers]
-                    + [cells[p][2] for p in others])
-    return harness.format_table(columns, rows)
 
 
 def network_notes(records, threads, peers):
@@ -717,11 +692,11 @@ def thread_section(args, records, threads):
     networks = [i for i in items if i["workload"] != "conv"]
     convs = [i for i in items if i["workload"] == "conv"]
     lines = [f"{threads} thread{'s' if threads != 1 else ''}: networks (samples/s)",
-             table(args, records, threads, networks, lambda item: item["label"])]
+             harness.peer_table(args, records, threads, networks, item_cells, "measured")]
     lines += network_notes(records, threads, peers)
     lines += ["", f"{threads} thread{'s' if threads != 1 else ''}: single 3×3 convolutions, batch {BATCH}, "
               f"padding 1, no bias (GFLOP/s; data+weights counts both passes)",
-              table(args, records, threads, convs, lambda item: item["label"])]
+              harness.peer_table(args, records, threads, convs, item_cells, "measured")]
     lines += single_layer_notes(records, threads, peers)
     return "\n".join(lines)
 

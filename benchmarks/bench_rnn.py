@@ -470,22 +470,12 @@ def child_main(args):
 # Parent: the report
 
 
-def peer_extras(details):
-    """torch's oneDNN and jax's devices, for harness.peer_line."""
-    parts = []
-    if details.get("mkldnn") is not None:
-        parts.append(f"oneDNN {'available' if details['mkldnn'] else 'not available'}")
-    if details.get("devices"):
-        parts.append(", ".join(details["devices"]))
-    return parts
-
-
 def machine_header(args, records, load):
     size = SIZES["quick" if args.quick else "full"]
     title = (f"bprop recurrent benchmark: {args.repeats} round(s); batch {BATCH}, Adam lr {LR:g}; LSTM and GRU "
              f"(64 → 128, 32 steps) on {size['samples']:,} sequences, char LSTM (2 × 256, 64 steps) on "
              f"{size['char_samples']:,}, LSTM predict at batch {' and '.join(map(str, PREDICT_BATCHES))}")
-    return harness.report_header(title, args, records, load, peer_extras,
+    return harness.report_header(title, args, records, load, harness.torch_jax_extras,
                                  threads_note="; jax confined to that many CPUs")
 
 
@@ -497,21 +487,6 @@ def item_cells(item, result, peak):
     share = f"{100 * gflops / peak:.0f}%" if peak else "-"
     ratio = f"{result['paired_ratio']:.2f}" if result.get("paired_ratio") is not None else "-"
     return harness.rate_cell(result["per_second"]), share, ratio
-
-
-def table(args, records, threads, items):
-    peers = [p for p in args.peer_list if harness.find_record(records, p, threads)]
-    results = {p: harness.item_results(harness.find_record(records, p, threads), "workloads") for p in peers}
-    others = [p for p in peers if p != "bprop"] if "bprop" in peers else []
-    _, peak = harness.fma_peak(records, threads)
-    columns = ([("", "workload", "<")] + [("sequences/s", p, ">") for p in peers]
-               + [("% of FMA peak", p, ">") for p in peers] + [("ratio, > 1 = bprop faster", p, ">") for p in others])
-    rows = []
-    for item in items:
-        cells = {p: item_cells(item, results[p].get(item["label"]), peak) for p in peers}
-        rows.append([item["label"]] + [cells[p][0] for p in peers] + [cells[p][1] for p in peers]
-                    + [cells[p][2] for p in others])
-    return harness.format_table(columns, rows)
 
 
 def network_notes(records, threads, peers):
@@ -555,7 +530,7 @@ def target_notes(records, threads):
 def thread_section(args, records, threads):
     peers = [p for p in args.peer_list if harness.find_record(records, p, threads)]
     lines = [f"{threads} thread{'s' if threads != 1 else ''}: sequences/s",
-             table(args, records, threads, workloads(args.quick))]
+             harness.peer_table(args, records, threads, workloads(args.quick), item_cells, "sequences/s")]
     lines += network_notes(records, threads, peers)
     lines += target_notes(records, threads)
     return "\n".join(lines)

@@ -497,6 +497,33 @@ def thread_mismatches(records):
             for seen in [r["result"]["details"].get("threads_seen")] if seen is not None and seen != r["threads"]]
 
 
+def peer_table(args, records, threads, items, item_cells, rate_header, title_of=lambda item: item["label"]):
+    """One row per item: each peer's rate, its % of the FMA peak and its paired ratio to bprop.
+    item_cells(item, result, peak) gives a peer's (rate, % of peak, ratio) cells."""
+    peers = [p for p in args.peer_list if find_record(records, p, threads)]
+    results = {p: item_results(find_record(records, p, threads), "workloads") for p in peers}
+    others = [p for p in peers if p != "bprop"] if "bprop" in peers else []
+    _, peak = fma_peak(records, threads)
+    columns = ([("", "workload", "<")] + [(rate_header, p, ">") for p in peers]
+               + [("% of FMA peak", p, ">") for p in peers] + [("ratio, > 1 = bprop faster", p, ">") for p in others])
+    rows = []
+    for item in items:
+        cells = {p: item_cells(item, results[p].get(item["label"]), peak) for p in peers}
+        rows.append([title_of(item)] + [cells[p][0] for p in peers] + [cells[p][1] for p in peers]
+                    + [cells[p][2] for p in others])
+    return format_table(columns, rows)
+
+
+def torch_jax_extras(details):
+    """torch's oneDNN and jax's devices, for peer_line."""
+    parts = []
+    if details.get("mkldnn") is not None:
+        parts.append(f"oneDNN {'available' if details['mkldnn'] else 'not available'}")
+    if details.get("devices"):
+        parts.append(", ".join(details["devices"]))
+    return parts
+
+
 def format_table(columns, rows):
     """Plain aligned text. columns: (group, title, align) with align '<' or '>'; rows: lists of strings.
 
