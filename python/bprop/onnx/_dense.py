@@ -27,17 +27,32 @@ def _elementwise(op_type, **attributes):
 converter(nn.ReLU)(_elementwise("Relu"))
 converter(nn.Sigmoid)(_elementwise("Sigmoid"))
 converter(nn.Tanh)(_elementwise("Tanh"))
-converter(nn.Hardswish)(_elementwise("HardSwish"))  # x·clamp(x/6 + 1/2, 0, 1), bprop's formula
+
+
+@converter(nn.Hardswish)
+def hardswish(layer, step, x):
+    g = step.graph
+    if step.float_attributes_exact:  # HardSwish's 1/6 is a float32 attribute
+        return g.op("HardSwish", [x], step.where)
+    gate = g.op("Clip", [g.op("Add", [x, step.scalar(3, "three")], step.where), step.scalar(0, "zero"),
+                         step.scalar(6, "six")], step.where)
+    return g.op("Div", [g.op("Mul", [x, gate], step.where), step.scalar(6, "six")], step.where)
 
 
 @converter(nn.LeakyReLU)
 def leaky_relu(layer, step, x):
-    return step.graph.op("LeakyRelu", [x], step.where, alpha=float(layer.negative_slope))
+    # PRelu with the slope as a constant: LeakyRelu's alpha attribute would be a float32 in a float64 network.
+    return step.graph.op("PRelu", [x, step.scalar(layer.negative_slope, "negative_slope")], step.where)
 
 
 @converter(nn.ELU)
 def elu(layer, step, x):
-    return step.graph.op("Elu", [x], step.where, alpha=float(layer.alpha))
+    g = step.graph
+    if step.float_attributes_exact:
+        return g.op("Elu", [x], step.where, alpha=float(layer.alpha))
+    negative = g.op("Mul", [g.op("Sub", [g.op("Exp", [x], step.where), step.scalar(1, "one")], step.where),
+                            step.scalar(layer.alpha, "alpha")], step.where)
+    return g.op("Where", [g.op("Greater", [x, step.scalar(0, "zero")], step.where), x, negative], step.where)
 
 
 @converter(nn.SiLU)

@@ -37,6 +37,13 @@ class ExportStep:
         step = self.child(layer, where, in_shape)
         return find_converter(layer)(layer, step, x), step.out_shape
 
+    @property
+    def float_attributes_exact(self):
+        """Whether a real number given as an ONNX attribute (always float32: Elu's alpha, LayerNormalization's
+        epsilon) is the layer's own: for float32 networks. float64 ones get those ops from constants of their
+        dtype instead."""
+        return self.dtype == np.float32
+
     def param(self, tensor, hint=None):
         """A parameter or buffer (a bprop Parameter handle) as an initializer named after it."""
         return self.graph.constant(tensor.value(), f"{self.where}.{hint or tensor.name}")
