@@ -138,7 +138,10 @@ def export(model, path, example_input=None):
     "batch" (any batch size); the other axes are the model's sample shape. Values are of the model's dtype
     (float32 or float64); a model starting with an Embedding takes int64 indices, and with
     ``padding_idx`` followed by a recurrent layer, the graph derives each sequence's length from its
-    padding as bprop does (each sample needs an index that is not padding, as in predict).
+    padding as bprop does (a sample of padding alone, which predict refuses, gives zero states in
+    onnxruntime). onnxruntime's CPU provider has no float64 kernels for convolutions, pooling, the
+    recurrent layers and some activations: a float64 file is valid ONNX that other runtimes (or
+    ``onnx.reference``) run.
 
     Parameters
     ----------
