@@ -2,13 +2,14 @@
 import os
 
 import numpy as np
+import onnx
 
 from .._checks import as_array, file_path
 from .._version import __version__
 from ..io.checkpoint_file import _write_atomically
 from ..models import Module, Sequential
 from ..nn.layers.containers import LayerStack
-from ._graph import OPSET, GraphBuilder, elem_type, onnx
+from ._graph import OPSET, GraphBuilder, elem_type
 from ._registry import find_converter, registered_classes
 
 _WHERE = "bprop.onnx.export"
@@ -151,8 +152,9 @@ def export(model, path, example_input=None):
     path : str or os.PathLike
         The file to write (replaced atomically if it exists).
     example_input : numpy.ndarray, optional
-        A batch of inputs (samples, *sample_shape): it fixes the sample shape of a model not built yet, and
-        is run through ``model.predict`` to check it fits. Needed unless the model is built.
+        A batch of inputs (samples, *sample_shape): floats, or integer indices for a model starting with an
+        Embedding. It fixes the sample shape of a model not built yet, and is run through
+        ``model.predict`` to check it fits. Needed unless the model is built.
 
     Returns
     -------

@@ -1,7 +1,6 @@
 """GraphBuilder: the ONNX graph an export writes, grown one node at a time (unique names, constants stored as
 initializers in the model's dtype), so a converter says what it computes in a few lines."""
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
 
 OPSET = 17  # the first opset with LayerNormalization; the widest runtime support among the opsets >= 17
@@ -68,6 +67,3 @@ class GraphBuilder:
 def elem_type(dtype):
     """The ONNX element type of a numpy dtype."""
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-
-
-__all__ = ["GraphBuilder", "OPSET", "elem_type", "onnx"]
