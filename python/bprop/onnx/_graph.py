@@ -12,16 +12,16 @@ class GraphBuilder:
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
         self.nodes, self.initializers = [], []
-        self._used = set()
+        self._used, self._node_names = set(), set()  # values and nodes have a namespace each
 
-    def name(self, hint):
-        """A name no other value of the graph has: hint, or hint_2, hint_3, ..."""
-        hint = hint.replace("/", ".")
+    def name(self, hint, used=None):
+        """A name no other value (or, given used=self._node_names, node) of the graph has: hint, hint_2, ..."""
+        used = self._used if used is None else used
         name, k = hint, 1
-        while name in self._used:
+        while name in used:
             k += 1
             name = f"{hint}_{k}"
-        self._used.add(name)
+        used.add(name)
         return name
 
     def reserve(self, name):
@@ -48,8 +48,8 @@ class GraphBuilder:
         optional input left out; `names` gives the outputs' names (reserved ones) instead of making them."""
         if names is None:
             names = [self.name(f"{hint}.{op_type}" if k == 0 else f"{hint}.{op_type}.out{k}") for k in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=self.name(f"{hint}/{op_type}"),
-                                           **attributes))
+        node_name = self.name(f"{hint}.{op_type}", self._node_names)
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=node_name, **attributes))
         return names[0] if outputs == 1 else names
 
     def model(self, inputs, outputs, doc):
