@@ -1,4 +1,5 @@
-"""Export of bprop models to ONNX (``bprop.onnx.export``), for serving runtimes such as onnxruntime.
+"""Export of bprop models to ONNX (``import bprop.onnx``, then ``bprop.onnx.export(model, path, x)``), for
+serving runtimes such as onnxruntime.
 
 Needs the optional ``onnx`` package (``pip install "bprop[onnx]"``); ``import bprop`` never loads it. One
 converter per layer class, in one file per family: _dense.py (Linear, activations, Dropout, Flatten,

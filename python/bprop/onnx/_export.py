@@ -45,9 +45,9 @@ class ExportStep:
         dtype instead."""
         return self.dtype == np.float32
 
-    def param(self, tensor, hint=None):
+    def param(self, tensor):
         """A parameter or buffer (a bprop Parameter handle) as an initializer named after it."""
-        return self.graph.constant(tensor.value(), f"{self.where}.{hint or tensor.name}")
+        return self.graph.constant(tensor.value(), f"{self.where}.{tensor.name}")
 
     def scalar(self, value, hint):
         """A real number of the network's dtype, as a 0-d initializer."""
