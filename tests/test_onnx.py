@@ -264,6 +264,17 @@ def test_a_built_model_needs_no_example(tmp_path):
     np.testing.assert_allclose(_run(str(tmp_path / "m.onnx"), x, "float32"), model.predict(x), rtol=1e-4, atol=1e-5)
 
 
+def test_a_loaded_model_exports_as_the_saved_one(tmp_path):
+    rng = np.random.default_rng(6)
+    model = _randomise(S([nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2)]), rng)
+    model.build((2, 6)).save(tmp_path / "model.bprop")
+    loaded = bprop.load(tmp_path / "model.bprop")
+    x = rng.normal(size=(3, 2, 6)).astype(np.float32)
+    _check_export(loaded, x, tmp_path / "loaded.onnx")
+    np.testing.assert_allclose(_run(str(tmp_path / "loaded.onnx"), x, "float32"), model.predict(x), rtol=1e-4,
+                               atol=1e-5)
+
+
 def test_a_subclass_keeping_the_layer_is_exported_and_one_changing_it_is_not(tmp_path):
     class Dense(nn.Linear):
         pass
