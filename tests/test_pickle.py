@@ -434,6 +434,15 @@ def test_flipped_tensor_bytes_fail_their_checksum():
         pickle.loads(bytes(data))
 
 
+def test_truncated_or_lying_state_bytes_name_the_problem():
+    data = nn.Linear(4, 3, seed=0).__reduce__()[1][1]
+    with pytest.raises(CheckpointError, match="truncated|corrupt"):
+        pickling._restore_layer(nn.Linear, data[:-7])
+    lying = (len(data) * 2).to_bytes(8, "little") + data[8:]
+    with pytest.raises(CheckpointError, match="header length"):
+        pickling._restore_layer(nn.Linear, lying)
+
+
 def _layer_state(tensors, config=None, dtype="float32"):
     document = {"config": config or nn.Linear(4, 3, seed=0).get_config(), "dtype": dtype, "training": True,
                 "frozen": []}
