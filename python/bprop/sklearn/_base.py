@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._network import build_network, check_hyperparameters, make_optimizer, network_dtype
+from ._routing import SampleWeightRequests
 from ._stopping import SklearnStopping
 
 _AUTO_BATCH = 200  # sklearn's batch_size="auto": min(200, n_samples)
@@ -19,7 +20,7 @@ _PREDICT_BATCH = 4096
 _SEED_LIMIT = 2**31 - 1
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(SampleWeightRequests, BaseEstimator):
     """The shared fit machinery; subclasses define the targets, the loss and the validation score."""
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=1e-4,
