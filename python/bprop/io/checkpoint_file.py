@@ -64,6 +64,12 @@ def save_file(path, tensors, document):
     and None; its key "file" is reserved for load_file.
     """
     path = file_path(path, "path", "save")
+    _write_atomically(path, to_bytes(tensors, document))
+
+
+def to_bytes(tensors, document):
+    """The bytes save_file writes (safetensors with the checksummed manifest), in memory: what pickling a
+    model carries. Same arguments and errors as save_file."""
     arrays = _check_tensors(tensors)
     _check_document(document)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "bprop_version": __version__,
@@ -72,7 +78,7 @@ def save_file(path, tensors, document):
                 "document": document}
     text = json.dumps(manifest)  # ASCII: the checksummed bytes do not depend on how the header escapes text
     metadata = {"format": FORMAT, "bprop": text, "bprop_sha256": hashlib.sha256(text.encode()).hexdigest()}
-    _write_atomically(path, safetensors.numpy.save(arrays, metadata=metadata))
+    return safetensors.numpy.save(arrays, metadata=metadata)
 
 
 def load_file(path):
@@ -84,8 +90,21 @@ def load_file(path):
     A missing path raises FileNotFoundError; anything else wrong with the file raises CheckpointError.
     """
     path = file_path(path, "path", "load")
-    data = _read(path)
+    return from_bytes(_read(path), path)
+
+
+def from_bytes(data, path="<bytes>"):
+    """``(tensors, document)`` from to_bytes's output, checked as load_file checks a file (CheckpointError
+    naming ``path``, a label for messages, for anything wrong: truncated, corrupt, tampered)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"[load_file] {path!r}: expected bytes; got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) < 8:
+        raise _error(path, f"not a safetensors file: {len(data)} bytes is too short (truncated?)")
     header_length = int.from_bytes(data[:8], "little")
+    if header_length > min(len(data) - 8, _MAX_HEADER):
+        raise _error(path, f"not a safetensors file, or truncated: header length {header_length} does not fit in "
+                           f"{len(data)} bytes")
     try:
         header = json.loads(data[8:8 + header_length].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:  # json's errors are ValueErrors

@@ -176,6 +176,13 @@ class _Declared:
         self.dtype, self.shape = dtype, shape
 
 
+def check_declared_tensors(cls, config, dtype, arrays, prefix, error=CheckpointError):
+    """The arrays are those cls.from_config(config) holds in `dtype` (names, dtypes, shapes, finite), read from
+    the config alone: checked before anything is built (pickling checks a layer's state with it)."""
+    declared = {name: _Declared(dtype, shape) for name, shape in cls.tensor_shapes(config).items()}
+    _check_arrays(declared, arrays, prefix, error)
+
+
 def _build_architecture(path, entry, arrays):
     """The model the file's entry describes (a registered class and its config), once the file's tensors are
     seen to be the ones that config holds: sizes a file declares are checked against the tensors it has

@@ -6,12 +6,15 @@ from it. ``forward`` is ordinary code on tensors: each layer call and each opera
 node, and ``loss.backward()`` runs the layers' own backward passes. A Module trains like a Sequential
 (``compile``/``fit``/``evaluate``/``predict``); its batches are then run from Python, one graph each.
 """
+import copy
+
 import numpy as np
 
 from .._checks import all_finite, as_array, c_array, flag, integer
 from .._mode import TrainingFlag, evaluating
 from ..autograd.parameter import is_parameter
 from ..autograd.tensor import Tensor, no_grad, tensor
+from ..io import pickling
 from ..nn.layers.base import Layer
 from ..random import resolve_seed
 from ..training.module_loop import ModuleLoop
@@ -57,6 +60,19 @@ class Module(Trainable):
     def __delattr__(self, name):
         self.__dict__.get("_registered", {}).pop(name, None)
         object.__delattr__(self, name)
+
+    # -- pickle and copy (io/pickling.py) ---------------------------------------------------------------
+    def __getstate__(self):
+        """Its attributes (layers and parameters pickle as themselves), with its compile settings and
+        optimizer state in place of its trainer."""
+        return pickling.module_state(self)
+
+    def __setstate__(self, state):
+        pickling.set_module_state(self, state)
+
+    def __copy__(self):
+        """A deep copy: a shallow one would share its layers' storage with the original."""
+        return copy.deepcopy(self)
 
     # -- running ----------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):

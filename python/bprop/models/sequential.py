@@ -6,6 +6,7 @@ from .._checks import LARGEST, all_finite, as_array, c_array, flag, index_array,
 from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
 from ..autograd.tensor import as_tensor
+from ..io import pickling
 from ..io.saving import register_architecture
 from ..nn.layers.base import Layer, deserialize, serialize
 from ..nn.layers.containers import (LayerStack, check_layers, config_layers, first_input_shape, fixed_dtype,
@@ -244,6 +245,14 @@ class Sequential(LayerStack, Layer, Trainable):
         batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
         x = self.as_batch(x, "predict")
         return self._model.predict(x, min(batch_size, len(x)))
+
+    # -- pickle and copy (io/pickling.py) -------------------------------------------------------------------
+    def __reduce__(self):
+        """Pickled as its layers, dtype, sample shape, mode and compile settings (optimizer state included)."""
+        return pickling.reduce_sequential(self)
+
+    def __setstate__(self, state):
+        pickling.set_sequential_state(self, state)
 
     # -- config ---------------------------------------------------------------------------------------
     def get_config(self):

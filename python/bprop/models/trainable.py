@@ -1,6 +1,6 @@
 """What Sequential and Module share: compile, fit and evaluate through a Trainer; state dicts; saving."""
 from .._checks import flag
-from ..io import saving
+from ..io import pickling, saving
 from ..training.trainer import Trainer
 
 __all__ = ["Trainable"]
@@ -13,6 +13,8 @@ class Trainable:
         if loss is None:
             raise ValueError("[compile] needs a loss, e.g. loss=bprop.nn.CrossEntropy()")
         object.__setattr__(self, "_trainer", Trainer(self, optimizer, loss, metrics))
+        if optimizer is not None:
+            pickling.remember_owner(optimizer, self)
         return self
 
     def _compiled(self, where):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import callbacks as callbacks_module
 from .._checks import c_array, integer
+from ..io import pickling
 from ..io.saving import CheckpointError, restore, save
 from ..nn.layers.activations import Sigmoid, Softmax
 from ..nn.losses import BinaryCrossEntropy, CrossEntropy, Loss
@@ -242,6 +243,10 @@ class Trainer:
         self.stop_training, self.stop_reason = False, None
         self.seed = None  # the current (or last) fit's seed, which checkpoints record
         self._core = None
+
+    def __reduce__(self):
+        """A model's trainer pickles as that model's (so a pickled History refers to the copy's)."""
+        return pickling.reduce_trainer(self)
 
     def _core_trainer(self):
         if self.model.in_features is None:

@@ -13,6 +13,7 @@ layer that calls back into its code.
 import contextlib
 import inspect
 import threading
+import weakref
 
 import numpy as np
 
@@ -31,6 +32,17 @@ __all__ = ["Layer", "register_layer"]
 _LAYER_CLASSES = {}
 _BPROP_LAYER_NAMES = set()
 _scope = threading.local()  # classes one load() call may also make (its custom_objects), on its thread
+# Parameter handle -> the layer whose C++ layer made it, so a pickled optimizer's parameters come back as
+# the copied layer's (io/pickling.py); pybind11 returns one handle per parameter while the layer keeps it.
+_PARAMETER_OWNERS = weakref.WeakKeyDictionary()
+
+
+def parameter_owner(parameter):
+    """(layer, index in layer.parameters()) of the bprop layer whose C++ layer holds `parameter`, or None (a parameter made with
+    bprop.Parameter, or one whose layer is gone)."""
+    entry = _PARAMETER_OWNERS.get(parameter)
+    layer = entry[0]() if entry is not None else None
+    return None if layer is None else (layer, entry[1])
 
 
 @contextlib.contextmanager
@@ -173,7 +185,18 @@ class Layer:
         cores = self.__dict__.setdefault("_cores", {})  # also for a subclass whose __init__ skipped Layer's
         if dtype not in cores:
             cores[dtype] = self._make_core(dtype)
+            if self._owns_parameters and not self._written_in_python():
+                self._register_parameters(cores[dtype])
         return cores[dtype]
+
+    _owns_parameters = True  # False for layers holding layers (their parameters are their layers')
+
+    def _register_parameters(self, core):
+        handles = list(core.parameters())
+        self.__dict__.setdefault("_parameter_handles", []).extend(handles)  # keeps each handle the one pybind11 returns
+        owner = weakref.ref(self)
+        for i, p in enumerate(handles):
+            _PARAMETER_OWNERS[p] = (owner, i)
 
     def parameters(self):
         """Trainable parameters, in a fixed order (handles sharing the layer's storage)."""

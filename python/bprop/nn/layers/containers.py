@@ -45,6 +45,8 @@ class LayerStack:
     """What holds layers in order (Sequential, Residual): their parameters and buffers, gathered in order,
     named by the layer's index ("0.weight")."""
 
+    _owns_parameters = False
+
     def parameters(self):
         """Trainable parameters in a fixed order; handles share the layers' storage (for optimizers)."""
         return [p for layer in self.layers for p in layer.parameters()]
@@ -77,6 +79,10 @@ class Residual(LayerStack, Layer):
     @property
     def _shortcut_layers(self):
         return self.shortcut or []
+
+    def _constructor_arguments(self):
+        """What pickling makes this Residual again from (its layers, each pickled as itself)."""
+        return self.layers, self.shortcut
 
     def implied_input_shape(self):
         shape = first_input_shape(self.layers)
