@@ -86,6 +86,29 @@ def test_any_label_type_round_trips(labels):
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
 
+def test_predictions_match_a_numpy_forward_pass_through_coefs():
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier((6, 5), activation="tanh", max_iter=10, random_state=0).fit(X, y)
+    hidden = X
+    for weight, bias in zip(clf.coefs_[:-1], clf.intercepts_[:-1]):
+        hidden = np.tanh(hidden @ weight + bias)
+    logits = hidden @ clf.coefs_[-1] + clf.intercepts_[-1]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-10, atol=1e-13)
+    assert [w.shape for w in clf.coefs_] == [(4, 6), (6, 5), (5, 3)]
+
+
+def test_feature_names_from_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"a": "z"}))
+
+
 def test_float32_fast_path_and_dtype_policy():
     X, y = load_iris(return_X_y=True)
     assert MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).model_.dtype == np.float64
@@ -164,6 +187,8 @@ def test_stopping_rule_and_early_stopping_record():
     early.fit(X, y)
     assert early.best_loss_ is None and len(early.validation_scores_) == early.n_iter_
     assert early.best_validation_score_ == max(early.validation_scores_)
+    switched = clf.set_params(warm_start=True, early_stopping=True, max_iter=3).fit(X, y)  # a warm fit may switch
+    assert len(switched.validation_scores_) == 3
 
 
 # -- model selection tools ---------------------------------------------------------------------------
@@ -215,6 +240,9 @@ def test_model_parameter_is_cloned_never_trained():
 
 def test_model_parameter_errors():
     X, y = load_iris(return_X_y=True)
+    compiled = _small_model(4, 3).compile(optimizer=bprop.optim.SGD(lr=0.1), loss=nn.CrossEntropy())
+    with pytest.warns(UserWarning, match="only its architecture is used"):
+        MLPClassifier(model=compiled, max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="3 outputs; this data needs 1"):
         MLPRegressor(model=_small_model(4, 3), max_iter=2).fit(X, y)
     with pytest.raises(TypeError, match="bprop.Sequential"):

@@ -11,7 +11,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._network import build_network, check_hyperparameters, make_optimizer, network_dtype
+from .. import nn
+from ._network import build_network, check_hyperparameters, make_optimizer, network_dtype, warn_if_compiled
 from ._routing import SampleWeightRequests
 from ._stopping import SklearnStopping
 
@@ -82,8 +83,11 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
             weights = weights * (len(X) / total_weight)
 
         if not continuing:
+            warn_if_compiled(self.model)
             self._rng = check_random_state(self.random_state)
             self._start(X.shape[1], X.dtype, total_weight, where)
+        else:
+            self._match_record_to_early_stopping()
         rng = self._rng
         validation_score = None
         if self.early_stopping and not incremental:
@@ -115,6 +119,13 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self.n_layers_ = len(self.model_.layers)
 
+    def _match_record_to_early_stopping(self):
+        """A warm-started fit may switch early_stopping: start the record the other mode keeps."""
+        if self.early_stopping and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        if not self.early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
+
     def _split(self, X, targets, weights, rng):
         """(X_train, X_val, targets_train, targets_val, weights_train): sklearn's validation_fraction split."""
         parts = [X, targets] + ([] if weights is None else [weights])
@@ -129,6 +140,22 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype, order="C")
         return self.model_.predict(X, batch_size=min(_PREDICT_BATCH, len(X))).astype(np.float64)
+
+    def _linear_layers(self):
+        check_is_fitted(self)
+        return [layer for layer in self.model_.layers if isinstance(layer, nn.Linear)]
+
+    @property
+    def coefs_(self):
+        """The weight matrix (n_in, n_out) of each Linear layer of the trained network, as sklearn's MLP has them
+        (copies: change the network through ``model_``)."""
+        return [layer.weight.value() for layer in self._linear_layers()]
+
+    @property
+    def intercepts_(self):
+        """The bias vector of each Linear layer of the trained network (zeros for a layer without bias)."""
+        return [np.zeros(layer.out_features, self.model_.dtype) if layer.bias is None else layer.bias.value()
+                for layer in self._linear_layers()]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """The estimators' hyperparameters checked at fit (sklearn forbids checking in __init__), and the bprop
 network and optimizer they describe: built from hidden_layer_sizes, or cloned from a user's model."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -83,6 +84,15 @@ def network_dtype(est, where, data_dtype=None):
     if est.model is not None:
         return est.model.dtype
     return np.dtype(np.float32) if data_dtype == np.float32 else np.dtype(np.float64)
+
+
+def warn_if_compiled(model):
+    """A compiled model's optimizer and loss are not what the estimator trains with: say so rather than let a
+    user believe their compile settings apply."""
+    if model is not None and model.__dict__.get("_trainer") is not None:
+        warnings.warn("[bprop.sklearn] the model given is compiled, but only its architecture is used: the "
+                      "estimator trains a clone with its own solver, learning_rate_init and loss", UserWarning,
+                      stacklevel=4)
 
 
 def _reseeded(config, rng):

@@ -79,6 +79,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         The class labels.
     model_ : bprop.Sequential
         The trained network.
+    coefs_ : list of ndarray
+        The weight matrix (n_in, n_out) of each Linear layer (copies).
+    intercepts_ : list of ndarray
+        The bias of each Linear layer (copies).
     loss_ : float
         The last epoch's training loss.
     loss_curve_ : list of float
