@@ -292,6 +292,13 @@ def test_bad_data_raise_clear_errors():
         MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
+def test_verbose_prints_each_epochs_loss(capsys):
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier((4,), max_iter=3, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"Iteration {i + 1}, loss = {loss:.8f}" for i, loss in enumerate(clf.loss_curve_)]
+
+
 def test_convergence_warning_when_max_iter_stops_training():
     X, y = load_iris(return_X_y=True)
     with warnings.catch_warnings(record=True) as caught:

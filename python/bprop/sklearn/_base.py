@@ -53,9 +53,10 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
         self.dtype = dtype
 
     # -- subclass hooks --------------------------------------------------------------------------------
-    # _check_y(X, y, first, classes, where) -> (targets for the loss, y as checked)
-    # _loss() -> a bprop loss;  _weights(y_targets, sample_weight, incremental, where) -> weights or None
-    # _validation_score(model, X, targets) -> float;  _stratify(targets) -> array or None
+    # _y_validation_options() -> validate_data's options for y
+    # _check_targets(y, continuing, classes, where) -> the targets the loss takes (sets classes_/n_outputs_)
+    # _weights(targets, sample_weight, incremental, where) -> one weight per sample, or None
+    # _loss() -> a bprop loss;  _validation_score(model, X, targets) -> float;  _stratify(targets) -> array or None
 
     # -- fitting -----------------------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, incremental, classes=None):
