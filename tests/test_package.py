@@ -23,6 +23,7 @@ RANKS = {
     "training": 4,          # the fit loop: models are given to it, it never imports them
     "models": 5,            # Sequential, Module: they choose their training loop and register for loading
     "facade": 6,            # bprop/__init__.py, the bprop.tensor path, datasets, the command line
+    "sklearn": 6,           # scikit-learn estimators over the models (an optional extra: bprop never imports it)
 }
 FOUNDATION = {"_core", "_checks", "_dtypes", "_mode", "_version", "_activation_table", "runtime", "random", "linalg"}
 FACADE = {"", "tensor", "datasets", "__main__"}
