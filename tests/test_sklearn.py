@@ -130,6 +130,23 @@ def test_balanced_class_weight_is_sklearns_compute_class_weight():
     np.testing.assert_array_equal(as_dict.predict_proba(X), by_hand.predict_proba(X))
 
 
+def test_one_sgd_step_with_the_l2_penalty_matches_numpy():
+    # Full batch, plain SGD, a linear model: one partial_fit is w <- w - lr·(∂MSE/∂w + alpha/n·w), the penalty
+    # scaled as sklearn's (alpha over the batch's total weight), on the bias too.
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    lr, alpha = 0.05, 0.7
+    reg = MLPRegressor((), solver="sgd", momentum=0.0, learning_rate_init=lr, alpha=alpha, batch_size=40,
+                       shuffle=False, random_state=0).partial_fit(X, Y)
+    (w,), (b,) = reg.coefs_, reg.intercepts_
+    residual_grad = 2 * (X @ w + b - Y) / Y.size
+    expected_w = w - lr * (X.T @ residual_grad + alpha / 40 * w)
+    expected_b = b - lr * (residual_grad.sum(axis=0) + alpha / 40 * b)
+    reg.partial_fit(X, Y)
+    np.testing.assert_allclose(reg.coefs_[0], expected_w, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(reg.intercepts_[0], expected_b, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
 def test_weight_two_equals_a_duplicated_row(Estimator):
     X, y = load_iris(return_X_y=True)

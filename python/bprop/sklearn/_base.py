@@ -75,28 +75,37 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
         weights = self._weights(targets, None if sample_weight is None else
                                 _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True),
                                 incremental, where)
-        total_weight = len(X) if weights is None else float(weights.sum())
-        if total_weight <= 0:
+        if weights is not None and not weights.sum() > 0:
             raise ValueError(f"[{where}] the sample weights sum to 0: there is nothing to fit")
-        if weights is not None:
-            # Weights of mean 1: bprop's loss divides Σ wᵢ·lᵢ by the number of rows, so this makes it the
-            # weighted mean Σ wᵢ·lᵢ / Σ wᵢ, and weight 2 the same as a duplicated row.
-            weights = weights * (len(X) / total_weight)
-
-        if not continuing:
+        if continuing:
+            model = self.model_
+            self._match_record_to_early_stopping()
+        else:
             warn_if_compiled(self.model)
             self._rng = check_random_state(self.random_state)
-            self._start(X.shape[1], X.dtype, total_weight, where)
-        else:
-            self._match_record_to_early_stopping()
+            model = build_network(self, X.shape[1], self.n_outputs_, X.dtype, self._rng, where)
         rng = self._rng
         validation_score = None
         if self.early_stopping and not incremental:
             X, X_val, targets, targets_val, weights = self._split(X, targets, weights, rng)
             validation_score = lambda model: self._validation_score(model, X_val, targets_val)  # noqa: E731
+        total_weight = len(X) if weights is None else float(weights.sum())
+        if total_weight <= 0:
+            raise ValueError(f"[{where}] the training part's sample weights sum to 0: there is nothing to fit")
+        if weights is not None:
+            # Weights of mean 1: bprop's loss divides Σ wᵢ·lᵢ by the number of rows, so this makes it the
+            # weighted mean Σ wᵢ·lᵢ / Σ wᵢ, and weight 2 the same as a duplicated row.
+            weights = weights * (len(X) / total_weight)
+        batch = min(_AUTO_BATCH if isinstance(self.batch_size, str) else self.batch_size, len(X))
+        if not continuing:
+            # sklearn adds alpha/2·‖W‖² / (the batch's total sample weight) to each batch's loss: coupled weight
+            # decay alpha / (a batch's expected total weight), fixed by the first data (exact in full batch).
+            decay = float(self.alpha) * len(X) / (total_weight * batch)
+            model.compile(optimizer=make_optimizer(self, decay), loss=self._loss())
+            self.model_ = model  # only now: a fit refused above leaves no half-made network behind
+            self._start_record()
         self._no_improvement_count, self._converged = 0, False
         self._samples_per_epoch = len(X)
-        batch = min(_AUTO_BATCH if isinstance(self.batch_size, str) else self.batch_size, len(X))
         stopping = SklearnStopping(self, validation_score)
         epochs = 1 if incremental else self.max_iter
         self.model_.fit(X, targets, epochs=epochs, batch_size=batch, shuffle=bool(self.shuffle),
@@ -107,13 +116,8 @@ class BaseMLP(SampleWeightRequests, BaseEstimator):
                           "hasn't converged yet.", ConvergenceWarning)
         return self
 
-    def _start(self, n_features, dtype, total_weight, where):
-        """A new network, optimizer and record: what fit does unless it continues (warm_start, partial_fit)."""
-        self.model_ = build_network(self, n_features, self.n_outputs_, dtype, self._rng, where)
-        # sklearn's penalty alpha/2·‖W‖²/n as coupled weight decay alpha/n, with n the total sample weight of
-        # the first data (the same as sklearn's in full-batch training).
-        decay = float(self.alpha) / total_weight
-        self.model_.compile(optimizer=make_optimizer(self, decay), loss=self._loss())
+    def _start_record(self):
+        """The training record of a new network (a fit that does not continue: not warm_start, not partial_fit)."""
         self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
         self.best_loss_ = None if self.early_stopping else np.inf
         self.validation_scores_ = [] if self.early_stopping else None

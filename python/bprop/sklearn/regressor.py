@@ -25,8 +25,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     solver : {"adam", "sgd"}, default="adam"
         The optimizer (bprop's Adam or SGD with momentum).
     alpha : float, default=1e-4
-        L2 penalty: coupled weight decay ``alpha / n`` on every parameter, with ``n`` the total sample weight
-        of the first data fit (sklearn's full-batch penalty; sklearn leaves the biases out).
+        L2 penalty, scaled as sklearn's (``alpha/2·‖W‖²`` over a batch's total sample weight): coupled weight
+        decay ``alpha / b`` with ``b`` a batch's expected total weight in the first data fit. It applies to the
+        biases too (sklearn leaves them out).
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=1e-3
