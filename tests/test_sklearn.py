@@ -299,6 +299,8 @@ def test_bad_data_raise_clear_errors():
         clf.predict(X[:, :3])
     with pytest.raises(ValueError, match="Unknown label type"):
         MLPClassifier(max_iter=2).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="1d array"):
+        MLPClassifier(max_iter=2).fit(X, np.eye(3, dtype=int)[y])
     with pytest.raises(ValueError, match="at least 2 classes"):
         MLPClassifier(max_iter=2).fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="(?i)negative"):
