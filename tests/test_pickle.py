@@ -76,6 +76,9 @@ def test_training_continues_identically_after_a_copy(make, kind, copier):
     original_opt, copied_opt = model._trainer.optimizer, clone._trainer.optimizer
     assert copied_opt is not original_opt and copied_opt.step_count == original_opt.step_count > 0
     assert copied_opt.parameters()[0] is clone.parameters()[0]
+    assert clone._trainer.loss.get_config() == model._trainer.loss.get_config()
+    assert clone._trainer.metrics == model._trainer.metrics and clone._trainer.seed == 11
+    assert copied_opt.get_config() == original_opt.get_config() and copied_opt.epoch == original_opt.epoch
     h1 = model.fit(x, y, epochs=6, batch_size=8, seed=12, verbose=0, initial_epoch=3)
     h2 = clone.fit(x, y, epochs=6, batch_size=8, seed=12, verbose=0, initial_epoch=3)
     assert h1.history == h2.history
@@ -357,13 +360,26 @@ class ScaledTanh(nn.Layer):
         return x.tanh() * self.scale
 
 
-def test_python_layers_round_trip_alone_and_in_models():
+class ArrayScaledTanh(ScaledTanh):
+    """The same function on numpy arrays, with its own backward."""
+
+    def forward(self, x):
+        return self.scale.value() * np.tanh(x)
+
+    def backward(self, x, y, dy):
+        t = np.tanh(x)
+        self.scale.grad = np.array([np.sum(dy * t)], dtype=x.dtype)
+        return dy * self.scale.value() * (1 - t * t)
+
+
+@pytest.mark.parametrize("kind", [ScaledTanh, ArrayScaledTanh])
+def test_python_layers_round_trip_alone_and_in_models(kind):
     x, y = _data()
-    model = bprop.Sequential([nn.Linear(6, 4, seed=0), ScaledTanh(0.7), nn.Linear(4, 3, seed=1)])
+    model = bprop.Sequential([nn.Linear(6, 4, seed=0), kind(0.7), nn.Linear(4, 3, seed=1)])
     model.compile(optimizer=optim.Adam(lr=0.05), loss=nn.CrossEntropy())
     model.fit(x, y, epochs=2, seed=0, verbose=0)
     clone = _pickle_copy(model)
-    assert clone.layers[1].note == "kept" and isinstance(clone.layers[1], ScaledTanh)
+    assert clone.layers[1].note == "kept" and type(clone.layers[1]) is kind
     assert clone._trainer.optimizer.parameters()[2] is clone.layers[1].scale
     model.fit(x, y, epochs=2, seed=1, verbose=0)
     clone.fit(x, y, epochs=2, seed=1, verbose=0)
@@ -416,6 +432,15 @@ def test_flipped_tensor_bytes_fail_their_checksum():
     data[at] ^= 0x01
     with pytest.raises(CheckpointError, match="sha256"):
         pickle.loads(bytes(data))
+
+
+def test_truncated_or_lying_state_bytes_name_the_problem():
+    data = nn.Linear(4, 3, seed=0).__reduce__()[1][1]
+    with pytest.raises(CheckpointError, match="truncated|corrupt"):
+        pickling._restore_layer(nn.Linear, data[:-7])
+    lying = (len(data) * 2).to_bytes(8, "little") + data[8:]
+    with pytest.raises(CheckpointError, match="header length"):
+        pickling._restore_layer(nn.Linear, lying)
 
 
 def _layer_state(tensors, config=None, dtype="float32"):

@@ -114,7 +114,8 @@ def _restore_parameter(data):
 def _reduce_layer(layer):
     cls = type(layer)
     if cls._written_in_python():  # the user's class and attributes; its Parameters pickle by value
-        state = layer.__getstate__() if cls.__getstate__ is not object.__getstate__ else \
+        own = getattr(cls, "__getstate__", None)  # object has one only from Python 3.11
+        state = layer.__getstate__() if own is not None and own is not getattr(object, "__getstate__", None) else \
             {k: v for k, v in vars(layer).items() if k not in _REBUILT}
         return copyreg.__newobj__, (cls,), state
     if not layer._owns_parameters:  # a Residual: its layers, each pickled as itself
@@ -262,7 +263,7 @@ def set_sequential_state(model, state):
     if not isinstance(state, dict) or set(state) != {"sample_shape", "shape_fixed", "training", "compile"}:
         _fail("Sequential", "the pickled state is malformed")
     if state["sample_shape"] is not None:
-        model._build(tuple(state["sample_shape"]))
+        model.build(state["sample_shape"])  # checked as build() checks any shape
     model._shape_fixed = bool(state["shape_fixed"])
     model.__dict__["_training"] = bool(state["training"])
     _restore_compile(model, state["compile"])

@@ -38,8 +38,8 @@ _PARAMETER_OWNERS = weakref.WeakKeyDictionary()
 
 
 def parameter_owner(parameter):
-    """(layer, index in layer.parameters()) of the bprop layer whose C++ layer holds `parameter`, or None (a parameter made with
-    bprop.Parameter, or one whose layer is gone)."""
+    """(layer, index in layer.parameters()) of the bprop layer whose C++ layer holds `parameter`, or None
+    (a parameter made with bprop.Parameter, or one whose layer is gone)."""
     entry = _PARAMETER_OWNERS.get(parameter)
     layer = entry[0]() if entry is not None else None
     return None if layer is None else (layer, entry[1])
