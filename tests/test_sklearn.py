@@ -231,6 +231,8 @@ def test_seeded_fits_are_bit_identical_and_seeds_matter():
 def test_clone_is_unfitted_and_independent():
     X, y = load_iris(return_X_y=True)
     clf = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    weights = np.linspace(0.1, 2.0, len(X))
+    assert clf.score(X, y, sample_weight=weights) == pytest.approx(np.average(clf.predict(X) == y, weights=weights))
     copy = clone(clf)
     with pytest.raises(NotFittedError):
         copy.predict(X)
