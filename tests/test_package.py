@@ -24,6 +24,7 @@ RANKS = {
     "models": 5,            # Sequential, Module: they choose their training loop and register for loading
     "facade": 6,            # bprop/__init__.py, the bprop.tensor path, datasets, the command line
     "onnx": 6,              # export (optional extra): reads models and layers; nothing imports it
+    "sklearn": 6,           # scikit-learn estimators over the models (an optional extra: bprop never imports it)
 }
 FOUNDATION = {"_core", "_checks", "_dtypes", "_mode", "_version", "_activation_table", "runtime", "random", "linalg"}
 FACADE = {"", "tensor", "datasets", "__main__"}
