@@ -161,7 +161,6 @@ def test_an_optimizer_bound_by_hand_follows_the_copied_model(make):
     assert all(a is b for a, b in zip(clone_opt.parameters(), clone.parameters()))
     assert clone_opt.step_count == 2
     for m, o in ((model, opt), (clone, clone_opt)):
-        m.reseed(7)  # dropout's place in its stream is not carried (io/pickling.py): a custom loop reseeds
         o.zero_grad()
         nn.CrossEntropy().on_tensor(m(bprop.tensor(x)), y).backward()
         o.step()
@@ -443,9 +442,9 @@ def test_truncated_or_lying_state_bytes_name_the_problem():
         pickling._restore_layer(nn.Linear, lying)
 
 
-def _layer_state(tensors, config=None, dtype="float32"):
+def _layer_state(tensors, config=None, dtype="float32", random=None):
     document = {"config": config or nn.Linear(4, 3, seed=0).get_config(), "dtype": dtype, "training": True,
-                "frozen": []}
+                "frozen": [], "random": random or {}}
     return to_bytes(tensors, document)
 
 
@@ -460,7 +459,7 @@ def test_wrong_shapes_nan_and_bad_configs_name_the_problem():
     with pytest.raises(CheckpointError, match="does not make a Linear"):
         pickling._restore_layer(nn.Linear, _layer_state(good, config={"in_features": 4}))
     with pytest.raises(CheckpointError, match="has no frozen"):
-        pickling._restore_layer(nn.Linear, to_bytes(good, {"config": {}, "dtype": None, "training": True}))
+        pickling._restore_layer(nn.Linear, to_bytes(good, {"config": {}, "dtype": None, "training": True, "random": {}}))
     with pytest.raises(CheckpointError, match="contains NaN"):
         pickling._restore_parameter(to_bytes({"value": np.full(2, np.nan)}, {"name": "p", "requires_grad": True}))
     with pytest.raises(CheckpointError, match="too short"):
@@ -482,3 +481,31 @@ def test_a_tampered_optimizer_state_names_the_problem():
     short = {name: value[:2] for name, value in state.items()}
     with pytest.raises(CheckpointError, match="does not fit"):
         pickling._restore_optimizer(optim.Adam, to_bytes(short, document), [bprop.Parameter(np.ones(3))], [])
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Dropout(0.4, seed=3), lambda: nn.Dropout2d(0.4, seed=3),
+                                  lambda: nn.LSTM(5, 4, num_layers=2, dropout=0.4, seed=3)],
+                         ids=["Dropout", "Dropout2d", "LSTM"])
+@pytest.mark.parametrize("copier", [lambda obj: pickle.loads(pickle.dumps(obj)), copy.deepcopy],
+                         ids=["pickle", "deepcopy"])
+def test_a_copy_continues_the_random_stream_of_its_dropout(make, copier):
+    """After training forwards, a copy's next training forwards draw the same masks as the original's, in a
+    loop run by hand (fit reseeds every epoch anyway)."""
+    layer = make()
+    shape = (3, 6, 5) if isinstance(layer, nn.LSTM) else (3, 2, 4, 4)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    model = bprop.Sequential([layer])
+    for _ in range(3):
+        model.forward(x, training=True)
+    clone = copier(model)
+    for _ in range(2):
+        assert np.array_equal(model.forward(x, training=True), clone.forward(x, training=True))
+
+
+def test_a_tampered_random_state_names_the_problem():
+    config = nn.Dropout(0.5, seed=1).get_config()
+    for bad, message in (({"float32": [1, 2]}, "3 values; got 2"), ({"float32": [-1, 0, 0]}, "malformed"),
+                         ([1, 2, 3], "malformed"), ({"float32": "abc"}, "malformed"),
+                         ({"float16": [1, 2, 3]}, "does not fit")):
+        with pytest.raises(CheckpointError, match=message):
+            pickling._restore_layer(nn.Dropout, _layer_state({}, config=config, dtype=None, random=bad))

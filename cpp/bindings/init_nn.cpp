@@ -122,6 +122,8 @@ void bind_layers(py::module_& m, const std::string& suffix) {
       .def("parameters", &Layer::parameters)
       .def("buffers", &Layer::buffers)
       .def("reseed", &Layer::reseed, py::arg("seed"))
+      .def_property("random_state", &Layer::random_state, &Layer::set_random_state,
+                    "[seed, training forwards since, last mask key] of a layer that draws masks; [] otherwise.")
       .def(
           "graph_forward",
           [](const LayerPtr& layer, const autograd::Tensor& x, bool training) {

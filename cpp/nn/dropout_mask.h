@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/array.h"
 #include "core/error.h"
@@ -36,6 +37,11 @@ class MaskedDropout : public Layer<T> {
   void reseed(uint64_t seed) override {
     seed_ = seed;
     steps_ = 0;
+  }
+  std::vector<uint64_t> random_state() const override { return {seed_, steps_, mask_key_}; }
+  void set_random_state(const std::vector<uint64_t>& state) override {
+    this->check_random_state(state, 3);
+    seed_ = state[0], steps_ = state[1], mask_key_ = state[2];
   }
   bool caches_forward() const override { return true; }  // the mask
 

@@ -86,6 +86,20 @@ class Layer {
 
   // Layers that draw random numbers (Dropout) restart their generator from `seed`.
   virtual void reseed(uint64_t seed) {}
+  // Where such a layer is in its random stream (its seed, the training forwards since, the last mask's key),
+  // so a copy (pickle) draws the same masks next; empty for layers that draw nothing. set_random_state takes
+  // what random_state gave (ValueError on a different length).
+  virtual std::vector<uint64_t> random_state() const { return {}; }
+  virtual void set_random_state(const std::vector<uint64_t>& state) { check_random_state(state, 0); }
+
+ protected:
+  void check_random_state(const std::vector<uint64_t>& state, std::size_t expected) const {
+    if (state.size() != expected)
+      throw ValueError("[" + name() + "] a random state has " + std::to_string(expected) + " values; got " +
+                       std::to_string(state.size()));
+  }
+
+ public:
 
   // Whether backward reads state the last forward cached beyond x and y (a dropout mask, batch
   // statistics, inner outputs): such a layer can back-propagate only its latest forward. The autograd

@@ -67,6 +67,11 @@ class Recurrent : public Layer<T>, public LengthAware<T> {
   void infer(const T* x, long rows, T* y) const override { infer_states(x, rows, nullptr, {}, y); }
   std::vector<ParameterPtr<T>> parameters() override { return parameters_; }
   void reseed(uint64_t seed) override;
+  std::vector<uint64_t> random_state() const override { return {seed_, training_steps_, mask_key_}; }
+  void set_random_state(const std::vector<uint64_t>& state) override {
+    this->check_random_state(state, 3);
+    seed_ = state[0], training_steps_ = state[1], mask_key_ = state[2];
+  }
   bool caches_forward() const override { return true; }
 
   LengthAware<T>* length_aware() override { return this; }

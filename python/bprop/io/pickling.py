@@ -17,10 +17,9 @@ file: CheckpointError (a ValueError) naming what is wrong (truncated, tampered, 
   parameter held by a C++ layer pickles as "parameter i of that layer"; one made by bprop.Parameter by value.
 
 copy.copy of any of these is a deep copy: a shallow copy would share the C++ storage, so training one would
-move the other (``__copy__`` below). Not carried: parameters' gradients (the next backward writes them) and
-a dropout layer's place in its random stream, which C++ does not expose; fit reseeds dropout every epoch
-from its seed, so fits continue identically, but a copy's next training forward run by hand draws the
-masks of the seed the layer was made with.
+move the other (``__copy__`` below). A layer that draws dropout masks carries its place in its random
+stream, so a copy's next training forward, in fit or run by hand, draws the original's next mask. Not
+carried: parameters' gradients (the next backward writes them).
 
 This module installs __reduce__ and __copy__ on Layer, Loss, Optimizer, Schedule and the Parameter classes
 (they sit below io/ and cannot import it); Sequential, Module and Trainer call in here from their own hooks.
@@ -122,7 +121,8 @@ def _reduce_layer(layer):
         return _restore_container, (cls, layer._constructor_arguments()), {"_training": _training_flag(layer)}
     named = layer.named_parameters() + layer.named_buffers()
     document = {"config": layer.get_config(), "dtype": None if layer.dtype is None else layer.dtype.name,
-                "training": _training_flag(layer), "frozen": _frozen(layer.named_parameters())}
+                "training": _training_flag(layer), "frozen": _frozen(layer.named_parameters()),
+                "random": _random_states(layer)}
     return _restore_layer, (cls, to_bytes({name: p.value() for name, p in named}, document))
 
 
@@ -133,7 +133,7 @@ def _restore_container(cls, arguments):
 def _restore_layer(cls, data):
     """A `cls` layer from _reduce_layer's bytes: its config and tensors checked before it is built."""
     what = cls.__name__
-    tensors, document = _unpack(data, what, ("config", "dtype", "training", "frozen"))
+    tensors, document = _unpack(data, what, ("config", "dtype", "training", "frozen", "random"))
     config, dtype = document["config"], document["dtype"]
     if not isinstance(config, dict) or not isinstance(document["training"], bool):
         _fail(what, "the pickled config or training flag is malformed")
@@ -149,8 +149,28 @@ def _restore_layer(cls, data):
         _fail(what, f"the pickled config does not make a {what}: {error}")
     load_state_dict(layer, tensors, prefix=f"[unpickle] {what}:", error=CheckpointError)
     _freeze(layer.named_parameters(), document["frozen"], what)
+    _set_random_states(layer, document["random"], what)
     layer.__dict__["_training"] = document["training"]
     return layer
+
+
+def _random_states(layer):
+    """{dtype: [seed, training forwards, last mask key]} of each C++ layer that draws masks (Dropout, a
+    recurrent layer's dropout between layers), so a copy's next training forward draws the original's mask."""
+    return {dtype.name: core.random_state for dtype, core in layer.__dict__.get("_cores", {}).items()
+            if core.random_state}
+
+
+def _set_random_states(layer, states, what):
+    if not isinstance(states, dict):
+        _fail(what, "the pickled random state is malformed")
+    for dtype, state in states.items():
+        if not (isinstance(state, list) and all(isinstance(v, int) and 0 <= v < 2 ** 64 for v in state)):
+            _fail(what, f"the pickled random state for {dtype} is malformed")
+        try:
+            layer.core(dtype).random_state = state
+        except (ValueError, TypeError) as error:
+            _fail(what, f"the pickled random state does not fit: {error}")
 
 
 # -- optimizers ----------------------------------------------------------------------------------------
