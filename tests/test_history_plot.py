@@ -64,6 +64,14 @@ def test_figsize_sizes_the_new_figure():
     np.testing.assert_allclose(fig.get_size_inches(), (6, 2))
 
 
+@pytest.mark.parametrize("figsize, error", [((0, 2), ValueError), ((float("nan"), 2), ValueError),
+                                             ((float("inf"), 2), ValueError), ((3,), TypeError), ("ab", TypeError),
+                                             (3.0, TypeError), ((True, 2), TypeError)])
+def test_bad_figsize_is_refused(figsize, error):
+    with pytest.raises(error, match="figsize"):
+        fitted_history().plot(figsize=figsize)
+
+
 def test_a_validation_only_quantity_and_a_late_key():
     history = callbacks.History()
     history.on_epoch_end(0, {"loss": 1.0})

@@ -1,4 +1,7 @@
 """History: every epoch's logs, the callback fit() returns, and plot() to draw them."""
+import math
+
+from .._checks import real_pair
 from .base import Callback
 
 __all__ = ["History"]
@@ -101,7 +104,9 @@ class History(Callback):
         ------
         ValueError
             If nothing was recorded (fit has not run, or ran 0 epochs), if both axes and figsize are
-            given, or if axes does not hold one Axes per quantity.
+            given, if figsize is not two finite sizes > 0, or if axes does not hold one Axes per quantity.
+        TypeError
+            If figsize is not a pair of real numbers, or axes is not an Axes or a sequence.
         ImportError
             If matplotlib is not installed.
 
@@ -122,6 +127,10 @@ class History(Callback):
                              "one epoch")
         if axes is not None and figsize is not None:
             raise ValueError("[History.plot] give axes or figsize, not both (figsize sizes a new figure)")
+        if figsize is not None:
+            figsize = real_pair(figsize, "figsize", "History.plot")
+            if not all(math.isfinite(side) and side > 0 for side in figsize):
+                raise ValueError(f"[History.plot] figsize must be two finite sizes > 0 in inches; got {figsize}")
         try:  # an optional extra: imported here only, so `import bprop` never needs it
             import matplotlib.pyplot as plt
             from matplotlib.axes import Axes
@@ -132,7 +141,12 @@ class History(Callback):
             figure, axes = plt.subplots(1, len(quantities), figsize=figsize, squeeze=False)
             axes = list(axes[0])
         else:
-            axes = [axes] if isinstance(axes, Axes) else list(getattr(axes, "flat", axes))
+            given = axes
+            try:  # an Axes, a list of them, or plt.subplots' array of them
+                axes = [axes] if isinstance(axes, Axes) else list(getattr(axes, "flat", axes))
+            except TypeError:
+                raise TypeError(f"[History.plot] axes must be a matplotlib Axes or a sequence of them; got "
+                                f"{type(given).__name__}") from None
             if len(axes) != len(quantities) or not all(isinstance(ax, Axes) for ax in axes):
                 raise ValueError(f"[History.plot] axes must be {len(quantities)} matplotlib Axes, one per quantity "
                                  f"({', '.join(q for q, _, _ in quantities)}); got {len(axes)} items")

@@ -1,8 +1,9 @@
 """What Sequential and Module share: compile, fit and evaluate through a Trainer; state dicts; saving."""
 from __future__ import annotations  # annotations stay text: help() shows ArrayLike, not its expansion
 
-from typing import Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from .._checks import flag
@@ -18,6 +19,9 @@ Model = TypeVar("Model", bound="Trainable")
 
 
 class Trainable:
+    # What the model classes that mix this in provide (declared for type checkers; no runtime effect).
+    in_features: Optional[int]
+    as_batch: Callable[..., np.ndarray]
     def compile(self: Model, optimizer: Optional[Optimizer] = None, loss: Optional[Loss] = None,
                 metrics: Union[str, Sequence[str], None] = None) -> Model:
         """Choose the optimizer, the loss and the metrics that fit and evaluate use.

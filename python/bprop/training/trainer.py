@@ -38,7 +38,7 @@ __all__ = ["Trainer"]
 PathLike = Union[str, os.PathLike]  # a path for the files fit reads and writes
 
 _PROGRESS_UPDATES_PER_EPOCH = 20
-_MODELS_IN_FIT = weakref.WeakSet()  # models a fit() is training right now
+_MODELS_IN_FIT: weakref.WeakSet[Any] = weakref.WeakSet()  # models a fit() is training right now
 _MODELS_IN_FIT_LOCK = threading.Lock()
 
 
