@@ -204,11 +204,11 @@ class Module(Trainable):
         """The trainer's loop for this module: one Python step per batch (its forward is Python code)."""
         return ModuleLoop(self, loss, optimizer, metrics)
 
-    def predict(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
+    def predict(self, x: "ArrayLike", batch_size: int = 256) -> np.ndarray:  # text: help() shows ArrayLike
         """Outputs for x in evaluation mode, computed batch_size samples at a time.
 
-        Evaluation mode: no dropout, BatchNorm with its running statistics, and no graph recorded. The model need not be
-        compiled.
+        Evaluation mode: no dropout, BatchNorm with its running statistics, and no graph recorded. The
+        model need not be compiled.
 
         Parameters
         ----------

@@ -236,7 +236,7 @@ class Sequential(LayerStack, Layer, Trainable):
         return core_class("Trainer", self.dtype)(self._model, loss.core(self.dtype),
                                                  None if optimizer is None else optimizer.core, metrics)
 
-    def predict(self, x: ArrayLike, batch_size: int = 256) -> np.ndarray:
+    def predict(self, x: "ArrayLike", batch_size: int = 256) -> np.ndarray:  # text: help() shows ArrayLike
         """Outputs for x in evaluation mode, computed batch_size samples at a time.
 
         Evaluation mode: no dropout, BatchNorm with its running statistics. The model need not be
