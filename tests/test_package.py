@@ -30,7 +30,7 @@ FOUNDATION = {"_core", "_checks", "_dtypes", "_mode", "_version", "_activation_t
 FACADE = {"", "tensor", "datasets", "__main__"}
 
 # Imports a function may make: optional dependencies, loaded only when the feature that needs them runs.
-OPTIONAL_LAZY_IMPORTS = {"tqdm"}
+OPTIONAL_LAZY_IMPORTS = {"tqdm", "matplotlib"}  # matplotlib: History.plot (the plot extra)
 
 
 def _module_name(path):

@@ -1,5 +1,5 @@
 """THE registry: every public entry point of bprop, one Entry each (see entry.py), from the area files."""
-from . import (entries_autograd, entries_conv, entries_files, entries_layers, entries_losses, entries_models, entries_optim,
+from . import (entries_autograd, entries_callback_outputs, entries_conv, entries_files, entries_layers, entries_losses, entries_models, entries_optim,
                entries_recurrent, entries_runtime, entries_selfcheck, entries_tensor, entries_training)
 
 # Not bprop: cases that crash, abort, hang or exit on purpose, so test_fuzz can check that the worker reports
@@ -8,7 +8,7 @@ SELF_CHECKS = {entry.name: entry for entry in entries_selfcheck.ENTRIES}
 
 ENTRIES = (entries_tensor.ENTRIES + entries_autograd.ENTRIES + entries_runtime.ENTRIES + entries_layers.ENTRIES
            + entries_conv.ENTRIES + entries_recurrent.ENTRIES + entries_losses.ENTRIES + entries_optim.ENTRIES + entries_models.ENTRIES + entries_training.ENTRIES
-           + entries_files.ENTRIES)
+           + entries_files.ENTRIES + entries_callback_outputs.ENTRIES)
 REGISTRY = {entry.name: entry for entry in ENTRIES}
 assert len(REGISTRY) == len(ENTRIES), "two entries share a name"
 
@@ -111,6 +111,8 @@ COVERS = {
     "Sequential/Module.set_weights/load_state_dict": "Sequential.set_weights Sequential.load_state_dict",
     "Module misuse": "bprop.Module",
     "Trainer(...)": "bprop.Trainer Trainer.fit Trainer.evaluate Trainer.save_checkpoint",
+    "callbacks.CSVLogger": "callbacks.CSVLogger",
+    "History.plot": "History.plot History.quantities",
     "callbacks.<Callback>(...)": "callbacks.EarlyStopping callbacks.History callbacks.LambdaCallback "
                                  "callbacks.LearningRateScheduler callbacks.ModelCheckpoint callbacks.ProgressBar "
                                  "callbacks.ReduceLROnPlateau callbacks.TerminateOnNaN callbacks.Callback "

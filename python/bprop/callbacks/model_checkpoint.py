@@ -9,12 +9,43 @@ __all__ = ["ModelCheckpoint"]
 
 
 class ModelCheckpoint(Callback):
-    """Save a checkpoint at the end of epochs: the model, the optimizer's state and the training
-    position, one file each, written atomically; fit(resume_from=file) continues from one.
+    """Save a checkpoint at the end of epochs, which fit(resume_from=file) continues from.
 
-    filepath is formatted with the epoch number (1-based, as Keras) and the epoch's logs:
-    "ckpt/epoch{epoch:03d}.bprop", "best-{val_loss:.3f}.bprop". Missing directories are made.
-    save_best_only: save only when `monitor` improved (mode "min", "max" or "auto" by its name).
+    Each checkpoint is one file, written atomically: the model, the optimizer's state and the training
+    position. ``last_saved`` is the path of the latest.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        The file, formatted with the epoch number (1-based, as Keras) and the epoch's logs:
+        ``"ckpt/epoch{epoch:03d}.bprop"``, ``"best-{val_loss:.3f}.bprop"``. Missing directories are made.
+    monitor : str, default "val_loss"
+        The logged value that decides the best epoch (with save_best_only).
+    save_best_only : bool, default False
+        Save only when ``monitor`` improved on the best so far.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better; "auto" takes "max" for names ending in "accuracy" or "acc".
+    verbose : int, default 0
+        Print a line for each file saved, when nonzero.
+
+    Raises
+    ------
+    TypeError
+        If filepath is not a path or save_best_only not a bool.
+    ValueError
+        If mode is unknown; during fit, if filepath names a value that is not logged.
+
+    Examples
+    --------
+    >>> x, y = np.random.rand(16, 3).astype(np.float32), np.random.rand(16, 1).astype(np.float32)
+    >>> model = bprop.Sequential([nn.Linear(3, 1)]).compile(optim.SGD(lr=0.1), nn.MSE())
+    >>> checkpoint = callbacks.ModelCheckpoint("ckpt/epoch{epoch:02d}.bprop")
+    >>> history = model.fit(x, y, epochs=2, seed=0, verbose=0, callbacks=[checkpoint])
+    >>> checkpoint.last_saved
+    'ckpt/epoch02.bprop'
+    >>> history = model.fit(x, y, epochs=3, resume_from="ckpt/epoch02.bprop", verbose=0)
+    >>> history.epoch
+    [2]
     """
 
     def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", verbose=0):
@@ -26,9 +57,40 @@ class ModelCheckpoint(Callback):
         self.best, self.last_saved = self._initial_best, None
 
     def on_train_begin(self, logs):
+        """Forget the best value of an earlier fit.
+
+        Parameters
+        ----------
+        logs : dict
+            Empty.
+
+        Examples
+        --------
+        >>> callbacks.ModelCheckpoint("c.bprop").on_train_begin({})
+        """
         self.best = self._initial_best
 
     def on_epoch_end(self, epoch, logs):
+        """Save the epoch's checkpoint (with save_best_only, only if ``monitor`` improved).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch index (0-based).
+        logs : dict
+            The epoch's logs, {name: value}.
+
+        Raises
+        ------
+        ValueError
+            If the monitored value is not logged, or filepath names a value that is not.
+
+        Examples
+        --------
+        >>> x, y = np.random.rand(16, 3).astype(np.float32), np.random.rand(16, 1).astype(np.float32)
+        >>> model = bprop.Sequential([nn.Linear(3, 1)]).compile(optim.SGD(lr=0.1), nn.MSE())
+        >>> history = model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint("c.bprop")])
+        """
         if self.save_best_only:
             if self.monitor not in logs:
                 raise ValueError(f"[ModelCheckpoint] monitors {self.monitor!r}, which fit does not log; logged: "

@@ -14,8 +14,30 @@ def _format_logs(logs):
 
 
 class ProgressBar(Callback):
-    """Progress of each epoch: tqdm's bar when tqdm is installed and the output is a terminal, a plain
-    built-in bar otherwise on a terminal, and one line per epoch when the output is not a terminal."""
+    """Show the progress of each epoch (what fit adds with verbose=1 or 2).
+
+    On a terminal: tqdm's bar when tqdm is installed, a plain built-in bar otherwise; elsewhere (a file,
+    a notebook's captured output), one line per epoch.
+
+    Parameters
+    ----------
+    epochs : int
+        The number of epochs, for the "Epoch 3/10" label.
+    stream : file-like, optional
+        Where to write; sys.stdout by default.
+    per_epoch_only : bool, default False
+        One line per epoch even on a terminal (verbose=2).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> x, y = np.random.rand(16, 3).astype(np.float32), np.random.rand(16, 1).astype(np.float32)
+    >>> model = bprop.Sequential([nn.Linear(3, 1)]).compile(optim.SGD(lr=0.1), nn.MSE())
+    >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.ProgressBar(2, stream=out)])
+    >>> out.getvalue().count("Epoch")
+    2
+    """
 
     def __init__(self, epochs, stream=None, per_epoch_only=False):
         self.epochs, self.stream = epochs, stream or sys.stdout
@@ -29,9 +51,39 @@ class ProgressBar(Callback):
                 pass
 
     def on_epoch_begin(self, epoch, logs):
+        """Start timing the epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch index (0-based).
+        logs : dict
+            Empty.
+
+        Examples
+        --------
+        >>> callbacks.ProgressBar(1).on_epoch_begin(0, {})
+        """
         self.epoch, self.start, self.bar = epoch, time.perf_counter(), None
 
     def on_progress(self, done, total, logs):
+        """Redraw the bar (on a terminal only).
+
+        Parameters
+        ----------
+        done : int
+            Batches of this epoch done so far.
+        total : int
+            Batches in the epoch.
+        logs : dict
+            The epoch's running logs.
+
+        Examples
+        --------
+        >>> bar = callbacks.ProgressBar(1)
+        >>> bar.on_epoch_begin(0, {})
+        >>> bar.on_progress(5, 10, {"loss": 0.5})
+        """
         if not self.live:
             return
         if self._tqdm is not None:
@@ -47,6 +99,24 @@ class ProgressBar(Callback):
         self.stream.flush()
 
     def on_epoch_end(self, epoch, logs):
+        """Write the epoch's line: its time and logs.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch index (0-based).
+        logs : dict
+            The epoch's logs, {name: value}.
+
+        Examples
+        --------
+        >>> import io
+        >>> bar = callbacks.ProgressBar(1, stream=io.StringIO())
+        >>> bar.on_epoch_begin(0, {})
+        >>> bar.on_epoch_end(0, {"loss": 0.5})
+        >>> bar.stream.getvalue().startswith("Epoch 1/1")
+        True
+        """
         seconds = time.perf_counter() - self.start
         if self.bar is not None:
             self.bar.set_postfix_str(_format_logs(logs), refresh=True)

@@ -9,6 +9,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 import copy
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import all_finite, as_array, c_array, flag, integer
 from .._mode import TrainingFlag, evaluating
@@ -219,8 +220,43 @@ class Module(Trainable):
         """The trainer's loop for this module: one Python step per batch (its forward is Python code)."""
         return ModuleLoop(self, loss, optimizer, metrics)
 
-    def predict(self, x, batch_size=256):
-        """Outputs for x in evaluation mode, without recording graphs, batch_size samples at a time."""
+    def predict(self, x: "ArrayLike", batch_size: int = 256) -> np.ndarray:  # text: help() shows ArrayLike
+        """Outputs for x in evaluation mode, computed batch_size samples at a time.
+
+        Evaluation mode: no dropout, BatchNorm with its running statistics, and no graph recorded. The
+        model need not be compiled.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, shape (n, *sample_shape).
+        batch_size : int, default 256
+            Samples per forward pass; the outputs do not depend on it beyond float rounding.
+
+        Returns
+        -------
+        numpy.ndarray
+            The outputs, shape (n, *output_shape), in the model's dtype (logits for a model trained with a
+            cross-entropy: apply the softmax or sigmoid for probabilities).
+
+        Raises
+        ------
+        ValueError
+            If x is empty, holds NaN or Inf, or does not fit the model's input shape, or batch_size is below 1.
+        TypeError
+            If x or batch_size is of the wrong type.
+
+        Examples
+        --------
+        >>> class Net(bprop.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = nn.Linear(3, 2)
+        ...     def forward(self, x):
+        ...         return self.fc(x).relu()
+        >>> Net().predict(np.zeros((5, 3), np.float32), batch_size=2).shape
+        (5, 2)
+        """
         batch_size = integer(batch_size, "batch_size", "predict", minimum=1, maximum=None)
         x = self.as_batch(x, "predict")
         return np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])

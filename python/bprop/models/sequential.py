@@ -1,6 +1,7 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer). It is a layer
 too, so a Sequential can sit in another Sequential or in a Residual."""
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import LARGEST, all_finite, as_array, c_array, flag, index_array, integer
 from .._dtypes import core_class, resolve_dtype
@@ -236,8 +237,38 @@ class Sequential(LayerStack, Layer, Trainable):
         return core_class("Trainer", self.dtype)(self._model, loss.core(self.dtype),
                                                  None if optimizer is None else optimizer.core, metrics)
 
-    def predict(self, x, batch_size=256):
-        """Outputs for x in evaluation mode, computed batch_size samples at a time."""
+    def predict(self, x: "ArrayLike", batch_size: int = 256) -> np.ndarray:  # text: help() shows ArrayLike
+        """Outputs for x in evaluation mode, computed batch_size samples at a time.
+
+        Evaluation mode: no dropout, BatchNorm with its running statistics. The model need not be
+        compiled.
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, shape (n, *sample_shape); integer indices for a model that starts with an Embedding.
+        batch_size : int, default 256
+            Samples per forward pass; the outputs do not depend on it beyond float rounding.
+
+        Returns
+        -------
+        numpy.ndarray
+            The outputs, shape (n, *output_shape), in the model's dtype (logits for a model trained with a
+            cross-entropy: apply the softmax or sigmoid for probabilities).
+
+        Raises
+        ------
+        ValueError
+            If x is empty, holds NaN or Inf, or does not fit the model's input shape, or batch_size is below 1.
+        TypeError
+            If x or batch_size is of the wrong type.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(3, 2)])
+        >>> model.predict(np.zeros((5, 3), np.float32)).shape
+        (5, 2)
+        """
         if (type(x) is np.ndarray and type(batch_size) is int and batch_size >= 1 and self._shape_fixed
                 and x.shape[1:] == self._sample_shape and len(x) and x.dtype == self.dtype and not self._takes_indices
                 and x.flags.c_contiguous and x.flags.aligned):  # the usual call, checked the same way in one crossing

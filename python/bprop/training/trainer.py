@@ -10,16 +10,22 @@ dtype, in_features, out_features, as_batch(x, where), and _training_loop(loss, o
 returns the loop that runs its batches (start, new_epoch, train_batches, run_epochs, evaluate,
 batches_per_epoch): the C++ trainer for a Sequential, ModuleLoop for a Module.
 """
+from __future__ import annotations  # annotations stay text: help() shows ArrayLike, not its expansion
+
 import contextlib
 import math
+import os
 import re
 import threading
 import warnings
 import weakref
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import callbacks as callbacks_module
+from ..callbacks import Callback, History
 from .._checks import c_array, integer
 from ..io import pickling
 from ..io.saving import CheckpointError, restore, save
@@ -30,8 +36,10 @@ from ..random import resolve_seed
 
 __all__ = ["Trainer"]
 
+PathLike = Union[str, os.PathLike]  # a path for the files fit reads and writes
+
 _PROGRESS_UPDATES_PER_EPOCH = 20
-_MODELS_IN_FIT = weakref.WeakSet()  # models a fit() is training right now
+_MODELS_IN_FIT: weakref.WeakSet[Any] = weakref.WeakSet()  # models a fit() is training right now
 _MODELS_IN_FIT_LOCK = threading.Lock()
 
 
@@ -216,9 +224,46 @@ class _Data:
 
 
 class Trainer:
-    """Runs fit / evaluate for a model with an optimizer, a loss, metrics and callbacks."""
+    """Runs fit and evaluate for a model with an optimizer, a loss, metrics and callbacks.
 
-    def __init__(self, model, optimizer, loss, metrics=None, callbacks=None):
+    ``model.compile(optimizer, loss, metrics)`` makes one and ``model.fit``/``model.evaluate`` call it;
+    make one yourself to keep callbacks that every fit of the model runs.
+
+    Parameters
+    ----------
+    model : Sequential or Module
+        The model to train.
+    optimizer : bprop.optim.Optimizer or None
+        The optimizer, bound here to the model's parameters if it is not bound yet. None for a trainer
+        that only evaluates.
+    loss : bprop.nn.Loss
+        The loss to minimise (its value is the logs' ``loss``).
+    metrics : str or list of str, optional
+        Names of metrics to log besides the loss: ``"accuracy"``, ``"top_k_accuracy"`` (k = 5),
+        ``"top_<k>_accuracy"``, ``"mse"``, ``"mae"``.
+    callbacks : list of bprop.callbacks.Callback, optional
+        Callbacks that every fit runs, before the ones fit is given.
+
+    Raises
+    ------
+    TypeError
+        If model, optimizer, loss, a metric or a callback is of the wrong kind.
+    ValueError
+        If a metric is unknown, or the optimizer is already bound to another model's parameters.
+
+    Examples
+    --------
+    >>> x, y = np.random.rand(32, 3).astype(np.float32), np.random.randint(0, 2, 32)
+    >>> model = bprop.Sequential([nn.Linear(3, 2)])
+    >>> trainer = bprop.Trainer(model, optim.SGD(lr=0.1), nn.CrossEntropy(), metrics=["accuracy"])
+    >>> history = trainer.fit(x, y, epochs=2, verbose=0)
+    >>> sorted(trainer.evaluate(x, y))
+    ['accuracy', 'loss']
+    """
+
+    def __init__(self, model: Any, optimizer: Optional[Optimizer], loss: Loss,
+                 metrics: Union[str, Sequence[str], None] = None,
+                 callbacks: Optional[Sequence[Callback]] = None) -> None:
         if not callable(getattr(model, "_training_loop", None)):
             raise TypeError(f"[Trainer] model must be a bprop Sequential or Module; got {type(model).__name__}")
         if not isinstance(loss, Loss):
@@ -269,19 +314,79 @@ class Trainer:
             logs[prefix + name] = mean(total, totals["metric_weight"])
         return logs
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_split=0.0, validation_data=None, shuffle=True,
-            seed=None, sample_weight=None, class_weight=None, verbose=1, callbacks=None, initial_epoch=0,
-            resume_from=None):
-        """Train; returns the History. Every argument and the whole dataset are checked before any
-        work, so a bad input leaves the model unchanged.
+    def fit(self, x: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, validation_split: float = 0.0,
+            validation_data: Optional[Tuple[ArrayLike, ...]] = None, shuffle: bool = True, seed: Optional[int] = None,
+            sample_weight: Optional[ArrayLike] = None, class_weight: Optional[Mapping[int, float]] = None,
+            verbose: int = 1, callbacks: Optional[Sequence[Callback]] = None,
+            initial_epoch: int = 0, resume_from: Optional[PathLike] = None) -> History:
+        """Train the model on (x, y) for a number of epochs.
 
-        sample_weight: one weight per sample (n,), or with a label per position (outputs (n, ..., classes))
-        one per position (n, ...). class_weight {class: weight} multiplies each sample's (or position's)
-        weight by its label's; labels equal to the loss's ignore_index have no class and are left out.
+        Every argument and the whole dataset are checked before any work, so a bad input leaves the model
+        unchanged. The data are converted once (x to the model's dtype); each epoch shuffles an index.
 
-        resume_from: a checkpoint (callbacks.ModelCheckpoint's file): its weights, optimizer state, seed
-        and epoch count are restored and training continues from there, exactly as if it had never
-        stopped (same seed and thread count)."""
+        Parameters
+        ----------
+        x : array_like
+            Inputs, shape (n, *sample_shape); integer indices for a model that starts with an Embedding.
+        y : array_like
+            Targets: class labels (n,) or values (n, outputs) for the loss; for outputs (n, ..., classes),
+            a label per position (n, ...).
+        epochs : int, default 1
+            The index of the last epoch to train (as Keras): with initial_epoch=2 and epochs=5, three
+            epochs run.
+        batch_size : int, default 32
+            Samples per optimizer step; a size above the dataset's is the whole dataset.
+        validation_split : float, default 0.0
+            The fraction of the samples, taken from the end before any shuffle, held out and evaluated
+            after each epoch (logged as ``val_loss``, ``val_<metric>``). In [0, 0.5].
+        validation_data : tuple, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` to evaluate after each epoch,
+            instead of validation_split.
+        shuffle : bool, default True
+            Shuffle the samples at each epoch.
+        seed : int, optional
+            Seed of this fit's shuffles and dropout masks (not the weights' initialisation); by default
+            one drawn from bprop's generator (``bprop.manual_seed``).
+        sample_weight : array_like, optional
+            One weight >= 0 per sample (n,), or with a label per position, one per position (n, ...).
+        class_weight : dict, optional
+            {class index: weight}: each sample's (or position's) weight is multiplied by its label's.
+            Labels equal to the loss's ignore_index have no class and are left out.
+        verbose : {0, 1, 2}, default 1
+            0 silent, 1 a progress bar, 2 one line per epoch.
+        callbacks : list of bprop.callbacks.Callback, optional
+            Callbacks for this fit, after the trainer's own.
+        initial_epoch : int, default 0
+            The epoch to start at (to continue an earlier fit's count).
+        resume_from : str or os.PathLike, optional
+            A checkpoint written by ``callbacks.ModelCheckpoint``: its weights, optimizer state, seed and
+            epoch count are restored and training continues exactly as if it had never stopped (same
+            thread count). Not with initial_epoch.
+
+        Returns
+        -------
+        bprop.callbacks.History
+            Every epoch's logs (``history.history["loss"]``), and why training stopped early, if it did.
+
+        Raises
+        ------
+        ValueError
+            If the model has no optimizer, an argument is out of range, x and y disagree in length or
+            shape, the data hold NaN or Inf, the model is already in a fit, or resume_from does not fit
+            this run.
+        TypeError
+            If an argument or a callback is of the wrong type.
+        bprop.CheckpointError
+            If resume_from is not a valid checkpoint of this model.
+
+        Examples
+        --------
+        >>> x, y = np.random.rand(32, 3).astype(np.float32), np.random.randint(0, 2, 32)
+        >>> trainer = bprop.Trainer(bprop.Sequential([nn.Linear(3, 2)]), optim.SGD(lr=0.1), nn.CrossEntropy())
+        >>> history = trainer.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, seed=0, verbose=0)
+        >>> sorted(history.history), len(history.history["loss"])
+        (['loss', 'val_loss'], 3)
+        """
         with _one_fit_at_a_time(self.model):
             return self._fit(x, y, epochs, batch_size, validation_split, validation_data, shuffle, seed,
                              sample_weight, class_weight, verbose, callbacks, initial_epoch, resume_from)
@@ -369,10 +474,36 @@ class Trainer:
         position = restore(self.model, self.optimizer, path, check_position=check)
         return position["epoch"], position["seed"]
 
-    def save_checkpoint(self, path, epoch):
-        """The model, the optimizer's state and the training position (`epoch` epochs done, this fit's
-        seed, the optimizer's step count, which also places the learning-rate schedule) in one file,
-        atomically: what fit(resume_from=path) continues from."""
+    def save_checkpoint(self, path: PathLike, epoch: int) -> None:
+        """Write a checkpoint that fit(resume_from=path) continues from.
+
+        One file, written atomically: the model, the optimizer's state and the training position
+        (``epoch`` epochs done, the last fit's seed, the optimizer's step count, which also places the
+        learning-rate schedule). ``callbacks.ModelCheckpoint`` calls it during fit.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write; its directory must exist.
+        epoch : int
+            The number of epochs done, where a resumed fit starts.
+
+        Raises
+        ------
+        ValueError
+            If no fit has run (there is no seed to record) or epoch is negative.
+
+        Examples
+        --------
+        >>> x, y = np.random.rand(32, 3).astype(np.float32), np.random.randint(0, 2, 32)
+        >>> model = bprop.Sequential([nn.Linear(3, 2)])
+        >>> trainer = bprop.Trainer(model, optim.SGD(lr=0.1), nn.CrossEntropy())
+        >>> history = trainer.fit(x, y, epochs=2, seed=0, verbose=0)
+        >>> trainer.save_checkpoint("two.bprop", 2)
+        >>> history = trainer.fit(x, y, epochs=4, resume_from="two.bprop", verbose=0)
+        >>> history.epoch
+        [2, 3]
+        """
         epoch = integer(epoch, "epoch", "Trainer.save_checkpoint", minimum=0)
         if self.seed is None:
             raise ValueError("[Trainer.save_checkpoint] no fit has run, so there is no training position to save")
@@ -446,8 +577,41 @@ class Trainer:
                             "gradient clipping (clipnorm=...) or checking the data")
         warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=4)
 
-    def evaluate(self, x, y, batch_size=256, sample_weight=None):
-        """{"loss": ..., <metric>: ...} over (x, y) in evaluation mode."""
+    def evaluate(self, x: ArrayLike, y: ArrayLike, batch_size: int = 256,
+                 sample_weight: Optional[ArrayLike] = None) -> Dict[str, float]:
+        """The loss and the metrics over (x, y), in evaluation mode (no dropout, BatchNorm's running statistics).
+
+        Parameters
+        ----------
+        x : array_like
+            Inputs, shape (n, *sample_shape).
+        y : array_like
+            Targets, as for fit.
+        batch_size : int, default 256
+            Samples per forward pass (the result does not depend on it beyond float rounding).
+        sample_weight : array_like, optional
+            One weight >= 0 per sample (or per position), as for fit.
+
+        Returns
+        -------
+        dict
+            {"loss": value, <metric name>: value, ...}, means over the samples, weighted when weights are
+            given.
+
+        Raises
+        ------
+        ValueError
+            If x and y disagree, the data hold NaN or Inf, or batch_size is below 1.
+        TypeError
+            If an argument is of the wrong type.
+
+        Examples
+        --------
+        >>> x, y = np.random.rand(32, 3).astype(np.float32), np.random.randint(0, 2, 32)
+        >>> trainer = bprop.Trainer(bprop.Sequential([nn.Linear(3, 2)]), None, nn.CrossEntropy(), ["accuracy"])
+        >>> sorted(trainer.evaluate(x, y))
+        ['accuracy', 'loss']
+        """
         batch_size = integer(batch_size, "batch_size", "evaluate", minimum=1, maximum=None)
         data = _Data(self, x, y, sample_weight, None, "evaluate")
         return self._logs(self._core_trainer().evaluate(*data.arrays(), min(batch_size, len(data))))
