@@ -42,7 +42,7 @@ class BatchNorm(Layer):
         If `features` is not an integer, `eps` or `momentum` not a real number, or `dtype` not float32 or
         float64.
     ValueError
-        If `features` is < 1 or `eps` or `momentum` is out of its range.
+        If `features` is < 1, `eps` is not > 0 or `momentum` is outside [0, 1].
 
     Examples
     --------
@@ -147,7 +147,7 @@ class LayerNorm(Layer):
     TypeError
         If `features` is not an integer, `eps` not a real number, or `dtype` not float32 or float64.
     ValueError
-        If `features` is < 1 or `eps` is out of its range.
+        If `features` is < 1 or `eps` is not > 0.
 
     Examples
     --------
@@ -343,7 +343,7 @@ class BatchNorm2d(_ChannelBatchNorm):
         If `num_features` is not an integer, `eps` or `momentum` not a real number, or `dtype` not float32
         or float64.
     ValueError
-        If `num_features` is < 1 or `eps` or `momentum` is out of its range.
+        If `num_features` is < 1, `eps` is not > 0 or `momentum` is outside [0, 1].
 
     Examples
     --------
@@ -378,7 +378,7 @@ class BatchNorm1d(_ChannelBatchNorm):
         If `num_features` is not an integer, `eps` or `momentum` not a real number, or `dtype` not float32
         or float64.
     ValueError
-        If `num_features` is < 1 or `eps` or `momentum` is out of its range.
+        If `num_features` is < 1, `eps` is not > 0 or `momentum` is outside [0, 1].
 
     Examples
     --------
