@@ -306,8 +306,8 @@ class ConvTranspose2d(_Convolution):
     bias : bool, default True
         Whether to add a learnt (out_channels,) bias (starting at zero).
     init : str, default "glorot_uniform"
-        The weight's initialisation, as Linear's (fan_in = in_channels/groups × kernel area, fan_out =
-        out_channels × kernel area).
+        The weight's initialisation, as Linear's (fan_in = out_channels/groups × kernel area, fan_out =
+        in_channels × kernel area, as PyTorch reads this weight).
     init_limit : float, optional
         The bound of U(-init_limit, init_limit) for init="uniform" (and only with it).
     seed : int, optional
