@@ -28,7 +28,7 @@ from .losses import MAE, MSE, BinaryCrossEntropy, CrossEntropy, Huber
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from ..autograd.tensor import Tensor
+    from .._core import Tensor
 
     _Size = Union[int, Tuple[int, ...]]
 

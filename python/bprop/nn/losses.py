@@ -25,7 +25,7 @@ from ..autograd.tensor import as_input
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike
 
-    from ..autograd.tensor import Tensor
+    from .._core import Tensor
 
 __all__ = ["Loss", "MSE", "MAE", "Huber", "CrossEntropy", "BinaryCrossEntropy"]
 # serialize/deserialize (below) are reached as nn.losses.serialize: nn.serialize is the layers'.
@@ -78,13 +78,13 @@ class Loss:
     """
 
     name = "Loss"  # the name shared with the core and error messages
-    _hyperparameters = ()  # constructor keywords besides reduction
+    _hyperparameters: Tuple[str, ...] = ()  # constructor keywords besides reduction
 
     def __init__(self, *, reduction: str = "mean") -> None:
         if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
             raise ValueError(f"[{self.name}] reduction must be 'mean' or 'sum'; got {reduction!r}")
         self._reduction = reduction
-        self._cores = {}
+        self._cores: Dict[np.dtype, Any] = {}
 
     @property
     def reduction(self) -> str:
@@ -112,7 +112,7 @@ class Loss:
         args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
         return f"{self.name}({args})"
 
-    def core(self, dtype: DTypeLike) -> Any:
+    def core(self, dtype: Any) -> Any:
         """The C++ loss the trainer runs for `dtype`, made once and cached.
 
         Parameters
@@ -192,7 +192,7 @@ class Loss:
         """
         raise TypeError(f"[{self.name}] takes values shaped like its outputs, not class labels")
 
-    def prepare_targets(self, y: ArrayLike, n_outputs: int, dtype: DTypeLike) -> np.ndarray:
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: DTypeLike) -> np.ndarray:
         """Targets as the core takes them: a C-contiguous (rows, n_outputs) array of ``dtype``.
 
         A 1-D y is accepted for a single output and becomes (rows, 1). An array already in that form passes
@@ -654,7 +654,7 @@ class CrossEntropy(Loss):
         resolve_dtype(dtype, self.name)  # the same dtype check as for probabilities
         return self.prepare_labels(y, n_outputs)
 
-    def prepare_labels(self, labels: ArrayLike, n_outputs: int) -> np.ndarray:
+    def prepare_labels(self, labels: Any, n_outputs: int) -> np.ndarray:
         """Class indices of any shape as int64, each checked to be in [0, n_outputs) or ignore_index.
 
         Labels may be (rows,), or (n, time) with a label per position; floats holding whole numbers are

@@ -19,9 +19,10 @@ from . import schedules as _schedules
 from .._checks import flag, integer, optional_real, real, real_pair, reals
 
 if TYPE_CHECKING:
-    from ..autograd.parameter import Parameter
+    from .._core import Parameter_float32, Parameter_float64
     from .schedules import Schedule
 
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
     _Self = TypeVar("_Self", bound="Optimizer")
     _Hook = Callable[[List[Parameter], int], Any]
 
@@ -71,6 +72,8 @@ class GradientHookHandle:
     >>> handle = opt.add_gradient_hook(lambda parameters, step: None)
     >>> handle.remove()
     """
+
+    _optimizer: Optional[Optimizer]  # None once removed
 
     def __init__(self, optimizer: Optimizer, hook: _Hook) -> None:
         self._optimizer, self.hook, self._key = optimizer, hook, None
@@ -140,7 +143,7 @@ class Optimizer:
         self._schedule = _schedules.check(schedule, name)
         self._core = None
         self._parameters = None
-        self._hooks = []  # GradientHookHandles, installed in the core when it is made
+        self._hooks: List[GradientHookHandle] = []  # GradientHookHandles, installed in the core when it is made
         if parameters is not None:
             self._bind(parameters, name)
 

@@ -2,7 +2,7 @@
 is in ops/ (C++)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from ... import _activation_table as activation_table
 from ..._checks import integer, real
@@ -12,11 +12,13 @@ from .base import Layer, config_size
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from ...autograd.parameter import Parameter
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
 
 # The activations are exported as their classes are defined (_Activation.__init_subclass__), after these.
 __all__ = ["Softmax", "PReLU"]
-_ACTIVATION_CLASSES = []
+_ACTIVATION_CLASSES: List[str] = []
 
 # What each named parameter of the table's entries means; its type, default and domain come from the table.
 _PARAMETER_DOCS = {
@@ -33,7 +35,7 @@ class _Activation(Layer):
     config, with the entry's defaults and checks: a new activation is one line here."""
 
     keeps_shape = True
-    _entry = None  # the table entry's name when it differs from the class's (GELU's tanh form)
+    _entry: Optional[str] = None  # the table entry's name when it differs from the class's (GELU's tanh form)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

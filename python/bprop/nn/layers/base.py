@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Type, TypeVar, Union
 
 import numpy as np
 
@@ -28,8 +28,10 @@ from . import python_layer
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from ...autograd.parameter import Parameter
-    from ...autograd.tensor import Tensor
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
+    from ..._core import Tensor
 
     _LayerClass = TypeVar("_LayerClass", bound="Type[Layer]")
     _Self = TypeVar("_Self", bound="Layer")
@@ -40,8 +42,8 @@ __all__ = ["Layer", "register_layer"]
 # Every layer class bprop defines, by name, as saved files name them: filled as the classes are defined
 # (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed, and
 # those the user registers (register_layer): a file never names code to run.
-_LAYER_CLASSES = {}
-_BPROP_LAYER_NAMES = set()
+_LAYER_CLASSES: Dict[str, Type[Layer]] = {}
+_BPROP_LAYER_NAMES: Set[str] = set()
 _scope = threading.local()  # classes one load() call may also make (its custom_objects), on its thread
 
 
@@ -183,7 +185,7 @@ class Layer:
         return cls._make_core is Layer._make_core and cls is not Layer
 
     def __init__(self) -> None:
-        self._cores = {}
+        self._cores: Dict[np.dtype, Any] = {}
 
     keeps_shape = False  # True for layers whose output sample shape is their input's (activations, Dropout)
 
@@ -278,7 +280,7 @@ class Layer:
                             "define it (on Tensors, or on numpy arrays with a backward(self, x, y, dy))")
         return python_layer.make_core(self, dtype, Layer)
 
-    def core(self, dtype: DTypeLike = None) -> Any:
+    def core(self, dtype: Any = None) -> Any:
         """The C++ layer that computes this layer in `dtype`, made on first use and cached.
 
         Parameters

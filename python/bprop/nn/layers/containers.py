@@ -2,7 +2,7 @@
 stack of layers uses (the dtype they fix, the input width they fix, their tensors' names and shapes)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -10,7 +10,9 @@ from ..._dtypes import core_class
 from .base import Layer, deserialize, layer_class, serialize
 
 if TYPE_CHECKING:
-    from ...autograd.parameter import Parameter
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
 
 __all__ = ["LayerStack", "Residual"]
 

@@ -14,7 +14,9 @@ from .linear import _INITIALIZERS
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from ...autograd.parameter import Parameter
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
 
     _Size = Union[int, Tuple[int, ...]]
 

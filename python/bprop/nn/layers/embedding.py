@@ -1,7 +1,7 @@
 """Embedding: a lookup table from integer indices to learnt vectors (the first layer of a network)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 from ..._checks import integer
 from ..._dtypes import core_class, resolve_dtype
@@ -11,7 +11,9 @@ from .base import Layer, config_size
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from ...autograd.parameter import Parameter
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
 
 __all__ = ["Embedding"]
 

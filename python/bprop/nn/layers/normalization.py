@@ -2,7 +2,7 @@
 last axis; BatchNorm1d and BatchNorm2d (PyTorch's) per channel, the first axis of (C, *spatial) samples."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Tuple, Union
 
 from ..._checks import integer, real
 from ..._dtypes import core_class, resolve_dtype
@@ -11,7 +11,9 @@ from .base import Layer, config_size
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-    from ...autograd.parameter import Parameter
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
 
 __all__ = ["BatchNorm", "LayerNorm", "BatchNorm1d", "BatchNorm2d"]
 

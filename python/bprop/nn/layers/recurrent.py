@@ -50,7 +50,7 @@ def parameter_shapes(gates, input_size, hidden_size, num_layers, bias, bidirecti
 class _Recurrent(Layer):
     """What RNN, LSTM and GRU share: arguments, the C++ layer, the calls with lengths and states, the config."""
 
-    _kind = None  # "RNN", "LSTM" or "GRU"
+    _kind: Any = None  # "RNN", "LSTM" or "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers, bias, dropout, bidirectional, return_sequences, seed,
                  dtype):
@@ -136,8 +136,8 @@ class _Recurrent(Layer):
             core.build(list(x.shape[1:]))
         return core
 
-    def run(self, x: ArrayLike, h0: Optional[ArrayLike] = None, c0: Optional[ArrayLike] = None,
-            lengths: Optional[ArrayLike] = None, training: bool = False) -> Tuple[np.ndarray, ...]:
+    def run(self, x: Any, h0: Optional[ArrayLike] = None, c0: Optional[ArrayLike] = None,
+            lengths: Any = None, training: bool = False) -> Tuple[np.ndarray, ...]:
         """Run the layer on a batch of numpy arrays, with initial states and per-sample lengths.
 
         `run_backward` follows it.
@@ -189,7 +189,7 @@ class _Recurrent(Layer):
         y, h_n, c_n = self._core_for(x).run(x, lengths, h0, c0, _core.Mode.train if training else _core.Mode.eval)
         return (y, h_n, c_n) if self._kind == "LSTM" else (y, h_n)
 
-    def run_backward(self, x: ArrayLike, dy: ArrayLike, dh_n: Optional[ArrayLike] = None,
+    def run_backward(self, x: Any, dy: Any, dh_n: Optional[ArrayLike] = None,
                      dc_n: Optional[ArrayLike] = None, accumulate: bool = False) -> Tuple[np.ndarray, ...]:
         """Backpropagation through time of the last `run` on this x; writes the parameters' gradients.
 
@@ -243,7 +243,9 @@ class _Recurrent(Layer):
         return (dx, dh0, dc0) if self._kind == "LSTM" else (dx, dh0)
 
     # -- on tensors (Modules) ---------------------------------------------------------------------------------
-    def __call__(self, x: Any, hx: Any = None, lengths: Optional[ArrayLike] = None) -> Tuple[Any, Any]:
+    # PyTorch's recurrent call returns (y, h_n), where other layers return a tensor.
+    def __call__(self, x: Any, hx: Any = None,  # type: ignore[override]
+                 lengths: Optional[ArrayLike] = None) -> Tuple[Any, Any]:
         """PyTorch's call on a tensor x (samples, time, input_size), or one sequence (time, input_size):
         returns (y, h_n) for RNN and GRU, (y, (h_n, c_n)) for LSTM. hx: the initial state h0 (for LSTM the pair
         (h0, c0)), each (num_layers*num_directions, samples, hidden_size) (without the samples axis for one
