@@ -25,7 +25,10 @@ Each schedule is the closed form of the matching PyTorch scheduler:
 
 ``lr`` is the optimizer's base rate (its ``lr`` property), so changing it rescales the whole schedule.
 """
+from __future__ import annotations
+
 import inspect
+from typing import Any, Dict, Optional
 
 from .. import _core
 from .._checks import integer, real
@@ -46,23 +49,79 @@ def _unit(per, where):
 
 
 class Schedule:
-    """A learning-rate schedule: ``rate(lr, t)``, ``per``, ``get_config()``; ``core`` is the C++ object."""
+    """A learning-rate schedule: ``rate(lr, t)``, ``per``, ``get_config()``; ``core`` is the C++ object.
 
-    def __init__(self, config, core):
+    The base of the schedules; use a subclass (StepDecay, ExponentialDecay, CosineDecay, LinearWarmup) and
+    give it to an optimizer (``schedule=``).
+
+    Parameters
+    ----------
+    config : dict
+        The subclass's constructor keywords, ``per`` included.
+    core : object
+        The C++ schedule that computes the rates.
+
+    Examples
+    --------
+    >>> schedule = optim.StepDecay(10, 0.5, per="epoch")
+    >>> isinstance(schedule, optim.Schedule), schedule.per
+    (True, 'epoch')
+    """
+
+    def __init__(self, config: Dict[str, Any], core: Any) -> None:
         self._config = config
         self.core = core
 
     @property
-    def per(self):
+    def per(self) -> str:
         """What t counts: "epoch" or "step"."""
         return self._config["per"]
 
-    def rate(self, lr, t):
-        """The learning rate at t (0 for the first epoch or step, as ``per`` says) for base rate ``lr``."""
+    def rate(self, lr: float, t: int) -> float:
+        """The learning rate at t for base rate `lr`.
+
+        Parameters
+        ----------
+        lr : float
+            The optimizer's base rate.
+        t : int
+            The epoch index or the number of steps taken, as ``per`` says (0 for the first), >= 0.
+
+        Returns
+        -------
+        float
+            The rate the optimizer uses at t.
+
+        Raises
+        ------
+        TypeError
+            If `lr` is not a real number or `t` not an integer.
+        ValueError
+            If `t` is negative.
+
+        Examples
+        --------
+        >>> optim.StepDecay(10, 0.5, per="epoch").rate(1.0, 25)
+        0.25
+        >>> optim.CosineDecay(10, per="step").rate(1.0, 5)
+        0.5
+        """
         name = type(self).__name__
         return self.core.rate(real(lr, "lr", f"{name}.rate"), integer(t, "t", f"{name}.rate", minimum=0))
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data.
+
+        Returns
+        -------
+        dict
+            A copy of the schedule's settings, ``per`` included.
+
+        Examples
+        --------
+        >>> optim.StepDecay(10, 0.5, per="epoch").get_config()
+        {'step_size': 10, 'gamma': 0.5, 'per': 'epoch'}
+        """
         return dict(self._config)
 
     def __repr__(self):
@@ -71,27 +130,99 @@ class Schedule:
 
 
 class StepDecay(Schedule):
-    """Multiply the rate by ``gamma`` every ``step_size`` epochs or steps (torch's StepLR)."""
+    """Multiply the rate by ``gamma`` every ``step_size`` epochs or steps (torch's StepLR).
 
-    def __init__(self, step_size, gamma=0.1, *, per=None):
+    The rate at t is ``lr * gamma ** (t // step_size)``.
+
+    Parameters
+    ----------
+    step_size : int
+        The epochs or steps between decays (>= 1).
+    gamma : float, default 0.1
+        The factor of each decay.
+    per : {"epoch", "step"}
+        Keyword-only and required: what t counts, the epoch index or the optimizer steps (see the module).
+
+    Raises
+    ------
+    TypeError
+        If `per` is not given, `step_size` is not an integer or `gamma` not a real number.
+    ValueError
+        If `per` is neither "epoch" nor "step", or a value is out of range.
+
+    Examples
+    --------
+    >>> schedule = optim.StepDecay(10, 0.5, per="epoch")
+    >>> [schedule.rate(1.0, t) for t in (0, 9, 10, 25)]
+    [1.0, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, step_size: int, gamma: float = 0.1, *, per: Optional[str] = None) -> None:
         config = {"step_size": integer(step_size, "step_size", "StepDecay"), "gamma": real(gamma, "gamma", "StepDecay"),
                   "per": _unit(per, "StepDecay")}
         super().__init__(config, _core.StepDecay(**config))
 
 
 class ExponentialDecay(Schedule):
-    """Multiply the rate by ``gamma`` every epoch or step (torch's ExponentialLR)."""
+    """Multiply the rate by ``gamma`` every epoch or step (torch's ExponentialLR).
 
-    def __init__(self, gamma, *, per=None):
+    The rate at t is ``lr * gamma ** t``.
+
+    Parameters
+    ----------
+    gamma : float
+        The factor per epoch or step (> 0).
+    per : {"epoch", "step"}
+        Keyword-only and required: what t counts, the epoch index or the optimizer steps (see the module).
+
+    Raises
+    ------
+    TypeError
+        If `per` is not given or `gamma` is not a real number.
+    ValueError
+        If `per` is neither "epoch" nor "step", or `gamma` is out of range.
+
+    Examples
+    --------
+    >>> round(optim.ExponentialDecay(0.9, per="step").rate(1.0, 2), 6)
+    0.81
+    """
+
+    def __init__(self, gamma: float, *, per: Optional[str] = None) -> None:
         config = {"gamma": real(gamma, "gamma", "ExponentialDecay"), "per": _unit(per, "ExponentialDecay")}
         super().__init__(config, _core.ExponentialDecay(**config))
 
 
 class CosineDecay(Schedule):
-    """Cosine from the base rate down to ``eta_min`` (an absolute rate) over ``t_max`` epochs or steps
-    (CosineAnnealingLR)."""
+    """Cosine from the base rate down to ``eta_min`` over ``t_max`` epochs or steps (CosineAnnealingLR).
 
-    def __init__(self, t_max, eta_min=0.0, *, per=None):
+    The rate at t is ``eta_min + (lr - eta_min) * (1 + cos(pi * t / t_max)) / 2``: periodic, it rises again
+    after t_max, as torch's.
+
+    Parameters
+    ----------
+    t_max : int
+        The epochs or steps from the base rate down to eta_min (>= 1).
+    eta_min : float, default 0.0
+        The lowest rate (an absolute rate, not a factor).
+    per : {"epoch", "step"}
+        Keyword-only and required: what t counts, the epoch index or the optimizer steps (see the module).
+
+    Raises
+    ------
+    TypeError
+        If `per` is not given, `t_max` is not an integer or `eta_min` not a real number.
+    ValueError
+        If `per` is neither "epoch" nor "step", or a value is out of range.
+
+    Examples
+    --------
+    >>> schedule = optim.CosineDecay(10, eta_min=0.1, per="step")
+    >>> [round(schedule.rate(1.0, t), 6) for t in (0, 5, 10)]
+    [1.0, 0.55, 0.1]
+    """
+
+    def __init__(self, t_max: int, eta_min: float = 0.0, *, per: Optional[str] = None) -> None:
         config = {"t_max": integer(t_max, "t_max", "CosineDecay"), "eta_min": real(eta_min, "eta_min", "CosineDecay"),
                   "per": _unit(per, "CosineDecay")}
         super().__init__(config, _core.CosineDecay(**config))
@@ -103,9 +234,34 @@ class LinearWarmup(Schedule):
 
     ``then`` is another schedule in the same unit, started at its own t = 0 when the warm-up ends, or None
     for a constant rate. ``start_factor`` defaults to torch LinearLR's 1/3; 0 is allowed.
+
+    Parameters
+    ----------
+    warmup_steps : int
+        The length of the warm-up, in epochs or steps as ``per`` says (>= 1).
+    start_factor : float, default 1/3
+        The fraction of lr at t = 0, in [0, 1].
+    then : Schedule, optional
+        The schedule after the warm-up (in the same unit), or None for the constant base rate.
+    per : {"epoch", "step"}
+        Keyword-only and required: what t counts, the epoch index or the optimizer steps (see the module).
+
+    Raises
+    ------
+    TypeError
+        If `then` is not a schedule or None, `per` is not given, or a value has the wrong type.
+    ValueError
+        If `per` is neither "epoch" nor "step", or a value is out of range.
+
+    Examples
+    --------
+    >>> schedule = optim.LinearWarmup(4, start_factor=0.5, then=optim.CosineDecay(10, per="step"), per="step")
+    >>> [round(schedule.rate(1.0, t), 6) for t in (0, 2, 4, 9)]
+    [0.5, 0.75, 1.0, 0.5]
     """
 
-    def __init__(self, warmup_steps, start_factor=1.0 / 3.0, then=None, *, per=None):
+    def __init__(self, warmup_steps: int, start_factor: float = 1.0 / 3.0, then: Optional[Schedule] = None, *,
+                 per: Optional[str] = None) -> None:
         if then is not None and not isinstance(then, Schedule):
             raise TypeError(f"[LinearWarmup] then must be a schedule or None; got {type(then).__name__}")
         warmup_steps = integer(warmup_steps, "warmup_steps", "LinearWarmup")
@@ -114,7 +270,19 @@ class LinearWarmup(Schedule):
         core = _core.LinearWarmup(warmup_steps, start_factor, then.core if then is not None else None, per)
         super().__init__({"warmup_steps": warmup_steps, "start_factor": start_factor, "then": then, "per": per}, core)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data (``then`` serialized).
+
+        Returns
+        -------
+        dict
+            warmup_steps, start_factor, then (``{"name", "config"}`` or None) and per.
+
+        Examples
+        --------
+        >>> optim.LinearWarmup(4, start_factor=0.5, per="step").get_config()
+        {'warmup_steps': 4, 'start_factor': 0.5, 'then': None, 'per': 'step'}
+        """
         config = super().get_config()
         config["then"] = serialize(config["then"])
         return config
@@ -123,15 +291,54 @@ class LinearWarmup(Schedule):
 _SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineDecay, LinearWarmup)}
 
 
-def serialize(schedule):
-    """``{"name": ..., "config": ...}`` for a schedule (None for None): plain data, for saving."""
+def serialize(schedule: Optional[Schedule]) -> Optional[Dict[str, Any]]:
+    """A schedule as plain data, for saving.
+
+    Parameters
+    ----------
+    schedule : Schedule or None
+        The schedule.
+
+    Returns
+    -------
+    dict or None
+        ``{"name": class name, "config": get_config()}``, or None for None.
+
+    Examples
+    --------
+    >>> optim.schedules.serialize(optim.ExponentialDecay(0.9, per="epoch"))
+    {'name': 'ExponentialDecay', 'config': {'gamma': 0.9, 'per': 'epoch'}}
+    """
     if schedule is None:
         return None
     return {"name": type(schedule).__name__, "config": schedule.get_config()}
 
 
-def deserialize(data):
-    """The schedule ``serialize`` described (None for None)."""
+def deserialize(data: Optional[Dict[str, Any]]) -> Optional[Schedule]:
+    """The schedule `serialize` described.
+
+    A config without ``per`` (files written before the unit was explicit) counts steps.
+
+    Parameters
+    ----------
+    data : dict or None
+        ``{"name": ..., "config": ...}``, or None.
+
+    Returns
+    -------
+    Schedule or None
+        A new schedule, or None for None.
+
+    Raises
+    ------
+    ValueError
+        If the name is not one of bprop's schedules or the config does not fit it.
+
+    Examples
+    --------
+    >>> optim.schedules.deserialize({"name": "StepDecay", "config": {"step_size": 5, "per": "epoch"}})
+    StepDecay(step_size=5, gamma=0.1, per='epoch')
+    """
     if data is None:
         return None
     name = data.get("name") if isinstance(data, dict) else None

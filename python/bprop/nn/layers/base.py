@@ -10,10 +10,13 @@ arrays; models run whole stacks in one call.
 A layer may also be written in Python (see Layer's docstring): python_layer.py runs it through a C++
 layer that calls back into its code.
 """
+from __future__ import annotations
+
 import contextlib
 import inspect
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple, Type, TypeVar, Union
 
 import numpy as np
 
@@ -23,14 +26,25 @@ from ..._dtypes import resolve_dtype
 from ...autograd.tensor import as_tensor
 from . import python_layer
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
+    from ..._core import Tensor
+
+    _LayerClass = TypeVar("_LayerClass", bound="Type[Layer]")
+    _Self = TypeVar("_Self", bound="Layer")
+
 __all__ = ["Layer", "register_layer"]
 
 
 # Every layer class bprop defines, by name, as saved files name them: filled as the classes are defined
 # (Layer.__init_subclass__), so a new layer needs no list edited. Only bprop's own classes are listed, and
 # those the user registers (register_layer): a file never names code to run.
-_LAYER_CLASSES = {}
-_BPROP_LAYER_NAMES = set()
+_LAYER_CLASSES: Dict[str, Type[Layer]] = {}
+_BPROP_LAYER_NAMES: Set[str] = set()
 _scope = threading.local()  # classes one load() call may also make (its custom_objects), on its thread
 # Parameter handle -> the layer whose C++ layer made it, so a pickled optimizer's parameters come back as
 # the copied layer's (io/pickling.py); pybind11 returns one handle per parameter while the layer keeps it.
@@ -63,10 +77,35 @@ def custom_layers(classes, where):
         _scope.classes = previous
 
 
-def register_layer(cls):
-    """Class decorator: a layer class of your own (a Python subclass of nn.Layer) that saved models may
-    name, so ``bprop.load`` can rebuild them. Registering again under the same name replaces the class
-    (a notebook cell run twice); bprop's own layer names cannot be taken. Returns cls."""
+def register_layer(cls: _LayerClass) -> _LayerClass:
+    """Register a layer class of your own so that saved models may name it.
+
+    A class decorator for a Python subclass of `nn.Layer`: ``bprop.load`` can then rebuild models holding
+    it (a file names classes, never code to run). Registering again under the same name replaces the class
+    (a notebook cell run twice); bprop's own layer names cannot be taken. The argument, ``cls``, is a
+    subclass of `bprop.nn.Layer`.
+
+    Returns
+    -------
+    type
+        `cls` itself, unchanged.
+
+    Raises
+    ------
+    TypeError
+        If `cls` is not a subclass of `bprop.nn.Layer`.
+    ValueError
+        If `cls` has the name of one of bprop's own layers.
+
+    Examples
+    --------
+    >>> @nn.register_layer
+    ... class Double(nn.Layer):
+    ...     def forward(self, x):
+    ...         return x * 2.0
+    >>> Double()(np.ones((2, 3), np.float32)).shape
+    (2, 3)
+    """
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise TypeError(f"[register_layer] expects a subclass of bprop.nn.Layer; got {cls!r:.100}")
     if cls.__name__ in _BPROP_LAYER_NAMES and _LAYER_CLASSES.get(cls.__name__) is not cls:
@@ -118,6 +157,28 @@ class Layer:
     (Keras's rule). Loading a file that names your class needs ``@bprop.nn.register_layer`` on it (or
     ``bprop.load(path, custom_objects={"Name": Name})``): a file never names code to run.
     Each call crosses into Python (the GIL is taken for it): fine for a small layer among fast ones.
+
+    Calling a layer on a tensor (``layer(x)``) records one autograd graph node, as a PyTorch Module does;
+    ``forward``/``backward`` run it alone on numpy arrays.
+
+    Examples
+    --------
+    A layer of your own, differentiated for you:
+
+    >>> class Scale(nn.Layer):
+    ...     def __init__(self, features=3):
+    ...         super().__init__()
+    ...         self.features = features
+    ...         self.scale = bprop.Parameter(np.full(features, 2.0, np.float32))
+    ...     def forward(self, x):
+    ...         return x * self.scale
+    >>> layer = Scale()
+    >>> layer(np.ones((2, 3), np.float32)).shape
+    (2, 3)
+    >>> [name for name, _ in layer.named_parameters()]
+    ['scale']
+    >>> layer.get_config()
+    {'features': 3}
     """
 
     _fixed_dtype = _FixedDtype()  # set by layers whose parameters fix their dtype
@@ -135,38 +196,93 @@ class Layer:
         """A subclass with no C++ layer of its own: its forward (and backward) are Python code."""
         return cls._make_core is Layer._make_core and cls is not Layer
 
-    def __init__(self):
-        self._cores = {}
+    def __init__(self) -> None:
+        self._cores: Dict[np.dtype, Any] = {}
 
     keeps_shape = False  # True for layers whose output sample shape is their input's (activations, Dropout)
 
-    def implied_input_shape(self):
-        """The sample shape this layer implies for its input (a Linear's (in_features,)), or None when it
-        implies none: what lets a model build itself from its layers alone, before it sees data."""
+    def implied_input_shape(self) -> Optional[Tuple[int, ...]]:
+        """The sample shape this layer implies for its input, or None when it implies none.
+
+        What lets a model build itself from its layers alone, before it sees data: a Linear implies
+        ``(in_features,)``; layers that take any sample shape (activations, pooling) imply none.
+
+        Returns
+        -------
+        tuple of int or None
+            The per-sample input shape (without the batch axis), or None.
+
+        Examples
+        --------
+        >>> nn.Linear(4, 2).implied_input_shape()
+        (4,)
+        >>> nn.ReLU().implied_input_shape() is None
+        True
+        """
         return None
 
     # -- on tensors (autograd) ------------------------------------------------------------------------
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Tensor:
         """This layer on a tensor of shape (samples, *sample_shape) (a 1-D tensor is one sample), recorded as one graph node whose backward is
         the layer's own (it writes the parameter gradients). Arrays are taken as constant tensors."""
         x = as_tensor(x, dtype=self._fixed_dtype)
         return self.core(self._fixed_dtype or x.dtype).graph_forward(x, self.training)
 
-    def train(self, mode=True):
-        """Training behaviour (dropout active, batch statistics) when called on tensors; returns self."""
+    def train(self: _Self, mode: bool = True) -> _Self:
+        """Set training behaviour (dropout active, batch statistics) for calls on tensors.
+
+        As PyTorch's ``Module.train``: it sets ``self.training``, which calls on tensors use. fit, evaluate
+        and predict set the mode themselves.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True for training behaviour, False for evaluation behaviour (as `eval`).
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+
+        Raises
+        ------
+        TypeError
+            If `mode` is not a bool.
+
+        Examples
+        --------
+        >>> nn.Dropout(0.5).train().training
+        True
+        >>> nn.Dropout(0.5).train(False).training
+        False
+        """
         self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
-    def eval(self):
-        """Evaluation behaviour when called on tensors (dropout off, running statistics); returns self."""
+    def eval(self: _Self) -> _Self:
+        """Set evaluation behaviour (dropout off, running statistics) for calls on tensors.
+
+        The same as ``train(False)``, as PyTorch's ``Module.eval``.
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+
+        Examples
+        --------
+        >>> nn.Dropout(0.5).eval().training
+        False
+        """
         return self.train(False)
 
     @property
-    def name(self):
+    def name(self) -> str:
+        """The layer's name: its class's name ("Linear"), as saved files and error messages name it."""
         return type(self).__name__
 
     @property
-    def dtype(self):
+    def dtype(self) -> Optional[np.dtype]:
         """The dtype the layer computes in, or None until a model gives it one."""
         return self._fixed_dtype
 
@@ -176,8 +292,32 @@ class Layer:
                             "define it (on Tensors, or on numpy arrays with a backward(self, x, y, dy))")
         return python_layer.make_core(self, dtype, Layer)
 
-    def core(self, dtype=None):
-        """The C++ layer for `dtype` (the layer's own when it has parameters)."""
+    def core(self, dtype: Any = None) -> Any:
+        """The C++ layer that computes this layer in `dtype`, made on first use and cached.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or str, optional
+            float32 or float64; by default the layer's own dtype (float32 for a layer without parameters).
+
+        Returns
+        -------
+        object
+            The ``bprop._core.<Name>_<dtype>`` object (the models and the trainer run it).
+
+        Raises
+        ------
+        TypeError
+            If `dtype` is not float32 or float64, or differs from the dtype a layer with parameters was
+            made with.
+
+        Examples
+        --------
+        >>> type(nn.Linear(4, 2).core()).__name__
+        'Linear_float32'
+        >>> type(nn.ReLU().core("float64")).__name__
+        'Activation_float64'
+        """
         dtype = resolve_dtype(dtype if dtype is not None else (self._fixed_dtype or "float32"), self.name)
         if self._fixed_dtype is not None and dtype != self._fixed_dtype:
             raise TypeError(f"[{self.name}] was made with dtype {self._fixed_dtype}; it cannot run in {dtype} "
@@ -198,23 +338,75 @@ class Layer:
         for i, p in enumerate(handles):
             _PARAMETER_OWNERS[p] = (owner, i)
 
-    def parameters(self):
-        """Trainable parameters, in a fixed order (handles sharing the layer's storage)."""
+    def parameters(self) -> List[Parameter]:
+        """The trainable parameters, in a fixed order.
+
+        The handles share the layer's storage: an optimizer made with them updates the layer.
+
+        Returns
+        -------
+        list of Parameter
+            The parameters (empty for a layer without any).
+
+        Examples
+        --------
+        >>> [p.shape for p in nn.Linear(4, 2).parameters()]
+        [(4, 2), (2,)]
+        >>> nn.ReLU().parameters()
+        []
+        """
         if self._written_in_python():
             return [p for _, p in python_layer.attribute_parameters(self)]
         return list(self.core().parameters()) if self._fixed_dtype is not None else []
 
-    def buffers(self):
-        """Saved but untrained state (BatchNorm's running statistics)."""
+    def buffers(self) -> List[Parameter]:
+        """The saved but untrained state, such as BatchNorm's running statistics.
+
+        Returns
+        -------
+        list of Parameter
+            The buffers (empty for most layers); saving and loading include them.
+
+        Examples
+        --------
+        >>> [b.name for b in nn.BatchNorm(3).buffers()]
+        ['running_mean', 'running_var']
+        """
         return list(self.core().buffers()) if self._fixed_dtype is not None else []
 
-    def named_parameters(self):
-        """(name, Parameter) pairs: "weight", "bias", ... (Residual prefixes the inner layer's index)."""
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        """The trainable parameters with their names, in the order of `parameters`.
+
+        Names are PyTorch's where the layer is PyTorch's ("weight", "bias", "weight_ih_l0"); containers
+        prefix the inner layer's index ("0.weight").
+
+        Returns
+        -------
+        list of (str, Parameter)
+            (name, parameter) pairs.
+
+        Examples
+        --------
+        >>> [name for name, _ in nn.Linear(4, 2).named_parameters()]
+        ['weight', 'bias']
+        """
         if self._written_in_python():
             return python_layer.named_parameters(self)
         return [(p.name, p) for p in self.parameters()]
 
-    def named_buffers(self):
+    def named_buffers(self) -> List[Tuple[str, Parameter]]:
+        """The buffers with their names, in the order of `buffers`.
+
+        Returns
+        -------
+        list of (str, Parameter)
+            (name, buffer) pairs.
+
+        Examples
+        --------
+        >>> [name for name, _ in nn.BatchNorm(3).named_buffers()]
+        ['running_mean', 'running_var']
+        """
         return [(b.name, b) for b in self.buffers()]
 
     def _core_for_batch(self, x, where):
@@ -232,27 +424,130 @@ class Layer:
             return c_array(x)
         return index_array(x, "x", f"{self.name}.{where}")
 
-    def forward(self, x, training=False):
-        """This layer alone on a batch x (samples, *sample_shape); returns a new array."""
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Run this layer alone on a batch of numpy arrays.
+
+        The layer keeps what `backward` needs. A layer written in Python overrides this method (see the
+        class).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            A batch (samples, *sample_shape) of the layer's dtype (integer indices for Embedding).
+        training : bool, default False
+            Training behaviour (dropout active, batch statistics, running statistics updated).
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array (samples, *output_sample_shape).
+
+        Raises
+        ------
+        ValueError
+            If `x` is not a numpy array of 2 or more dimensions or its sample shape does not fit the layer.
+        TypeError
+            If `x` has a dtype the layer cannot run in.
+
+        Examples
+        --------
+        >>> nn.Linear(4, 2).forward(np.ones((3, 4), np.float32)).shape
+        (3, 2)
+        """
         core = self._core_for_batch(x, "forward")
         return core.forward(self._input_for_core(x, "forward"), flag(training, "training", f"{self.name}.forward"))
 
-    def backward(self, x, y, dy, accumulate=False):
-        """dx for the x, y of the last forward; writes (or adds to) the parameter gradients."""
+    def backward(self, x: np.ndarray, y: np.ndarray, dy: np.ndarray, accumulate: bool = False) -> np.ndarray:
+        """The gradient with respect to x of the last `forward`, writing the parameters' gradients.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The input of the last `forward`.
+        y : numpy.ndarray
+            Its output.
+        dy : numpy.ndarray
+            dLoss/dy, shaped as `y`.
+        accumulate : bool, default False
+            Add to the parameters' gradients instead of overwriting them.
+
+        Returns
+        -------
+        numpy.ndarray
+            dLoss/dx, shaped as `x`.
+
+        Raises
+        ------
+        ValueError
+            If `x` is not a numpy array of 2 or more dimensions or the shapes do not fit the layer.
+
+        Examples
+        --------
+        >>> layer = nn.Linear(4, 2)
+        >>> x = np.ones((3, 4), np.float32)
+        >>> y = layer.forward(x)
+        >>> layer.backward(x, y, np.ones_like(y)).shape
+        (3, 4)
+        >>> layer.weight.grad.shape
+        (4, 2)
+        """
         core = self._core_for_batch(x, "backward")
         where = f"{self.name}.backward"
         y, dy = (as_array(value, name, where) for value, name in ((y, "y"), (dy, "dy")))
         return core.backward(self._input_for_core(x, "backward"), c_array(y), c_array(dy), bool(accumulate))
 
-    def get_config(self):
-        """The constructor's keywords, as plain data: ``type(layer).from_config(layer.get_config())``
-        makes the same layer (with freshly initialised parameters). A layer written in Python: the
-        attributes named as its constructor's arguments (ValueError naming one it does not keep)."""
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data.
+
+        ``type(layer).from_config(layer.get_config())`` makes the same layer (with freshly initialised
+        parameters, unless the config holds their seed). A layer written in Python returns the attributes
+        named as its constructor's arguments.
+
+        Returns
+        -------
+        dict
+            {keyword: value}, JSON-able.
+
+        Raises
+        ------
+        ValueError
+            For a layer written in Python that does not keep a constructor argument as a plain-data
+            attribute of the same name (define ``get_config`` then).
+
+        Examples
+        --------
+        >>> nn.Dropout(0.25, seed=1).get_config()
+        {'p': 0.25, 'seed': 1}
+        """
         return python_layer.default_config(self) if self._written_in_python() else {}
 
     @classmethod
-    def from_config(cls, config):
-        """A new layer from get_config()'s output; ValueError for a config that does not fit the class."""
+    def from_config(cls: Type[_Self], config: Dict[str, Any]) -> _Self:
+        """Make a new layer from `get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor's keywords.
+
+        Returns
+        -------
+        Layer
+            A new layer of this class.
+
+        Raises
+        ------
+        TypeError
+            If `config` is not a dict.
+        ValueError
+            If the config does not fit the class (an unknown, missing or non-str keyword), or holds a
+            value the constructor rejects.
+
+        Examples
+        --------
+        >>> nn.Linear.from_config(nn.Linear(4, 2).get_config()).weight.shape
+        (4, 2)
+        """
         if not isinstance(config, dict):
             raise TypeError(f"[{cls.__name__}.from_config] config must be a dict (get_config()'s output); got "
                             f"{type(config).__name__}")
@@ -263,11 +558,35 @@ class Layer:
         return cls(**config)
 
     @classmethod
-    def tensor_shapes(cls, config):
-        """{name: shape} of the parameters and buffers a layer made from `config` holds, from the config
-        alone: loading compares a file's tensors with it before building anything, so a small file cannot
-        make bprop allocate what its config claims. A layer written in Python (registered by the user,
-        whose code it is) is made from the config to read them."""
+    def tensor_shapes(cls, config: Dict[str, Any]) -> Dict[str, Tuple[int, ...]]:
+        """The shapes of the parameters and buffers a layer made from `config` holds, from the config alone.
+
+        Loading compares a file's tensors with them before building anything, so a small file cannot make
+        bprop allocate what its config claims. A layer written in Python (registered by the user, whose
+        code it is) is made from the config to read them.
+
+        Parameters
+        ----------
+        config : dict
+            The layer's config (`get_config`'s output).
+
+        Returns
+        -------
+        dict
+            {tensor name: shape}.
+
+        Raises
+        ------
+        TypeError
+            If `config` is not a dict.
+        ValueError
+            If a size the shapes depend on is missing or not an integer >= 1.
+
+        Examples
+        --------
+        >>> nn.Linear.tensor_shapes({"in_features": 4, "out_features": 2})
+        {'weight': (4, 2), 'bias': (2,)}
+        """
         if cls._written_in_python():
             return {name: tuple(p.shape) for name, p in cls.from_config(config).named_parameters()}
         return {}

@@ -1,11 +1,24 @@
 """Convolutions: Conv1d, Conv2d and ConvTranspose2d, with PyTorch's arguments, NCHW layout and parameter
 shapes (a PyTorch state dict copies across unchanged). The math is C++ (cpp/ops/conv.h): implicit GEMMs on
 the packed micro-kernels, a direct loop for depthwise convolutions."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+
 from ..._checks import integer, real
 from ..._dtypes import core_class, resolve_dtype
 from ...random import resolve_seed
 from .base import Layer, config_size
 from .linear import _INITIALIZERS
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..._core import Parameter_float32, Parameter_float64
+
+    Parameter = Union[Parameter_float32, Parameter_float64]  # what bprop.Parameter(...) makes
+
+    _Size = Union[int, Tuple[int, ...]]
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
@@ -79,18 +92,42 @@ class _Convolution(Layer):
                                        self.init, limit, self.seed)
 
     @property
-    def weight(self):
+    def weight(self) -> Parameter:
         """The weight Parameter, PyTorch's shape: (out_channels, in_channels/groups, *kernel_size)
         ((in_channels, out_channels/groups, *kernel_size) for a transposed convolution)."""
         return self.parameters()[0]
 
     @property
-    def bias(self):
+    def bias(self) -> Optional[Parameter]:
         """The (out_channels,) bias Parameter, or None for a layer made with bias=False."""
         return self.parameters()[1] if self.use_bias else None
 
     @classmethod
-    def tensor_shapes(cls, config):
+    def tensor_shapes(cls, config: Dict[str, Any]) -> Dict[str, Tuple[int, ...]]:
+        """The shapes of the parameters a convolution made from `config` holds, from the config alone.
+
+        Parameters
+        ----------
+        config : dict
+            The layer's config (`get_config`'s output).
+
+        Returns
+        -------
+        dict
+            ``{"weight": shape, "bias": (out_channels,)}`` (no bias for bias=False), PyTorch's shapes.
+
+        Raises
+        ------
+        TypeError
+            If `config` is not a dict or a size is not an integer.
+        ValueError
+            If a size is missing or out of range.
+
+        Examples
+        --------
+        >>> nn.Conv1d.tensor_shapes({"in_channels": 3, "out_channels": 8, "kernel_size": 3})
+        {'weight': (8, 3, 3), 'bias': (8,)}
+        """
         where = cls.__name__
         cin, cout = (config_size(config, key, where) for key in ("in_channels", "out_channels"))
         groups = config_size({"groups": 1, **config}, "groups", where)
@@ -101,7 +138,20 @@ class _Convolution(Layer):
             shapes["bias"] = (cout,)
         return shapes
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data, the seed included (sizes as tuples, one per axis).
+
+        Returns
+        -------
+        dict
+            The convolution's arguments; output_padding too for a transposed convolution.
+
+        Examples
+        --------
+        >>> config = nn.Conv1d(3, 8, 3, seed=0).get_config()
+        >>> config["kernel_size"], config["padding"], config["seed"]
+        ((3,), (0,), 0)
+        """
         config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
                   "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                   "dilation": self.dilation, "groups": self.groups, "bias": self.use_bias, "init": self.init,
@@ -114,40 +164,182 @@ class _Convolution(Layer):
 class Conv2d(_Convolution):
     """2-D convolution over samples (in_channels, H, W), as torch.nn.Conv2d.
 
-    kernel_size, stride, padding, dilation: an int or an (h, w) pair; padding also "valid" (none) or "same"
-    (output H×W = input H×W; stride 1 only). groups splits the channels into independent groups
-    (groups = in_channels: a depthwise convolution). init: as Linear's (fan_in = in_channels/groups ×
-    kernel area, fan_out = out_channels × kernel area); the bias starts at zero.
-    Followed by an activation in a Sequential, the activation runs in the convolution's output blocks.
+    PyTorch's arguments, NCHW layout and weight shape (out_channels, in_channels/groups, kH, kW), so a
+    PyTorch state dict copies across unchanged. Output size per axis: floor((in + 2·padding −
+    dilation·(kernel − 1) − 1)/stride) + 1. Followed by an activation in a Sequential, the activation runs in
+    the convolution's output blocks.
+
+    Parameters
+    ----------
+    in_channels : int
+        The channels C of each input sample (>= 1, divisible by `groups`).
+    out_channels : int
+        The channels of each output sample (>= 1, divisible by `groups`).
+    kernel_size : int or tuple of int
+        The kernel's size (an int for both axes, or an (h, w) pair).
+    stride : int or tuple of int, default 1
+        The step between kernel positions (an int for both axes, or an (h, w) pair).
+    padding : int, tuple of int, "valid" or "same", default 0
+        Zeros added at both ends of each spatial axis (an int for both axes, or an (h, w) pair); "valid" for none, "same" for an output as large
+        as the input (stride 1 only; an odd total puts the extra zero at the end, as PyTorch).
+    dilation : int or tuple of int, default 1
+        The spacing between kernel taps (an int for both axes, or an (h, w) pair).
+    groups : int, default 1
+        Splits the channels into independent groups (groups = in_channels: a depthwise convolution).
+    bias : bool, default True
+        Whether to add a learnt (out_channels,) bias (starting at zero).
+    init : str, default "glorot_uniform"
+        The weight's initialisation, as Linear's (fan_in = in_channels/groups × kernel area, fan_out =
+        out_channels × kernel area).
+    init_limit : float, optional
+        The bound of U(-init_limit, init_limit) for init="uniform" (and only with it).
+    seed : int, optional
+        The initialisation seed; by default the next from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or `dtype` is not float32 or float64.
+    ValueError
+        If a size is out of range, a tuple has the wrong length, the channels are not divisible by
+        `groups`, `init` is unknown or `init_limit` does not go with it, or padding="same" comes with a stride other than 1.
+
+    Examples
+    --------
+    >>> layer = nn.Conv2d(3, 8, 3, padding=1)
+    >>> layer.forward(np.ones((2, 3, 5, 5), np.float32)).shape
+    (2, 8, 5, 5)
+    >>> layer.weight.shape
+    (8, 3, 3, 3)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 init="glorot_uniform", init_limit=None, seed=None, dtype="float32"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _Size, stride: _Size = 1,
+                 padding: Union[_Size, str] = 0, dilation: _Size = 1, groups: int = 1, bias: bool = True,
+                 init: str = "glorot_uniform", init_limit: Optional[float] = None, seed: Optional[int] = None,
+                 dtype: DTypeLike = "float32") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
                          init_limit, seed, dtype)
 
 
 class Conv1d(_Convolution):
-    """1-D convolution over samples (in_channels, L), as torch.nn.Conv1d; arguments as Conv2d's, one value
-    each."""
+    """1-D convolution over samples (in_channels, L), as torch.nn.Conv1d.
+
+    Arguments as Conv2d's, one value each; weight (out_channels, in_channels/groups, k).
+
+    Parameters
+    ----------
+    in_channels : int
+        The channels C of each input sample (>= 1, divisible by `groups`).
+    out_channels : int
+        The channels of each output sample (>= 1, divisible by `groups`).
+    kernel_size : int or tuple of int
+        The kernel's size (an int, or a tuple of one).
+    stride : int or tuple of int, default 1
+        The step between kernel positions (an int, or a tuple of one).
+    padding : int, tuple of int, "valid" or "same", default 0
+        Zeros added at both ends of each spatial axis (an int, or a tuple of one); "valid" for none, "same" for an output as large
+        as the input (stride 1 only; an odd total puts the extra zero at the end, as PyTorch).
+    dilation : int or tuple of int, default 1
+        The spacing between kernel taps (an int, or a tuple of one).
+    groups : int, default 1
+        Splits the channels into independent groups (groups = in_channels: a depthwise convolution).
+    bias : bool, default True
+        Whether to add a learnt (out_channels,) bias (starting at zero).
+    init : str, default "glorot_uniform"
+        The weight's initialisation, as Linear's (fan_in = in_channels/groups × kernel area, fan_out =
+        out_channels × kernel area).
+    init_limit : float, optional
+        The bound of U(-init_limit, init_limit) for init="uniform" (and only with it).
+    seed : int, optional
+        The initialisation seed; by default the next from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or `dtype` is not float32 or float64.
+    ValueError
+        If a size is out of range, a tuple has the wrong length, the channels are not divisible by
+        `groups`, `init` is unknown or `init_limit` does not go with it, or padding="same" comes with a stride other than 1.
+
+    Examples
+    --------
+    >>> nn.Conv1d(3, 8, 3).forward(np.ones((2, 3, 10), np.float32)).shape
+    (2, 8, 8)
+    """
 
     _dims = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 init="glorot_uniform", init_limit=None, seed=None, dtype="float32"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _Size, stride: _Size = 1,
+                 padding: Union[_Size, str] = 0, dilation: _Size = 1, groups: int = 1, bias: bool = True,
+                 init: str = "glorot_uniform", init_limit: Optional[float] = None, seed: Optional[int] = None,
+                 dtype: DTypeLike = "float32") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
                          init_limit, seed, dtype)
 
 
 class ConvTranspose2d(_Convolution):
-    """Transposed 2-D convolution (the adjoint of a Conv2d: upsampling in decoders), as
-    torch.nn.ConvTranspose2d. Output size per axis: (in − 1)·stride − 2·padding + dilation·(kernel − 1) +
-    output_padding + 1. weight has shape (in_channels, out_channels/groups, kH, kW), as in PyTorch."""
+    """Transposed 2-D convolution (the adjoint of a Conv2d: upsampling in decoders), as torch.nn.ConvTranspose2d.
+
+    Output size per axis: (in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1. weight has
+    shape (in_channels, out_channels/groups, kH, kW), as in PyTorch.
+
+    Parameters
+    ----------
+    in_channels : int
+        The channels C of each input sample (>= 1, divisible by `groups`).
+    out_channels : int
+        The channels of each output sample (>= 1, divisible by `groups`).
+    kernel_size : int or tuple of int
+        The kernel's size (an int for both axes, or an (h, w) pair).
+    stride : int or tuple of int, default 1
+        The step between kernel positions (an int for both axes, or an (h, w) pair).
+    padding : int or tuple of int, default 0
+        dilation·(kernel_size − 1) − padding zeros are added at both ends of each axis, as PyTorch's.
+    output_padding : int or tuple of int, default 0
+        Added to one side of each output axis, to pick among the output sizes a stride allows.
+    dilation : int or tuple of int, default 1
+        The spacing between kernel taps (an int for both axes, or an (h, w) pair).
+    groups : int, default 1
+        Splits the channels into independent groups (groups = in_channels: a depthwise convolution).
+    bias : bool, default True
+        Whether to add a learnt (out_channels,) bias (starting at zero).
+    init : str, default "glorot_uniform"
+        The weight's initialisation, as Linear's (fan_in = out_channels/groups × kernel area, fan_out =
+        in_channels × kernel area, as PyTorch reads this weight).
+    init_limit : float, optional
+        The bound of U(-init_limit, init_limit) for init="uniform" (and only with it).
+    seed : int, optional
+        The initialisation seed; by default the next from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or `dtype` is not float32 or float64.
+    ValueError
+        If a size is out of range, a tuple has the wrong length, the channels are not divisible by
+        `groups`, `init` is unknown or `init_limit` does not go with it, or `padding` is a string.
+
+    Examples
+    --------
+    >>> layer = nn.ConvTranspose2d(8, 3, 2, stride=2)
+    >>> layer.forward(np.ones((2, 8, 4, 4), np.float32)).shape
+    (2, 3, 8, 8)
+    >>> layer.weight.shape
+    (8, 3, 2, 2)
+    """
 
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, init="glorot_uniform", init_limit=None, seed=None, dtype="float32"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: _Size, stride: _Size = 1, padding: _Size = 0,
+                 output_padding: _Size = 0, groups: int = 1, bias: bool = True, dilation: _Size = 1,
+                 init: str = "glorot_uniform", init_limit: Optional[float] = None, seed: Optional[int] = None,
+                 dtype: DTypeLike = "float32") -> None:
         if isinstance(padding, str):
             raise ValueError(f"[ConvTranspose2d] padding must be an int or a tuple; got {padding!r:.40}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,

@@ -3,11 +3,17 @@ MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and Upsample. No parameters; th
 (``cpp/ops/pooling.h``). Arguments are checked for type here and for range in C++ (one set of rules, the
 same messages for C++ users), when the layer is made.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 from ..._checks import flag, integer
 from ..._dtypes import core_class
 from .base import Layer
+
+if TYPE_CHECKING:
+    _Size = Union[int, Tuple[int, ...]]
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample"]
 
@@ -46,12 +52,27 @@ class _Spatial(Layer):
     def _settings(self):
         return {}
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data (tuples as lists, as a file holds them).
+
+        Returns
+        -------
+        dict
+            The layer's settings.
+
+        Examples
+        --------
+        >>> nn.MaxPool2d(2).get_config()
+        {'kernel_size': 2, 'stride': 2, 'padding': 0, 'dilation': 1, 'ceil_mode': False}
+        >>> nn.AdaptiveAvgPool2d((2, 3)).get_config()
+        {'output_size': [2, 3]}
+        """
         return {key: _plain(value) for key, value in self._settings.items()}
 
 
 class _MaxPool(_Spatial):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(self, kernel_size: _Size, stride: Optional[_Size] = None, padding: _Size = 0, dilation: _Size = 1,
+                 ceil_mode: bool = False) -> None:
         super().__init__()
         where = type(self).__name__
         self.kernel_size = _per_axis(kernel_size, "kernel_size", where, self.dims, 1)
@@ -73,21 +94,77 @@ class _MaxPool(_Spatial):
 
 
 class MaxPool1d(_MaxPool):
-    """The max of each window of ``kernel_size`` values along L of (C, L) samples, as ``torch.nn.MaxPool1d``
-    (stride defaults to kernel_size; padding at most kernel_size // 2, padded with -inf)."""
+    """Max pooling along L of (C, L) samples: the max of each window of kernel_size values.
+
+    As ``torch.nn.MaxPool1d``.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size (an int, or a tuple of one).
+    stride : int or tuple of int, optional
+        The step between windows (an int, or a tuple of one); by default kernel_size.
+    padding : int or tuple of int, default 0
+        Padding with -inf at both ends of each spatial axis, at most kernel_size // 2.
+    dilation : int or tuple of int, default 1
+        The spacing between the window's elements.
+    ceil_mode : bool, default False
+        Round the output size up rather than down (a last, partial window), as PyTorch.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int or a tuple of ints, or `ceil_mode` is not a bool.
+    ValueError
+        If a size is out of range (padding more than kernel_size // 2) or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.MaxPool1d(2).forward(np.ones((2, 3, 8), np.float32)).shape
+    (2, 3, 4)
+    """
 
     dims = 1
 
 
 class MaxPool2d(_MaxPool):
-    """The max of each kernel_size window of (C, H, W) samples, as ``torch.nn.MaxPool2d``; int arguments
-    apply to both axes, tuples are (height, width)."""
+    """Max pooling of (C, H, W) samples: the max of each kernel_size window, per channel.
+
+    As ``torch.nn.MaxPool2d``; int arguments apply to both axes, tuples are (height, width).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size (an int for both axes, or an (h, w) pair).
+    stride : int or tuple of int, optional
+        The step between windows (an int for both axes, or an (h, w) pair); by default kernel_size.
+    padding : int or tuple of int, default 0
+        Padding with -inf at both ends of each spatial axis, at most kernel_size // 2.
+    dilation : int or tuple of int, default 1
+        The spacing between the window's elements.
+    ceil_mode : bool, default False
+        Round the output size up rather than down (a last, partial window), as PyTorch.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int or a tuple of ints, or `ceil_mode` is not a bool.
+    ValueError
+        If a size is out of range (padding more than kernel_size // 2) or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.MaxPool2d(2).forward(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+    array([[[[ 5.,  7.],
+             [13., 15.]]]], dtype=float32)
+    """
 
     dims = 2
 
 
 class _AvgPool(_Spatial):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size: _Size, stride: Optional[_Size] = None, padding: _Size = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
         where = type(self).__name__
         self.kernel_size = _per_axis(kernel_size, "kernel_size", where, self.dims, 1)
@@ -109,20 +186,76 @@ class _AvgPool(_Spatial):
 
 
 class AvgPool1d(_AvgPool):
-    """The mean of each window along L of (C, L) samples, as ``torch.nn.AvgPool1d`` (padding counts as zeros
-    in the divisor when count_include_pad)."""
+    """Average pooling along L of (C, L) samples: the mean of each window of kernel_size values.
+
+    As ``torch.nn.AvgPool1d``.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size (an int, or a tuple of one).
+    stride : int or tuple of int, optional
+        The step between windows (an int, or a tuple of one); by default kernel_size.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of each spatial axis, at most kernel_size // 2.
+    ceil_mode : bool, default False
+        Round the output size up rather than down (a last, partial window), as PyTorch.
+    count_include_pad : bool, default True
+        Whether the padding zeros count in each window's divisor.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int or a tuple of ints, or a flag is not a bool.
+    ValueError
+        If a size is out of range (padding more than kernel_size // 2) or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.AvgPool1d(2).forward(np.array([[[1, 3, 5, 7]]], np.float32))
+    array([[[2., 6.]]], dtype=float32)
+    """
 
     dims = 1
 
 
 class AvgPool2d(_AvgPool):
-    """The mean of each kernel_size window of (C, H, W) samples, as ``torch.nn.AvgPool2d``."""
+    """Average pooling of (C, H, W) samples: the mean of each kernel_size window, per channel.
+
+    As ``torch.nn.AvgPool2d``; int arguments apply to both axes, tuples are (height, width).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple of int
+        The window's size (an int for both axes, or an (h, w) pair).
+    stride : int or tuple of int, optional
+        The step between windows (an int for both axes, or an (h, w) pair); by default kernel_size.
+    padding : int or tuple of int, default 0
+        Zeros added at both ends of each spatial axis, at most kernel_size // 2.
+    ceil_mode : bool, default False
+        Round the output size up rather than down (a last, partial window), as PyTorch.
+    count_include_pad : bool, default True
+        Whether the padding zeros count in each window's divisor.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int or a tuple of ints, or a flag is not a bool.
+    ValueError
+        If a size is out of range (padding more than kernel_size // 2) or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.AvgPool2d(2).forward(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]], dtype=float32)
+    """
 
     dims = 2
 
 
 class _AdaptiveAvgPool(_Spatial):
-    def __init__(self, output_size):
+    def __init__(self, output_size: _Size) -> None:
         super().__init__()
         self.output_size = _per_axis(output_size, "output_size", type(self).__name__, self.dims, 1)
         self._validate()
@@ -136,15 +269,53 @@ class _AdaptiveAvgPool(_Spatial):
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
-    """Averages (C, L) samples to (C, output_size), as ``torch.nn.AdaptiveAvgPool1d``: output i averages
-    inputs [floor(i·L/out), ceil((i+1)·L/out))."""
+    """Adaptive average pooling of (C, L) samples to (C, output_size), whatever L.
+
+    As ``torch.nn.AdaptiveAvgPool1d``: output i averages inputs [floor(i·L/out), ceil((i+1)·L/out)).
+
+    Parameters
+    ----------
+    output_size : int or tuple of int
+        The output's spatial size (an int, or a tuple of one) (>= 1).
+
+    Raises
+    ------
+    TypeError
+        If `output_size` is not an int or a tuple of ints.
+    ValueError
+        If `output_size` is < 1 or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.AdaptiveAvgPool1d(4).forward(np.ones((2, 3, 10), np.float32)).shape
+    (2, 3, 4)
+    """
 
     dims = 1
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPool):
-    """Averages (C, H, W) samples to (C, *output_size), as ``torch.nn.AdaptiveAvgPool2d``;
-    ``AdaptiveAvgPool2d(1)`` is global average pooling."""
+    """Adaptive average pooling of (C, H, W) samples to (C, *output_size), whatever H and W.
+
+    As ``torch.nn.AdaptiveAvgPool2d``; ``AdaptiveAvgPool2d(1)`` is global average pooling.
+
+    Parameters
+    ----------
+    output_size : int or tuple of int
+        The output's spatial size (an int for both axes, or an (h, w) pair) (>= 1).
+
+    Raises
+    ------
+    TypeError
+        If `output_size` is not an int or a tuple of ints.
+    ValueError
+        If `output_size` is < 1 or a tuple has the wrong length.
+
+    Examples
+    --------
+    >>> nn.AdaptiveAvgPool2d(1).forward(np.ones((2, 3, 5, 5), np.float32)).shape
+    (2, 3, 1, 1)
+    """
 
     dims = 2
 
@@ -160,11 +331,36 @@ def _scale(value, name, where):
 
 
 class Upsample(_Spatial):
-    """Repeats each value scale_factor times along each spatial axis of (C, L) or (C, H, W) samples, as
-    ``torch.nn.Upsample(scale_factor=..., mode="nearest")``. scale_factor: an int for every axis, or a tuple
-    with one per axis. Only integer factors and mode "nearest" (no output ``size``)."""
+    """Nearest-neighbour upsampling: each value repeated scale_factor times along each spatial axis.
 
-    def __init__(self, scale_factor, mode="nearest"):
+    On (C, L) or (C, H, W) samples, as ``torch.nn.Upsample(scale_factor=..., mode="nearest")``. Only integer
+    factors and mode "nearest" (no output ``size``).
+
+    Parameters
+    ----------
+    scale_factor : int or tuple of int
+        The factor for every spatial axis, or a tuple of 1 or 2 with one per axis; floats equal to whole
+        numbers (2.0) are accepted.
+    mode : str, default "nearest"
+        The only mode supported, "nearest".
+
+    Raises
+    ------
+    TypeError
+        If a factor is not a number or `mode` is not a str.
+    ValueError
+        If a factor is not a whole number >= 1, the tuple does not have 1 or 2 factors, or `mode` is not
+        "nearest".
+
+    Examples
+    --------
+    >>> nn.Upsample(2).forward(np.array([[[1, 2]]], np.float32))
+    array([[[1., 1., 2., 2.]]], dtype=float32)
+    >>> nn.Upsample((2, 3)).forward(np.ones((1, 1, 2, 2), np.float32)).shape
+    (1, 1, 4, 6)
+    """
+
+    def __init__(self, scale_factor: Union[float, Tuple[float, ...]], mode: str = "nearest") -> None:
         super().__init__()
         if isinstance(scale_factor, (tuple, list)):
             if not 1 <= len(scale_factor) <= 2:

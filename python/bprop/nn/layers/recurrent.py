@@ -11,7 +11,10 @@ step is one GEMM and a fused gate kernel; backpropagation through time runs in o
 Exploding gradients, the classic failure of backpropagation through time, are what clipping by norm is
 for: ``optim.Adam(lr=1e-3, clipnorm=1.0)`` (every optimizer takes clipnorm).
 """
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -21,6 +24,9 @@ from ..._dtypes import core_class, resolve_dtype
 from ...autograd.tensor import as_tensor
 from ...random import resolve_seed
 from .base import Layer, config_size
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -44,7 +50,7 @@ def parameter_shapes(gates, input_size, hidden_size, num_layers, bias, bidirecti
 class _Recurrent(Layer):
     """What RNN, LSTM and GRU share: arguments, the C++ layer, the calls with lengths and states, the config."""
 
-    _kind = None  # "RNN", "LSTM" or "GRU"
+    _kind: Any = None  # "RNN", "LSTM" or "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers, bias, dropout, bidirectional, return_sequences, seed,
                  dtype):
@@ -67,7 +73,8 @@ class _Recurrent(Layer):
         self.core()
 
     @property
-    def num_directions(self):
+    def num_directions(self) -> int:
+        """The number of directions D: 2 for a bidirectional layer, else 1."""
         return 2 if self.bidirectional else 1
 
     def _cell(self):
@@ -129,12 +136,47 @@ class _Recurrent(Layer):
             core.build(list(x.shape[1:]))
         return core
 
-    def run(self, x, h0=None, c0=None, lengths=None, training=False):
-        """The layer on a batch x (samples, time, input_size), with optional initial states h0 (and c0 for
-        LSTM) of shape (num_layers*num_directions, samples, hidden_size) and per-sample lengths (steps from
-        lengths[r] on are padding, as in PyTorch's packed sequences). Returns (y, h_n) ((y, h_n, c_n) for
-        LSTM): y as the layer outputs it (return_sequences), h_n and c_n the final states of every layer and
-        direction. run_backward follows it."""
+    def run(self, x: Any, h0: Optional[ArrayLike] = None, c0: Optional[ArrayLike] = None,
+            lengths: Any = None, training: bool = False) -> Tuple[np.ndarray, ...]:
+        """Run the layer on a batch of numpy arrays, with initial states and per-sample lengths.
+
+        `run_backward` follows it.
+
+        Parameters
+        ----------
+        x : array_like
+            The batch (samples, time, input_size).
+        h0 : array_like, optional
+            The initial states (num_layers*num_directions, samples, hidden_size); zeros by default.
+        c0 : array_like, optional
+            The LSTM's initial cell states, shaped as h0; zeros by default (LSTM only).
+        lengths : array_like of int, optional
+            (samples,) lengths in [1, time]: steps from lengths[r] on are padding, as in PyTorch's packed
+            sequences.
+        training : bool, default False
+            Training behaviour (dropout between layers).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (y, h_n) for RNN and GRU, (y, h_n, c_n) for LSTM: y as the layer outputs it (see
+            return_sequences), h_n and c_n the final states of every layer and direction
+            (num_layers*num_directions, samples, hidden_size).
+
+        Raises
+        ------
+        ValueError
+            If a shape does not fit, a length is out of range, or c0 is given to an RNN or GRU.
+        TypeError
+            If an input is not an array of numbers or `lengths` does not hold integers.
+
+        Examples
+        --------
+        >>> lstm = nn.LSTM(4, 8, num_layers=2)
+        >>> y, h_n, c_n = lstm.run(np.ones((3, 5, 4), np.float32), lengths=np.array([5, 2, 1]))
+        >>> y.shape, h_n.shape, c_n.shape
+        ((3, 8), (2, 3, 8), (2, 3, 8))
+        """
         where = f"{self.name}.run"
         x = self._checked_batch(x, where)
         rows, time = x.shape[:2]
@@ -147,9 +189,44 @@ class _Recurrent(Layer):
         y, h_n, c_n = self._core_for(x).run(x, lengths, h0, c0, _core.Mode.train if training else _core.Mode.eval)
         return (y, h_n, c_n) if self._kind == "LSTM" else (y, h_n)
 
-    def run_backward(self, x, dy, dh_n=None, dc_n=None, accumulate=False):
-        """Backward of the last run on this x: dy = ∂L/∂y, and optionally ∂L/∂h_n (∂L/∂c_n). Returns
-        (dx, dh0) ((dx, dh0, dc0) for LSTM) and writes (with accumulate, adds to) the parameter gradients."""
+    def run_backward(self, x: Any, dy: Any, dh_n: Optional[ArrayLike] = None,
+                     dc_n: Optional[ArrayLike] = None, accumulate: bool = False) -> Tuple[np.ndarray, ...]:
+        """Backpropagation through time of the last `run` on this x; writes the parameters' gradients.
+
+        Parameters
+        ----------
+        x : array_like
+            The x of the last `run`.
+        dy : array_like
+            ∂L/∂y, shaped as y.
+        dh_n : array_like, optional
+            ∂L/∂h_n, shaped as h_n; zeros by default.
+        dc_n : array_like, optional
+            ∂L/∂c_n, shaped as c_n (LSTM only); zeros by default.
+        accumulate : bool, default False
+            Add to the parameters' gradients instead of overwriting them.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (dx, dh0) for RNN and GRU, (dx, dh0, dc0) for LSTM.
+
+        Raises
+        ------
+        ValueError
+            If a shape does not fit, or dc_n is given to an RNN or GRU.
+        TypeError
+            If an input is not an array of numbers or `accumulate` is not a bool.
+
+        Examples
+        --------
+        >>> rnn = nn.RNN(4, 8)
+        >>> x = np.ones((2, 5, 4), np.float32)
+        >>> y, h_n = rnn.run(x)
+        >>> dx, dh0 = rnn.run_backward(x, np.ones_like(y))
+        >>> dx.shape, dh0.shape
+        ((2, 5, 4), (1, 2, 8))
+        """
         where = f"{self.name}.run_backward"
         x = self._checked_batch(x, where)
         core = self._core_for(x)
@@ -166,7 +243,9 @@ class _Recurrent(Layer):
         return (dx, dh0, dc0) if self._kind == "LSTM" else (dx, dh0)
 
     # -- on tensors (Modules) ---------------------------------------------------------------------------------
-    def __call__(self, x, hx=None, lengths=None):
+    # PyTorch's recurrent call returns (y, h_n), where other layers return a tensor.
+    def __call__(self, x: Any, hx: Any = None,  # type: ignore[override]
+                 lengths: Optional[ArrayLike] = None) -> Tuple[Any, Any]:
         """PyTorch's call on a tensor x (samples, time, input_size), or one sequence (time, input_size):
         returns (y, h_n) for RNN and GRU, (y, (h_n, c_n)) for LSTM. hx: the initial state h0 (for LSTM the pair
         (h0, c0)), each (num_layers*num_directions, samples, hidden_size) (without the samples axis for one
@@ -214,14 +293,51 @@ class _Recurrent(Layer):
 
     # -- config -----------------------------------------------------------------------------------------------
     @classmethod
-    def tensor_shapes(cls, config):
+    def tensor_shapes(cls, config: Dict[str, Any]) -> Dict[str, Tuple[int, ...]]:
+        """The shapes of the parameters a layer made from `config` holds, from the config alone.
+
+        Parameters
+        ----------
+        config : dict
+            The layer's config (`get_config`'s output).
+
+        Returns
+        -------
+        dict
+            {PyTorch's parameter name: shape}, in PyTorch's order.
+
+        Raises
+        ------
+        TypeError
+            If `config` is not a dict.
+        ValueError
+            If a size is missing or not an integer >= 1.
+
+        Examples
+        --------
+        >>> nn.GRU.tensor_shapes({"input_size": 4, "hidden_size": 8})
+        {'weight_ih_l0': (24, 4), 'weight_hh_l0': (24, 8), 'bias_ih_l0': (24,), 'bias_hh_l0': (24,)}
+        """
         where = cls.__name__
         input_size, hidden_size = (config_size(config, key, where) for key in ("input_size", "hidden_size"))
         num_layers = config_size({"num_layers": 1, **config}, "num_layers", where)
         return parameter_shapes(_GATES[cls._kind], input_size, hidden_size, num_layers,
                                 bool(config.get("bias", True)), bool(config.get("bidirectional", False)))
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data, the seed included.
+
+        Returns
+        -------
+        dict
+            input_size, hidden_size, num_layers, bias, dropout, bidirectional, return_sequences, seed and
+            dtype (and RNN's nonlinearity).
+
+        Examples
+        --------
+        >>> nn.LSTM(4, 8, seed=0).get_config()["hidden_size"]
+        8
+        """
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
                 "bias": self.bias, "dropout": self.dropout, "bidirectional": self.bidirectional,
                 "return_sequences": self.return_sequences, "seed": self.seed, "dtype": self._fixed_dtype.name}
@@ -237,12 +353,57 @@ class RNN(_Recurrent):
     side), else (D*hidden_size,): the last layer's final state (the reverse direction's after it ran back to step
     0), torch's h_n[-2:] side by side. Parameters: PyTorch's (weight_ih_l0, weight_hh_l0, bias_ih_l0, ...), all
     drawn from U(±1/sqrt(hidden_size)) with `seed`. run() takes initial states and per-sample lengths.
+
+    Parameters
+    ----------
+    input_size : int
+        The features of each step of the input (>= 1).
+    hidden_size : int
+        The size of the state (>= 1).
+    num_layers : int, default 1
+        Stacked layers, each taking the previous one's output sequence.
+    nonlinearity : {"tanh", "relu"}, default "tanh"
+        The activation of the state.
+    bias : bool, default True
+        Whether the layers have the biases b_ih and b_hh.
+    dropout : float, default 0.0
+        Dropout on each layer's output but the last, in training, in [0, 1) (a warning with num_layers=1,
+        where it does nothing, as PyTorch).
+    bidirectional : bool, default False
+        Adds a second direction running from the last step back; outputs hold both, side by side.
+    return_sequences : bool, default False
+        Output every step's state (time, D*hidden_size), PyTorch's output; else the last layer's final
+        state (D*hidden_size,), torch's h_n[-2:] side by side (D = 2 when bidirectional, else 1).
+    seed : int, optional
+        The initialisation seed (every parameter drawn from U(±1/sqrt(hidden_size))); by default the next
+        from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer, `dropout` not a real number, a flag not a bool, or `dtype` not float32
+        or float64.
+    ValueError
+        If a size is < 1, `dropout` is outside [0, 1), `nonlinearity` is neither "tanh" nor "relu", or `seed` is out of range.
+
+    Examples
+    --------
+    >>> rnn = nn.RNN(4, 8)
+    >>> rnn.forward(np.ones((2, 5, 4), np.float32)).shape
+    (2, 8)
+    >>> nn.RNN(4, 8, bidirectional=True, return_sequences=True).forward(np.ones((2, 5, 4), np.float32)).shape
+    (2, 5, 16)
+    >>> [name for name, _ in rnn.named_parameters()]
+    ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     """
 
     _kind = "RNN"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, dropout=0.0,
-                 bidirectional=False, return_sequences=False, seed=None, dtype="float32"):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, dropout: float = 0.0, bidirectional: bool = False, return_sequences: bool = False,
+                 seed: Optional[int] = None, dtype: DTypeLike = "float32") -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"[RNN] nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r:.40}")
         self.nonlinearity = nonlinearity
@@ -252,7 +413,20 @@ class RNN(_Recurrent):
     def _cell(self):
         return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data, the seed included.
+
+        Returns
+        -------
+        dict
+            input_size, hidden_size, num_layers, nonlinearity, bias, dropout, bidirectional,
+            return_sequences, seed and dtype.
+
+        Examples
+        --------
+        >>> nn.RNN(4, 8, nonlinearity="relu").get_config()["nonlinearity"]
+        'relu'
+        """
         config = super().get_config()
         return {**dict(list(config.items())[:3]), "nonlinearity": self.nonlinearity, **dict(list(config.items())[3:])}
 
@@ -261,12 +435,54 @@ class LSTM(_Recurrent):
     """Long short-term memory, as torch.nn.LSTM(batch_first=True): gates i, f, g, o = σ, σ, tanh, σ of
     (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), c_t = f⊙c_{t-1} + i⊙g, h_t = o⊙tanh(c_t). Arguments, output and
     parameters as RNN's (weights of 4*hidden_size rows, gate order i, f, g, o); run() also takes and returns
-    the cell states."""
+    the cell states.
+
+    Parameters
+    ----------
+    input_size : int
+        The features of each step of the input (>= 1).
+    hidden_size : int
+        The size of the state (>= 1).
+    num_layers : int, default 1
+        Stacked layers, each taking the previous one's output sequence.
+    bias : bool, default True
+        Whether the layers have the biases b_ih and b_hh.
+    dropout : float, default 0.0
+        Dropout on each layer's output but the last, in training, in [0, 1) (a warning with num_layers=1,
+        where it does nothing, as PyTorch).
+    bidirectional : bool, default False
+        Adds a second direction running from the last step back; outputs hold both, side by side.
+    return_sequences : bool, default False
+        Output every step's state (time, D*hidden_size), PyTorch's output; else the last layer's final
+        state (D*hidden_size,), torch's h_n[-2:] side by side (D = 2 when bidirectional, else 1).
+    seed : int, optional
+        The initialisation seed (every parameter drawn from U(±1/sqrt(hidden_size))); by default the next
+        from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer, `dropout` not a real number, a flag not a bool, or `dtype` not float32
+        or float64.
+    ValueError
+        If a size is < 1, `dropout` is outside [0, 1), or `seed` is out of range.
+
+    Examples
+    --------
+    >>> lstm = nn.LSTM(4, 8, num_layers=2)
+    >>> lstm.forward(np.ones((2, 5, 4), np.float32)).shape
+    (2, 8)
+    >>> lstm.weight_ih_l0.shape
+    (32, 4)
+    """
 
     _kind = "LSTM"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, dropout=0.0, bidirectional=False,
-                 return_sequences=False, seed=None, dtype="float32"):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, dropout: float = 0.0,
+                 bidirectional: bool = False, return_sequences: bool = False, seed: Optional[int] = None,
+                 dtype: DTypeLike = "float32") -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, dropout, bidirectional, return_sequences, seed,
                          dtype)
 
@@ -274,11 +490,53 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """Gated recurrent unit, as torch.nn.GRU(batch_first=True): r, z = σ(W_i x_t + b_i + W_h h_{t-1} + b_h) on
     their rows, n = tanh(W_in x_t + b_in + r⊙(W_hn h_{t-1} + b_hn)), h_t = (1 − z)⊙n + z⊙h_{t-1}. Arguments,
-    output and parameters as RNN's (weights of 3*hidden_size rows, gate order r, z, n)."""
+    output and parameters as RNN's (weights of 3*hidden_size rows, gate order r, z, n).
+
+    Parameters
+    ----------
+    input_size : int
+        The features of each step of the input (>= 1).
+    hidden_size : int
+        The size of the state (>= 1).
+    num_layers : int, default 1
+        Stacked layers, each taking the previous one's output sequence.
+    bias : bool, default True
+        Whether the layers have the biases b_ih and b_hh.
+    dropout : float, default 0.0
+        Dropout on each layer's output but the last, in training, in [0, 1) (a warning with num_layers=1,
+        where it does nothing, as PyTorch).
+    bidirectional : bool, default False
+        Adds a second direction running from the last step back; outputs hold both, side by side.
+    return_sequences : bool, default False
+        Output every step's state (time, D*hidden_size), PyTorch's output; else the last layer's final
+        state (D*hidden_size,), torch's h_n[-2:] side by side (D = 2 when bidirectional, else 1).
+    seed : int, optional
+        The initialisation seed (every parameter drawn from U(±1/sqrt(hidden_size))); by default the next
+        from bprop's global seed source.
+    dtype : {"float32", "float64"}, default "float32"
+        The dtype of the parameters and of the computation.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer, `dropout` not a real number, a flag not a bool, or `dtype` not float32
+        or float64.
+    ValueError
+        If a size is < 1, `dropout` is outside [0, 1), or `seed` is out of range.
+
+    Examples
+    --------
+    >>> gru = nn.GRU(4, 8, return_sequences=True)
+    >>> gru.forward(np.ones((2, 5, 4), np.float32)).shape
+    (2, 5, 8)
+    >>> gru.weight_hh_l0.shape
+    (24, 8)
+    """
 
     _kind = "GRU"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, dropout=0.0, bidirectional=False,
-                 return_sequences=False, seed=None, dtype="float32"):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, dropout: float = 0.0,
+                 bidirectional: bool = False, return_sequences: bool = False, seed: Optional[int] = None,
+                 dtype: DTypeLike = "float32") -> None:
         super().__init__(input_size, hidden_size, num_layers, bias, dropout, bidirectional, return_sequences, seed,
                          dtype)

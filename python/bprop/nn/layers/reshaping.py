@@ -1,5 +1,8 @@
 """Layers that change a sample's shape and not its values: Flatten (PyTorch's) and Reshape (Keras's)."""
+from __future__ import annotations
+
 import numbers
+from typing import Any, Dict, Iterable
 
 from ..._checks import LARGEST, integer
 from ..._dtypes import core_class
@@ -9,10 +12,33 @@ __all__ = ["Flatten", "Reshape"]
 
 
 class Flatten(Layer):
-    """Merges axes start_dim..end_dim of a batch into one, as ``torch.nn.Flatten`` (axis 0 holds the samples,
-    so start_dim >= 1; the default flattens each sample)."""
+    """Merges axes start_dim..end_dim of a batch into one, as ``torch.nn.Flatten``.
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    Axis 0 holds the samples, so start_dim >= 1; the default flattens each sample.
+
+    Parameters
+    ----------
+    start_dim : int, default 1
+        The first axis merged (of the batch, >= 1).
+    end_dim : int, default -1
+        The last axis merged; negative counts from the end.
+
+    Raises
+    ------
+    TypeError
+        If an axis is not an integer.
+    ValueError
+        If `start_dim` is < 1.
+
+    Examples
+    --------
+    >>> nn.Flatten().forward(np.ones((2, 3, 4, 5), np.float32)).shape
+    (2, 60)
+    >>> nn.Flatten(2).forward(np.ones((2, 3, 4, 5), np.float32)).shape
+    (2, 3, 20)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = integer(start_dim, "start_dim", "Flatten", minimum=-LARGEST)
         self.end_dim = integer(end_dim, "end_dim", "Flatten", minimum=-LARGEST)
@@ -23,15 +49,44 @@ class Flatten(Layer):
     def _make_core(self, dtype):
         return core_class("Flatten", dtype)(self.start_dim, self.end_dim)
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data.
+
+        Returns
+        -------
+        dict
+            ``{"start_dim": ..., "end_dim": ...}``.
+
+        Examples
+        --------
+        >>> nn.Flatten().get_config()
+        {'start_dim': 1, 'end_dim': -1}
+        """
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}
 
 
 class Reshape(Layer):
-    """Reshapes each sample to ``shape`` (the batch axis excluded), as ``keras.layers.Reshape``; one size may
-    be -1, inferred from the others."""
+    """Reshapes each sample to ``shape`` (the batch axis excluded), as ``keras.layers.Reshape``.
 
-    def __init__(self, shape):
+    Parameters
+    ----------
+    shape : tuple of int
+        The sample shape of the output: sizes >= 1, one of them -1 at most (inferred from the others).
+
+    Raises
+    ------
+    TypeError
+        If `shape` is not a sequence of sizes.
+    ValueError
+        If `shape` is empty, holds a non-integer or a size < 1 other than one -1.
+
+    Examples
+    --------
+    >>> nn.Reshape((2, -1)).forward(np.ones((4, 6), np.float32)).shape
+    (4, 2, 3)
+    """
+
+    def __init__(self, shape: Iterable[int]) -> None:
         super().__init__()
         if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
             raise TypeError(f"[Reshape] shape must be a tuple of sizes; got {type(shape).__name__}")
@@ -44,5 +99,17 @@ class Reshape(Layer):
     def _make_core(self, dtype):
         return core_class("Reshape", dtype)(list(self.shape))
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor's keywords, as plain data (the shape as a list).
+
+        Returns
+        -------
+        dict
+            ``{"shape": [...]}``.
+
+        Examples
+        --------
+        >>> nn.Reshape((2, 3)).get_config()
+        {'shape': [2, 3]}
+        """
         return {"shape": list(self.shape)}
