@@ -18,7 +18,7 @@ itself with register_architecture, and load() finds it by the name the file hold
 """
 import numbers
 import os
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,6 @@ from .._dtypes import resolve_dtype
 from ..nn.layers.base import custom_layers
 from ..nn.losses import deserialize as deserialize_loss, serialize as serialize_loss
 from .checkpoint_file import CheckpointError, load_file, save_file
-
-if TYPE_CHECKING:  # for the annotation only: models import this module
-    from ..models.sequential import Sequential
 
 __all__ = ["CheckpointError", "save", "load", "restore", "state_dict", "load_state_dict", "register_architecture"]
 
@@ -230,7 +227,9 @@ def _load_optimizer(path, optimizer, state):
         _fail(path, f"the optimizer state does not fit: {error}")
 
 
-def load(path: str | os.PathLike[str], custom_objects: dict[str, type] | None = None) -> "Sequential":
+# Returns Any, not Sequential: io never imports models (they register their architectures here), not even
+# for a type checker; a user annotates the variable (`model: bprop.Sequential = bprop.load(path)`).
+def load(path: str | os.PathLike[str], custom_objects: dict[str, type] | None = None) -> Any:
     """Load a model saved by save(): built, weights assigned, compiled as it was, ready to predict or train.
 
     The model is a Sequential (a registered architecture); its optimizer's state comes back when the file
