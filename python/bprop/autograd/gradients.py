@@ -164,14 +164,14 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor], eps:
     return False
 
 
-def _sequence(values, name, where="grad"):
+def _sequence(values: Any, name: str, where: str = "grad") -> list[Any]:
     """values as a list; TypeError for what is not a list or tuple."""
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"[{where}] {name} must be a Tensor or a list of Tensors; got {type(values).__name__}")
     return list(values)
 
 
-def _tensors(values, name, where="grad"):
+def _tensors(values: Any, name: str, where: str = "grad") -> list[Tensor]:
     """One Tensor or a non-empty list of them, as a list; TypeError/ValueError naming the argument."""
     values = [values] if isinstance(values, Tensor) else _sequence(values, name, where)
     if not values:
@@ -216,4 +216,4 @@ def to_dot(root: Tensor) -> str:
     return "\n".join(lines)
 
 
-Tensor.to_dot = to_dot
+setattr(Tensor, "to_dot", to_dot)  # the stub declares it as a method of Tensor

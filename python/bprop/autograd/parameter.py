@@ -65,7 +65,7 @@ class Parameter(metaclass=_ParameterType):
     array([3., 4.])
     """
 
-    def __new__(cls, data: ArrayLike, name: str = "parameter", dtype: DTypeLike = None) -> Any:
+    def __new__(cls, data: ArrayLike, name: str = "parameter", dtype: DTypeLike | None = None) -> Any:
         if not isinstance(name, str):
             raise TypeError(f"[Parameter] name must be a str; got {type(name).__name__}")
         array = as_array(data, "data", "Parameter")

@@ -7,7 +7,7 @@ float32, float64 stays float64; mixing float32 and float64 in one operation give
 """
 import functools
 import threading
-from typing import Any, Callable, Sequence, TypeVar, Union, cast
+from typing import Any, Callable, Literal, Sequence, TypeVar, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -27,7 +27,7 @@ __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "max
            "log_softmax"]
 
 
-def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
+def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike | None = None) -> Tensor:
     """Make a new tensor holding a copy of data.
 
     Parameters
@@ -70,14 +70,14 @@ def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLi
     return _core.ag_tensor(np.asarray(array, dtype=dtype, order="C"), bool(requires_grad))
 
 
-def as_operand(value, like, op):
+def as_operand(value: Any, like: Tensor, op: str) -> Tensor:
     """The other operand of a tensor operation `op`, as a tensor in like's dtype (array-likes become
     constants, as numbers do): what Tensor's operators call (from C++) for anything but a tensor or a
     Python number, and what maximum, where and the comparisons use."""
     return as_input(value, op, like.dtype)
 
 
-def as_input(value, op, dtype=None):
+def as_input(value: Any, op: str, dtype: DTypeLike | None = None) -> Tensor:
     """value as a tensor for a function of tensors (bprop.exp(x), ...): tensors as they are, parameters as
     their leaf, array-likes as constants; TypeError naming the function otherwise (None, strings, ...)."""
     if isinstance(value, Tensor):
@@ -87,7 +87,7 @@ def as_input(value, op, dtype=None):
     return tensor(as_array(value, "the operand", op), dtype=dtype)
 
 
-def as_tensor(value, dtype=None):
+def as_tensor(value: Any, dtype: DTypeLike | None = None) -> Tensor:
     """value as a Tensor: tensors as they are, parameters as their leaf tensor, anything else copied
     (in `dtype` when given)."""
     if isinstance(value, Tensor):
@@ -125,7 +125,7 @@ class no_grad:
         stack.append(_core.ag_grad_enabled())
         _core.ag_set_grad_enabled(self._mode)
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         stack = getattr(self.__dict__.get("_previous"), "stack", None)
         if not stack:
             raise TypeError(f"[{type(self).__name__}] __exit__ without a matching __enter__ on this thread")
@@ -266,7 +266,7 @@ def clip(x: Operand, low: float, high: float) -> Tensor:
     return _core.ag_clip(as_input(x, "clip"), real(low, "low", "clip"), real(high, "high", "clip"))
 
 
-def _inputs(tensors, op):
+def _inputs(tensors: Any, op: str) -> list[Tensor]:
     """A non-empty sequence of tensors (array-likes taken as constants) for concatenate and stack."""
     if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
         raise TypeError(f"[{op}] expects a sequence of tensors; got {type(tensors).__name__}")
@@ -304,8 +304,8 @@ def concatenate(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
     >>> bprop.concatenate([a, b], axis=1).numpy()
     array([[1., 2., 3., 4.]])
     """
-    tensors = _inputs(tensors, "concatenate")
-    first = tensors[0]
+    pieces = _inputs(tensors, "concatenate")
+    first = pieces[0]
     rank = first.ndim
     if rank == 0:
         raise ValueError("[concatenate] zero-dimensional tensors cannot be concatenated; use stack")
@@ -313,21 +313,22 @@ def concatenate(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise ValueError(f"[concatenate] axis {axis} is out of range for {rank} dimensions")
-    for t in tensors[1:]:
+    for t in pieces[1:]:
         if t.ndim != rank or any(t.shape[d] != first.shape[d] for d in range(rank) if d != axis):
             raise ValueError(f"[concatenate] shapes {first.shape} and {t.shape} differ off axis {axis}")
     shape = list(first.shape)
-    shape[axis] = sum(t.shape[axis] for t in tensors)
+    shape[axis] = sum(t.shape[axis] for t in pieces)
     positions = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
-    result, start = None, 0
-    for t in tensors:
+    result: Tensor | None = None
+    start = 0
+    for t in pieces:
         size = t.shape[axis]
         index = [slice(None)] * rank
         index[axis] = slice(start, start + size)
         start += size
         piece = _core.ag_scatter_add(t, positions[tuple(index)].ravel(), shape)
         result = piece if result is None else result + piece
-    return result
+    return cast(Tensor, result)  # pieces is not empty
 
 
 def stack(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
@@ -358,16 +359,16 @@ def stack(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
     >>> bprop.stack([a, b], axis=1).shape
     (2, 2)
     """
-    tensors = _inputs(tensors, "stack")
-    rank = tensors[0].ndim + 1
+    pieces = _inputs(tensors, "stack")
+    rank = pieces[0].ndim + 1
     axis = integer(axis, "axis", "stack", minimum=None)
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         raise ValueError(f"[stack] axis {axis} is out of range for {rank} dimensions")
-    for t in tensors[1:]:
-        if t.shape != tensors[0].shape:
-            raise ValueError(f"[stack] shapes {tensors[0].shape} and {t.shape} differ")
-    expanded = [t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
+    for t in pieces[1:]:
+        if t.shape != pieces[0].shape:
+            raise ValueError(f"[stack] shapes {pieces[0].shape} and {t.shape} differ")
+    expanded = [t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in pieces]
     return concatenate(expanded, axis)
 
 
@@ -387,7 +388,7 @@ exp, log, sqrt, abs = (_function_of(getattr(_core, f"ag_{name}"), name) for name
 relu, sigmoid, tanh = (_function_of(getattr(_core, f"ag_{name}"), name) for name in ("relu", "sigmoid", "tanh"))
 
 
-_TABLE_FUNCTIONS = {}  # op -> function, for the activations below made from the C++ table
+_TABLE_FUNCTIONS: dict[str, Callable[..., Tensor]] = {}  # op -> function, for the activations below made from the C++ table
 
 
 def _table_function(entry):

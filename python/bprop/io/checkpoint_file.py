@@ -27,7 +27,7 @@ import time
 try:
     import fcntl
 except ImportError:  # Windows: leftovers are not cleaned up there
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 import safetensors.numpy

@@ -36,7 +36,7 @@ _TOP_LEVEL = {"model", "compile", "optimizer_state", "training"}
 # Model classes load() can rebuild from a file, by class name: each has get_config(), from_config(config)
 # and tensor_shapes(config), and its config names its dtype. Only bprop's own register: a file never names
 # code to run.
-_ARCHITECTURES = {}
+_ARCHITECTURES: dict[str, type] = {}
 
 
 def register_architecture(cls):

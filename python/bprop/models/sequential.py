@@ -72,8 +72,10 @@ class Sequential(LayerStack, Layer, Trainable):
     """
 
     training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
+    _model: Any  # the C++ Model once built (None until then)
+    _sample_shape: tuple[int, ...] | None
 
-    def __init__(self, layers: Sequence[Layer], dtype: DTypeLike = None) -> None:
+    def __init__(self, layers: Sequence[Layer], dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.layers = check_layers(layers, "Sequential")
         self._fixed_dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else fixed_dtype(self.layers,
@@ -242,7 +244,7 @@ class Sequential(LayerStack, Layer, Trainable):
         sample, expected = x.shape[1:], self._sample_shape
         if sample != expected:
             if self._shape_fixed or (expected is not None and len(expected) == len(sample) == 1):
-                if len(expected) == len(sample) == 1:
+                if expected is not None and len(expected) == len(sample) == 1:
                     raise ValueError(f"[{where}] {name} has {sample[0]} features; the model expects {expected[0]}")
                 raise ValueError(f"[{where}] {name} has samples of shape {sample}; the model expects {expected}")
             self._build(sample)
@@ -284,7 +286,9 @@ class Sequential(LayerStack, Layer, Trainable):
         batch = self.as_batch(x, "Sequential.forward")
         return self._model.forward(batch, bool(training))
 
-    def backward(self, grad_out: ArrayLike, accumulate: bool = False) -> None:
+    # As a model, backward takes the output's gradient only (a Layer's also takes x and y): a different
+    # signature by design, so mypy's override check is silenced here.
+    def backward(self, grad_out: ArrayLike, accumulate: bool = False) -> None:  # type: ignore[override]
         """Back-propagate ∂loss/∂output of the last forward: fills every parameter's gradient.
 
         Parameters
