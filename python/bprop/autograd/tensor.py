@@ -380,7 +380,7 @@ def _function_of(op, name):
     function.__doc__ = (f"Return {name}(x), elementwise, differentiable.\n\nParameters\n----------\n"
                         f"x : Tensor or array_like\n    The values (an array is taken as a constant).\n\n"
                         f"Returns\n-------\nTensor\n    A new tensor of x's shape.\n\nExamples\n--------\n"
-                        f">>> bprop.tensor.{name}(bprop.tensor([1.0])).shape\n(1,)\n")
+                        f">>> from bprop.tensor import {name}\n>>> {name}(bprop.tensor([1.0])).shape\n(1,)\n")
     return function
 
 
