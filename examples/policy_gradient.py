@@ -102,7 +102,8 @@ def main():
     policy = Policy()
     opt = optim.Adam(policy.parameters(), lr=1e-2)
 
-    recent, episodes, start = deque(maxlen=100), 0, time.perf_counter()
+    recent: deque[float] = deque(maxlen=100)  # the last 100 episodes' returns
+    episodes, start = 0, time.perf_counter()
     mean_return = 0.0
     while episodes < max_episodes:
         states, actions, alive = play(policy, env, rng)

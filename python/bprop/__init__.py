@@ -7,7 +7,7 @@ optim/, callbacks/, training/ (the fit loop), io/ (files), models/ (Sequential, 
 from ._version import __version__
 from .runtime import cpu_info, get_num_threads, set_isa, set_num_threads
 from .linalg import matmul
-from . import callbacks, nn, optim
+from . import callbacks, datasets, nn, optim
 from .models import Module, Sequential
 from .autograd import Parameter
 from .random import manual_seed

@@ -49,7 +49,7 @@ def integer(value, name, where, minimum=None, maximum=LARGEST):
     return value
 
 
-def as_array(value, name, where):
+def as_array(value, name, where) -> np.ndarray:
     """value as a NumPy array of numbers (bool, integers, floats); TypeError naming the problem for
     anything else: ragged lists, strings, objects, complex numbers, None."""
     if value is None:
@@ -65,7 +65,7 @@ def as_array(value, name, where):
     return value
 
 
-def c_array(value, dtype=None):
+def c_array(value, dtype=None) -> np.ndarray:
     """value as a C-contiguous, aligned array (of dtype, when given): what the C++ core reads in place. A copy
     only when needed; unlike np.ascontiguousarray it also copies a misaligned view (one made from a buffer at
     an odd offset, which C++ may not read through a float pointer) and keeps 0-d data 0-d."""
@@ -118,7 +118,7 @@ def all_finite(x):
     return all(np.isfinite(flat[i:i + _FINITE_CHECK_CHUNK]).all() for i in range(0, flat.size, _FINITE_CHECK_CHUNK))
 
 
-def index_array(x, name, where):
+def index_array(x, name, where) -> np.ndarray:
     """x as C-contiguous int64 indices: TypeError unless it holds integers (a float array is refused, not
     rounded). The range is checked where the table size is known (the C++ binding, before any work)."""
     x = as_array(x, name, where)

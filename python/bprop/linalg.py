@@ -50,7 +50,8 @@ def _check_scalar(value, name):
     return float(value)
 
 
-def matmul(a, b, *, transpose_a=False, transpose_b=False, out=None, alpha=1.0, beta=0.0):
+def matmul(a: np.ndarray, b: np.ndarray, *, transpose_a: bool = False, transpose_b: bool = False,
+           out: np.ndarray | None = None, alpha: float = 1.0, beta: float = 0.0) -> np.ndarray:
     """Return ``alpha * op(a) @ op(b) + beta * out`` with op(x) = x, or x.T when ``transpose_x``.
 
     ``a`` and ``b`` are 2-D numpy arrays of one dtype, float32 (the fast path) or float64. Row-major
@@ -61,6 +62,39 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, out=None, alpha=1.0, b
     is returned. ``beta`` scales what ``out`` held and needs ``out``; with ``beta == 0`` (the default)
     ``out``'s old contents are ignored, NaN included. As in BLAS, ``alpha == 0`` or an inner dimension
     of 0 gives ``beta * out`` without reading ``a`` or ``b``. NaN and Inf otherwise propagate as in NumPy.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        The 2-D operands, float32 or float64, the same dtype.
+    transpose_a, transpose_b : bool, default False
+        Multiply by the transpose of ``a`` (of ``b``) without forming it.
+    out : numpy.ndarray, optional
+        A writeable array of the result's shape and dtype to write the result into.
+    alpha : float, default 1.0
+        Scale of the product.
+    beta : float, default 0.0
+        Scale of ``out``'s previous contents (needs ``out``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The result, of shape ``(m, n)``: ``out`` itself when given, else a new array.
+
+    Raises
+    ------
+    TypeError
+        If an operand is not a float32/float64 ndarray, the dtypes differ, or a scalar is not real.
+    ValueError
+        If an operand is not 2-D, the inner dimensions differ, ``out`` has the wrong shape or is
+        read-only, or ``beta`` is non-zero without ``out``.
+
+    Examples
+    --------
+    >>> a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> bprop.matmul(a, a, transpose_b=True)
+    array([[ 5., 14.],
+           [14., 50.]], dtype=float32)
     """
     if type(alpha) is float and type(beta) is float and type(transpose_a) is bool and type(transpose_b) is bool:
         done = _core.matmul_common_case(a, b, out, transpose_a, transpose_b, alpha, beta)

@@ -2,17 +2,38 @@
 import operator
 import os
 import warnings
+from typing import Any
 
 from . import _core
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Use ``n`` threads in bprop's kernels (default: ``OMP_NUM_THREADS``, else the cores this process may use).
 
     Small problems still run on one thread, where a second would only add overhead. A count above
     ``4 x`` the usable cores is capped there with a RuntimeWarning: so many threads only slow every call
     down, yet a script written for a larger machine should still run (as with PyTorch and OpenBLAS, which
     accept any count). The setting is shared by every Python thread and inherited by forked children.
+
+    Parameters
+    ----------
+    n : int
+        The thread count, at least 1.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer (a bool included).
+    ValueError
+        If ``n`` is below 1.
+
+    Examples
+    --------
+    >>> previous = bprop.get_num_threads()
+    >>> bprop.set_num_threads(1)
+    >>> bprop.get_num_threads()
+    1
+    >>> bprop.set_num_threads(previous)
     """
     if isinstance(n, bool):
         raise TypeError(f"[set_num_threads] n must be an integer; got {n!r}")
@@ -31,24 +52,55 @@ def set_num_threads(n):
     _core.set_num_threads(n)
 
 
-def get_num_threads():
-    """The number of threads bprop's kernels use."""
+def get_num_threads() -> int:
+    """Return the number of threads bprop's kernels use.
+
+    Returns
+    -------
+    int
+        The count set by :func:`set_num_threads` (or taken from the environment at import).
+
+    Examples
+    --------
+    >>> bprop.get_num_threads() >= 1
+    True
+    """
     return _core.num_threads()
 
 
-def set_isa(name):
+def set_isa(name: str) -> None:
     """Force the kernels of one instruction set: ``"reference"``, ``"avx2"`` or ``"avx512"``.
 
     The best one the CPU supports is chosen at import; the ``BPROP_ISA`` environment variable or this
-    function overrides it (for tests and benchmarks). Raises ValueError for an ISA the CPU lacks.
+    function overrides it (for tests and benchmarks).
+
+    Parameters
+    ----------
+    name : str
+        The instruction set; ``bprop.cpu_info()["isas_available"]`` lists those this CPU has.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+    ValueError
+        For an unknown ISA or one the CPU lacks.
+
+    Examples
+    --------
+    >>> active = bprop.cpu_info()["isa"]
+    >>> bprop.set_isa("reference")
+    >>> bprop.cpu_info()["isa"]
+    'reference'
+    >>> bprop.set_isa(active)
     """
     if not isinstance(name, str):
         raise TypeError(f"[set_isa] name must be a str; got {type(name).__name__}")
     _core.set_isa(name)
 
 
-def cpu_info():
-    """What bprop runs on and what its GEMM chose for it.
+def cpu_info() -> dict[str, Any]:
+    """Return what bprop runs on and what its GEMM chose for it.
 
     Keys: ``"isa"`` in use and ``"isas_available"``; ``"num_threads"`` and ``"cores"``; ``"cpu"`` (brand),
     ``"vendor"``, ``"family"``, ``"model"``; ``"caches"`` (bytes: L1d and L2 per core, L3) and ``"cache_source"``
@@ -59,6 +111,19 @@ def cpu_info():
     ``"gemm_kernels"``: the kernel per dtype. ``"openmp"`` is kept for compatibility and is False: bprop
     runs its threads in a pool of its own (``"thread_pool"``), which keeps a 2-thread call fast when other
     processes keep the cores busy.
+
+    Returns
+    -------
+    dict
+        The keys above, with str, int, float, list and dict values.
+
+    Examples
+    --------
+    >>> info = bprop.cpu_info()
+    >>> info["isa"] in info["isas_available"]
+    True
+    >>> info["num_threads"] == bprop.get_num_threads()
+    True
     """
     isa = _core.active_isa()
     identity = _core.cpu_identity()

@@ -1,5 +1,7 @@
 """Reverse-mode differentiation helpers: grad(), gradcheck() and to_dot(). The engine itself is C++
 (cpp/autograd/engine.cpp)."""
+from typing import Any, Callable, Sequence
+
 import numpy as np
 
 from .. import _core
@@ -9,9 +11,47 @@ from .tensor import Tensor, as_input, no_grad, tensor
 __all__ = ["grad", "gradcheck", "to_dot"]
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
-    """Gradients of outputs with respect to inputs, returned as tensors (not accumulated in .grad), as
-    torch.autograd.grad. create_graph=True records them, for gradients of gradients."""
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False) -> Any:
+    """Return the gradients of outputs with respect to inputs, as torch.autograd.grad does.
+
+    The gradients are returned as tensors, not accumulated in the inputs' ``grad``.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensor
+        What is differentiated.
+    inputs : Tensor or sequence of Tensor
+        What it is differentiated with respect to.
+    grad_outputs : Tensor, array_like or sequence of them, optional
+        The gradient of the final result with respect to each output (None: 1 for a one-element output).
+    retain_graph : bool, optional
+        Keep the graph for another backward pass (default: the value of create_graph).
+    create_graph : bool, default False
+        Record the gradient computation, for gradients of gradients.
+
+    Returns
+    -------
+    Tensor or tuple of Tensor
+        One gradient per input: a tensor when inputs is one tensor, else a tuple.
+
+    Raises
+    ------
+    TypeError
+        If outputs or inputs are not tensors.
+    ValueError
+        If they are empty, or grad_outputs has the wrong length.
+
+    Examples
+    --------
+    >>> x = bprop.tensor([1.0, 2.0], requires_grad=True)
+    >>> bprop.grad((x ** 3).sum(), x).numpy()
+    array([ 3., 12.])
+    >>> (dx,) = bprop.grad((x * x).sum(), [x], create_graph=True)
+    >>> bprop.grad(dx.sum(), x).numpy()
+    array([2., 2.])
+    """
     single = isinstance(inputs, Tensor)
     outputs = _tensors(outputs, "outputs")
     inputs = _tensors(inputs, "inputs")
@@ -28,11 +68,45 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return result[0] if single else tuple(result)
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """Compares the gradients backward() gives for sum(fn(*inputs) * v), v random, with float64 central
-    differences. inputs: tensors (those with requires_grad are checked; they are used in float64).
-    Returns True, or raises ValueError (or returns False with raise_exception=False) with a report of the
-    worst element."""
+def gradcheck(fn: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor], eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check the gradients of fn against float64 central differences.
+
+    Compares the gradients backward() gives for ``sum(fn(*inputs) * v)``, v random, with central
+    differences, element by element: ``|analytic - numeric| <= atol + rtol * |numeric|``.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes the tensors of inputs and returns a Tensor.
+    inputs : Tensor or sequence of Tensor
+        The arguments; those with requires_grad are checked (they are used in float64).
+    eps : float, default 1e-6
+        The finite-difference step.
+    atol, rtol : float
+        The absolute (default 1e-5) and relative (default 1e-3) tolerances.
+    raise_exception : bool, default True
+        Raise on a mismatch rather than return False.
+
+    Returns
+    -------
+    bool
+        True when every gradient agrees; False on a mismatch with ``raise_exception=False``.
+
+    Raises
+    ------
+    ValueError
+        On a mismatch (with a report of the first input's worst element), when no input requires grad,
+        or for a non-positive eps or negative tolerances.
+    TypeError
+        If fn is not callable or does not return a Tensor.
+
+    Examples
+    --------
+    >>> x = bprop.tensor([0.5, -1.0], requires_grad=True)
+    >>> bprop.gradcheck(lambda t: (t * t.sigmoid()).sum(), [x])
+    True
+    """
     if not callable(fn):
         raise TypeError(f"[gradcheck] fn must be callable; got {type(fn).__name__}")
     originals = _tensors(inputs, "inputs", where="gradcheck")
@@ -90,14 +164,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     return False
 
 
-def _sequence(values, name, where="grad"):
+def _sequence(values: Any, name: str, where: str = "grad") -> list[Any]:
     """values as a list; TypeError for what is not a list or tuple."""
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"[{where}] {name} must be a Tensor or a list of Tensors; got {type(values).__name__}")
     return list(values)
 
 
-def _tensors(values, name, where="grad"):
+def _tensors(values: Any, name: str, where: str = "grad") -> list[Tensor]:
     """One Tensor or a non-empty list of them, as a list; TypeError/ValueError naming the argument."""
     values = [values] if isinstance(values, Tensor) else _sequence(values, name, where)
     if not values:
@@ -108,8 +182,27 @@ def _tensors(values, name, where="grad"):
     return values
 
 
-def to_dot(root):
-    """The graph that produced root, in Graphviz's dot language (render with `dot -Tpng`)."""
+def to_dot(root: Tensor) -> str:
+    """Return the graph that produced a tensor, in Graphviz's dot language (render with ``dot -Tpng``).
+
+    Parameters
+    ----------
+    root : Tensor
+        The tensor whose graph is drawn (as a method: the tensor itself).
+
+    Returns
+    -------
+    str
+        The dot source.
+
+    Examples
+    --------
+    >>> x = bprop.tensor([1.0], requires_grad=True)
+    >>> print((x * 2).sum().to_dot())  # doctest: +ELLIPSIS
+    digraph bprop {
+    ...
+    }
+    """
     lines = ["digraph bprop {", "  rankdir=BT;", '  node [shape=box, fontname="Helvetica"];',
              f'  out [label="output {root.shape}", shape=ellipse];']
     nodes = _core.ag_graph(root)
@@ -123,4 +216,4 @@ def to_dot(root):
     return "\n".join(lines)
 
 
-Tensor.to_dot = to_dot
+setattr(Tensor, "to_dot", to_dot)  # the stub declares it as a method of Tensor

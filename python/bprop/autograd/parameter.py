@@ -10,7 +10,10 @@ custom model can mix layers and raw parameters:
 """
 import operator
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import _core
 from .._checks import as_array
@@ -31,10 +34,38 @@ class _ParameterType(type):
 
 
 class Parameter(metaclass=_ParameterType):
-    """Parameter(data, name="parameter", dtype=None): a new parameter holding a copy of data. dtype:
-    float32 or float64 (default: float64 data stays float64, anything else becomes float32)."""
+    """A trainable array in C++ storage, shared by layers, optimizers and models.
 
-    def __new__(cls, data, name="parameter", dtype=None):
+    Calling it makes a new parameter holding a copy of data. In a tensor expression a parameter stands for
+    its leaf tensor (``p.tensor``), so a custom model can mix layers and raw parameters.
+
+    Parameters
+    ----------
+    data : array_like
+        The initial values, finite.
+    name : str, default "parameter"
+        A label used in summaries, checkpoints and error messages.
+    dtype : str or numpy.dtype, optional
+        ``"float32"`` or ``"float64"``; by default float64 data stays float64 and anything else becomes
+        float32.
+
+    Raises
+    ------
+    TypeError
+        If name is not a str, or data is not array-like.
+    ValueError
+        If data contains NaN or Inf.
+
+    Examples
+    --------
+    >>> scale = bprop.Parameter(np.ones(2), name="scale")
+    >>> y = (scale * bprop.tensor([3.0, 4.0])).sum()
+    >>> y.backward()
+    >>> scale.tensor.grad
+    array([3., 4.])
+    """
+
+    def __new__(cls, data: ArrayLike, name: str = "parameter", dtype: DTypeLike | None = None) -> Any:
         if not isinstance(name, str):
             raise TypeError(f"[Parameter] name must be a str; got {type(name).__name__}")
         array = as_array(data, "data", "Parameter")

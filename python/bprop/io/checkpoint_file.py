@@ -27,7 +27,7 @@ import time
 try:
     import fcntl
 except ImportError:  # Windows: leftovers are not cleaned up there
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 import safetensors.numpy
@@ -53,7 +53,21 @@ _PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file that cannot be loaded: says what is wrong."""
+    """A checkpoint file that cannot be loaded (corrupt, truncated, not bprop's, another architecture).
+
+    Its message names the file and says what is wrong. A subclass of ValueError, so code catching that
+    keeps working.
+
+    Examples
+    --------
+    >>> with open("broken.bprop", "wb") as f:
+    ...     _ = f.write(b"not a checkpoint")
+    >>> try:
+    ...     bprop.load("broken.bprop")
+    ... except bprop.CheckpointError as error:
+    ...     print("cannot load:", isinstance(error, ValueError))
+    cannot load: True
+    """
 
 
 def save_file(path, tensors, document):

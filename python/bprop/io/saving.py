@@ -17,6 +17,8 @@ This module never imports a model: a model class whose config describes it whole
 itself with register_architecture, and load() finds it by the name the file holds.
 """
 import numbers
+import os
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +36,7 @@ _TOP_LEVEL = {"model", "compile", "optimizer_state", "training"}
 # Model classes load() can rebuild from a file, by class name: each has get_config(), from_config(config)
 # and tensor_shapes(config), and its config names its dtype. Only bprop's own register: a file never names
 # code to run.
-_ARCHITECTURES = {}
+_ARCHITECTURES: dict[str, type] = {}
 
 
 def register_architecture(cls):
@@ -232,12 +234,43 @@ def _load_optimizer(path, optimizer, state):
         _fail(path, f"the optimizer state does not fit: {error}")
 
 
-def load(path, custom_objects=None):
-    """A model saved by save() (a Sequential: a registered architecture): built, weights assigned, compiled as it was (with its optimizer's
-    state when the file holds it), ready to predict or train on. CheckpointError (a ValueError) for a
-    file that is not a whole, valid bprop model; FileNotFoundError for a missing path.
-    custom_objects: {name: class} of your own layer classes the file may name, besides those registered
-    with @bprop.nn.register_layer (Keras's argument); the file names classes, never code."""
+# Returns Any, not Sequential: io never imports models (they register their architectures here), not even
+# for a type checker; a user annotates the variable (`model: bprop.Sequential = bprop.load(path)`).
+def load(path: str | os.PathLike[str], custom_objects: dict[str, type] | None = None) -> Any:
+    """Load a model saved by save(): built, weights assigned, compiled as it was, ready to predict or train.
+
+    The model is a Sequential (a registered architecture); its optimizer's state comes back when the file
+    holds it. A Module's file holds only weights: make the module and call its ``load_weights``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file written by ``model.save(path)``.
+    custom_objects : dict, optional
+        ``{name: class}`` of your own layer classes the file may name, besides those registered with
+        ``@bprop.nn.register_layer`` (Keras's argument); the file names classes, never code.
+
+    Returns
+    -------
+    Sequential
+        The model.
+
+    Raises
+    ------
+    CheckpointError
+        For a file that is not a whole, valid bprop model (a subclass of ValueError).
+    FileNotFoundError
+        For a missing path.
+
+    Examples
+    --------
+    >>> model = bprop.Sequential([nn.Linear(2, 1)])
+    >>> model.save("model.bprop")
+    >>> restored = bprop.load("model.bprop")
+    >>> x = np.ones((3, 2), np.float32)
+    >>> bool(np.array_equal(model.predict(x), restored.predict(x)))
+    True
+    """
     scope = custom_layers({} if custom_objects is None else custom_objects, "load")
     document, model_arrays, optimizer_arrays = _read(path)
     entry = document["model"]

@@ -7,6 +7,7 @@ node, and ``loss.backward()`` runs the layers' own backward passes. A Module tra
 (``compile``/``fit``/``evaluate``/``predict``); its batches are then run from Python, one graph each.
 """
 import copy
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,12 +38,37 @@ def _registrable(value):
 
 
 class Module(Trainable):
-    """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``."""
+    """Base class of custom models: assign layers and parameters in ``__init__``, define ``forward``.
+
+    Layers, Sequentials, other Modules and Parameters assigned as attributes (directly or in a list or
+    tuple) are registered in assignment order. A Module trains like a Sequential (compile, fit, evaluate,
+    predict); its batches are run from Python, one graph each.
+
+    Raises
+    ------
+    TypeError
+        When a layer or parameter is assigned before ``super().__init__()`` ran.
+
+    Examples
+    --------
+    >>> class Net(bprop.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(2, 8)
+    ...         self.out = nn.Linear(8, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> net = Net()
+    >>> net(bprop.tensor(np.ones((3, 2), np.float32))).shape
+    (3, 1)
+    >>> [name for name, _ in net.named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
 
     training = TrainingFlag()  # True until eval(); False inside predict/evaluate (on their thread only)
     _input_shape = _out_features = None  # until fit/evaluate/predict sees data
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_registered", {})  # attribute name -> child, parameter or list of them
         object.__setattr__(self, "_input_shape", None)
         object.__setattr__(self, "_out_features", None)
@@ -76,20 +102,82 @@ class Module(Trainable):
         return copy.deepcopy(self)
 
     # -- running ----------------------------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output: a subclass defines it, as ordinary code on tensors.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            What the subclass takes (fit, evaluate and predict pass one tensor of a batch of samples).
+
+        Returns
+        -------
+        Tensor
+            The output (fit, evaluate and predict need one row per sample).
+
+        Raises
+        ------
+        TypeError
+            Here, in the base class: a subclass must define forward.
+
+        Examples
+        --------
+        >>> class Double(bprop.Module):
+        ...     def forward(self, x):
+        ...         return x * 2
+        >>> Double()(bprop.tensor([1.0])).numpy()
+        array([2.])
+        """
         raise TypeError(f"[{type(self).__name__}] defines no forward(...); a Module subclass computes its output there")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    def train(self, mode=True):
-        """Training behaviour (dropout, batch statistics) for this module and everything in it."""
+    def train(self, mode: bool = True) -> "Module":
+        """Set training behaviour (dropout, batch statistics) for this module and everything in it.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True for training, False for evaluation.
+
+        Returns
+        -------
+        Module
+            The module itself.
+
+        Raises
+        ------
+        TypeError
+            If mode is not a bool.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> net.train(False).fc.training
+        False
+        """
         self.__dict__["_training"] = flag(mode, "mode", f"{type(self).__name__}.train")
         for _, child in self.named_children():
             child.train(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> "Module":
+        """Set evaluation behaviour: ``train(False)``.
+
+        Returns
+        -------
+        Module
+            The module itself.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> net.eval().training
+        False
+        """
         return self.train(False)
 
     # -- what it holds ------------------------------------------------------------------------------
@@ -105,15 +193,55 @@ class Module(Trainable):
             else:
                 yield name, value
 
-    def named_children(self):
+    def named_children(self) -> list[tuple[str, Any]]:
+        """Return (name, child) for each registered layer, Sequential or Module, lists expanded.
+
+        Returns
+        -------
+        list of tuple
+            In assignment order; a list attribute ``blocks`` gives ``blocks.0``, ``blocks.1``, ...
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> [name for name, _ in net.named_children()]
+        ['fc']
+        """
         return [(name, value) for name, value in self._items() if not is_parameter(value)]
 
-    def named_parameters(self):
-        """(dotted name, Parameter) for every trainable parameter, each once, in registration order."""
+    def named_parameters(self) -> list[tuple[str, Any]]:
+        """Return (dotted name, Parameter) for every trainable parameter, each once, in registration order.
+
+        Returns
+        -------
+        list of tuple
+            A parameter shared by two children is listed once, under its first name.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> [name for name, _ in net.named_parameters()]
+        ['fc.weight', 'fc.bias']
+        """
         return self._named("parameters")
 
-    def named_buffers(self):
-        """(dotted name, buffer) for the saved, untrained state (BatchNorm running statistics)."""
+    def named_buffers(self) -> list[tuple[str, Any]]:
+        """Return (dotted name, buffer) for the saved, untrained state (BatchNorm running statistics).
+
+        Returns
+        -------
+        list of tuple
+            In registration order.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.bn = nn.BatchNorm1d(3)
+        >>> [name for name, _ in net.named_buffers()]
+        ['bn.running_mean', 'bn.running_var']
+        """
         return self._named("buffers")
 
     def _named(self, kind):
@@ -129,27 +257,109 @@ class Module(Trainable):
                     out.append((full_name, p))
         return out
 
-    def parameters(self):
+    def parameters(self) -> list[Any]:
+        """Return every trainable parameter, each once, in registration order (for an optimizer).
+
+        Returns
+        -------
+        list of Parameter
+            The parameters of :meth:`named_parameters`.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> [tuple(p.shape) for p in net.parameters()]
+        [(2, 1), (1,)]
+        """
         return [p for _, p in self.named_parameters()]
 
-    def buffers(self):
+    def buffers(self) -> list[Any]:
+        """Return the buffers (BatchNorm running statistics), in registration order.
+
+        Returns
+        -------
+        list of Parameter
+            The buffers of :meth:`named_buffers`.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.bn = nn.BatchNorm1d(3)
+        >>> len(net.buffers())
+        2
+        """
         return [b for _, b in self.named_buffers()]
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> net.fc(bprop.tensor(np.ones((1, 2), np.float32))).sum().backward()
+        >>> net.zero_grad()
+        >>> net.fc.bias.grad
+        array([0.], dtype=float32)
+        """
         for p in self.parameters():
             p.zero_grad()
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """Return the number of trainable values.
+
+        Returns
+        -------
+        int
+            The sum of the parameters' sizes.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> net.count_params()
+        3
+        """
         return int(sum(p.size for p in self.parameters()))
 
     @property
-    def dtype(self):
-        """The parameters' dtype (float32 when there are none)."""
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (float32 when there are none).
+
+        Examples
+        --------
+        >>> bprop.Module().dtype
+        dtype('float32')
+        """
         parameters = self.parameters()
         return np.dtype(parameters[0].dtype if parameters else np.float32)
 
-    def reseed(self, seed):
-        """Restart every random layer (Dropout) from seeds derived from `seed`."""
+    def reseed(self, seed: int | None) -> None:
+        """Restart every random layer (Dropout) from seeds derived from seed.
+
+        Parameters
+        ----------
+        seed : int or None
+            An integer in [0, 2**64); None takes the next seed of the global source (manual_seed).
+
+        Raises
+        ------
+        ValueError
+            If seed is not such an integer.
+
+        Examples
+        --------
+        >>> net = bprop.Module()
+        >>> net.drop = nn.Dropout(0.5)
+        >>> x = bprop.tensor(np.ones((1, 8), np.float32))
+        >>> _ = net.drop(x)
+        >>> net.reseed(3)
+        >>> first = net.drop(x).numpy().copy()
+        >>> net.reseed(3)
+        >>> bool(np.array_equal(first, net.drop(x).numpy()))
+        True
+        """
         seed = resolve_seed(seed, type(self).__name__)
         for i, (_, child) in enumerate(self.named_children()):
             child_seed = (seed + 0x9E3779B97F4A7C15 * (i + 1)) % 2**64
@@ -161,26 +371,87 @@ class Module(Trainable):
 
     # -- training through Trainer (fit / evaluate / predict) ---------------------------------------
     @property
-    def in_features(self):
-        """The per-sample input shape's last size, once fit/evaluate/predict has seen data."""
+    def in_features(self) -> int | None:
+        """The per-sample input shape's last size, once fit/evaluate/predict has seen data (else None).
+
+        Examples
+        --------
+        >>> print(bprop.Module().in_features)
+        None
+        """
         return None if self._input_shape is None else self._input_shape[-1]
 
     @property
-    def out_features(self):
+    def out_features(self) -> int | None:
+        """The output width, once fit/evaluate/predict has seen data (else None).
+
+        Examples
+        --------
+        >>> print(bprop.Module().out_features)
+        None
+        """
         return self._out_features
 
     @property
-    def input_shape(self):
-        """(None, *sample_shape) once fit/evaluate/predict has seen data, else None."""
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """(None, *sample_shape) once fit/evaluate/predict has seen data, else None.
+
+        Examples
+        --------
+        >>> print(bprop.Module().input_shape)
+        None
+        """
         return None if self._input_shape is None else (None, *self._input_shape)
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        """(None, out_features) once fit/evaluate/predict has seen data, else None.
+
+        Examples
+        --------
+        >>> print(bprop.Module().output_shape)
+        None
+        """
         return None if self._out_features is None else (None, self._out_features)
 
-    def as_batch(self, x, where, name="x"):
-        """x (samples first) as a C-contiguous array of the model's dtype, checked; the first batch also
-        fixes the output width, by running the module on one sample in evaluation mode."""
+    def as_batch(self, x: ArrayLike, where: str, name: str = "x") -> np.ndarray:
+        """Return x (samples first) as a C-contiguous array of the model's dtype, checked.
+
+        The first batch also fixes the input and output shapes, by running the module on one sample in
+        evaluation mode.
+
+        Parameters
+        ----------
+        x : array_like
+            The samples, (samples, *sample_shape).
+        where : str
+            The name of the calling method, for error messages.
+        name : str, default "x"
+            The argument's name, for error messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            The checked batch.
+
+        Raises
+        ------
+        ValueError
+            If x is not a non-empty batch, its samples differ in shape from earlier data, it contains NaN
+            or Inf, or forward does not return (samples, outputs).
+
+        Examples
+        --------
+        >>> class Net(bprop.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = nn.Linear(2, 1)
+        ...     def forward(self, x):
+        ...         return self.fc(x)
+        >>> net = Net()
+        >>> net.as_batch([[1, 2]], "example").dtype, net.output_shape
+        (dtype('float32'), (None, 1))
+        """
         x = as_array(x, name, where)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(f"[{where}] {name} must be a non-empty batch (samples, features...); got shape {x.shape}")
@@ -204,8 +475,36 @@ class Module(Trainable):
         with evaluating(), no_grad():
             return self.output_of(tensor(x, dtype=self.dtype)).numpy().copy()
 
-    def output_of(self, x):
-        """self(x), checked to be a tensor: what fit, evaluate and predict take from forward."""
+    def output_of(self, x: Tensor) -> Tensor:
+        """Return self(x), checked to be a tensor of one row per sample: what fit, evaluate and predict use.
+
+        Parameters
+        ----------
+        x : Tensor
+            A batch, samples first.
+
+        Returns
+        -------
+        Tensor
+            The module's output.
+
+        Raises
+        ------
+        TypeError
+            If forward does not return a Tensor.
+        ValueError
+            If the output does not have one row per sample.
+
+        Examples
+        --------
+        >>> class Net(bprop.Module):
+        ...     def forward(self, x):
+        ...         return self.fc(x)
+        >>> net = Net()
+        >>> net.fc = nn.Linear(2, 1)
+        >>> net.output_of(bprop.tensor(np.ones((3, 2), np.float32))).shape
+        (3, 1)
+        """
         out = self(x)
         if not isinstance(out, Tensor):
             raise TypeError(f"[{type(self).__name__}.forward] must return a Tensor; it returned "

@@ -1,12 +1,14 @@
 """Sequential: layers in order, run as one C++ network (one call per batch, not per layer). It is a layer
 too, so a Sequential can sit in another Sequential or in a Residual."""
+from typing import Any, Callable, Sequence
+
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from .._checks import LARGEST, all_finite, as_array, c_array, flag, index_array, integer
 from .._dtypes import core_class, resolve_dtype
 from .._mode import TrainingFlag
-from ..autograd.tensor import as_tensor
+from ..autograd.tensor import Tensor, as_tensor
 from ..io import pickling
 from ..io.saving import register_architecture
 from ..nn.layers.base import Layer, deserialize, serialize
@@ -45,11 +47,36 @@ class Sequential(LayerStack, Layer, Trainable):
     As a layer of another Sequential or of a Residual, it is one step of that network (the C++ Sequential is
     a layer); its parameters are named under its index there ("1.0.weight"). Without parameters and without
     a dtype given, it takes the dtype of the stack it joins, like an activation.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        The layers, in order (each used in one model only).
+    dtype : str or numpy.dtype, optional
+        ``"float32"`` or ``"float64"``.
+
+    Raises
+    ------
+    TypeError
+        If layers is not a sequence of bprop layers, or dtype is not a float dtype.
+    ValueError
+        If layers is empty, the layers' dtypes disagree, or consecutive layers do not chain.
+
+    Examples
+    --------
+    >>> model = bprop.Sequential([nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)])
+    >>> model = model.compile(loss=nn.MSE(), optimizer=optim.Adam(model.parameters(), lr=0.01))
+    >>> x, y = bprop.datasets.xor()
+    >>> history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    >>> model.predict(x).shape
+    (4, 1)
     """
 
     training = TrainingFlag()  # what calling the model on a tensor uses; fit/predict choose their own
+    _model: Any  # the C++ Model once built (None until then)
+    _sample_shape: tuple[int, ...] | None
 
-    def __init__(self, layers, dtype=None):
+    def __init__(self, layers: Sequence[Layer], dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.layers = check_layers(layers, "Sequential")
         self._fixed_dtype = resolve_dtype(dtype, "Sequential") if dtype is not None else fixed_dtype(self.layers,
@@ -70,7 +97,7 @@ class Sequential(LayerStack, Layer, Trainable):
                     raise
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """The dtype the model computes in: the one given or fixed by its layers, else float32."""
         return self._fixed_dtype or _FLOAT32
 
@@ -78,31 +105,94 @@ class Sequential(LayerStack, Layer, Trainable):
     def _make_core(self, dtype):
         return core_class("Sequential", dtype)([layer.core(dtype) for layer in self.layers])
 
-    def implied_input_shape(self):
+    def implied_input_shape(self) -> tuple[int, ...] | None:
+        """Return the sample shape the first layers imply (a Linear first: ``(in_features,)``).
+
+        Returns
+        -------
+        tuple of int or None
+            The shape, or None when the first layers work on any shape (activations, say).
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3), nn.ReLU()]).implied_input_shape()
+        (2,)
+        """
         return first_input_shape(self.layers)
 
     # -- building -------------------------------------------------------------------------------------
     @property
-    def input_shape(self):
-        """(None, *sample_shape) of the inputs, as Keras writes it, or None until the model is built."""
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        """(None, *sample_shape) of the inputs, as Keras writes it, or None until the model is built.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3)]).input_shape
+        (None, 2)
+        """
         return None if self._model is None else (None, *self._model.in_shape)
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        """(None, *output_sample_shape) of the outputs, or None until the model is built.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3)]).output_shape
+        (None, 3)
+        """
         return None if self._model is None else (None, *self._model.out_shape)
 
     @property
-    def in_features(self):
-        """The last axis of an input sample (a dense model's input width), or None until built."""
+    def in_features(self) -> int | None:
+        """The last axis of an input sample (a dense model's input width), or None until built.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3)]).in_features
+        2
+        """
         return None if self._model is None else self._model.in_shape[-1]
 
     @property
-    def out_features(self):
+    def out_features(self) -> int | None:
+        """The last axis of an output sample (a dense model's output width), or None until built.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3)]).out_features
+        3
+        """
         return None if self._model is None else self._model.out_shape[-1]
 
-    def build(self, sample_shape):
-        """Fix the shape of one input sample (an int n means (n,)): done at construction when the first
-        layers imply it (a Linear first: (in_features,)), else by the first data. Returns self."""
+    def build(self, sample_shape: int | Sequence[int]) -> "Sequential":
+        """Fix the shape of one input sample.
+
+        Done at construction when the first layers imply it (a Linear first: ``(in_features,)``), else by
+        the first data; call it to build a model before it sees data (for summary(), say).
+
+        Parameters
+        ----------
+        sample_shape : int or sequence of int
+            The shape of one sample, without the batch axis (an int n means ``(n,)``).
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+
+        Raises
+        ------
+        ValueError
+            If the shape is not positive integers, the layers cannot take it, or the model was already
+            built for another shape.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.ReLU(), nn.Linear(4, 2)]).build(4)
+        >>> model.output_shape
+        (None, 2)
+        """
         shape = _checked_sample_shape(sample_shape)
         if self._shape_fixed and shape != self._sample_shape:
             raise ValueError(f"[Sequential] expects samples of shape {self._sample_shape}; got {shape}")
@@ -115,9 +205,38 @@ class Sequential(LayerStack, Layer, Trainable):
             self._model = core_class("Model", self.dtype)(self._net, list(shape))
             self._sample_shape = shape  # kept as a tuple: as_batch compares it on every call
 
-    def as_batch(self, x, where, name="x"):
-        """x as a C-contiguous array (samples, *sample_shape) of the model's dtype, checked (shape,
-        finiteness) before any work. The first data fix the sample shape when the layers only implied it."""
+    def as_batch(self, x: ArrayLike, where: str, name: str = "x") -> np.ndarray:
+        """Return x as a batch the model can run: C-contiguous (samples, *sample_shape), the model's dtype.
+
+        Checked (shape, finiteness) before any work. The first data fix the sample shape when the layers
+        only implied it.
+
+        Parameters
+        ----------
+        x : array_like
+            The samples.
+        where : str
+            The name of the calling method, for error messages.
+        name : str, default "x"
+            The argument's name, for error messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            The checked batch (x itself when it already fits); int64 indices for a model that starts
+            with an Embedding.
+
+        Raises
+        ------
+        ValueError
+            If x is not 2-D or more, is empty, has samples of another shape, or contains NaN or Inf.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 1)])
+        >>> model.as_batch([[1, 2]], "example").dtype
+        dtype('float32')
+        """
         x = as_array(x, name, where)
         if x.ndim < 2:
             raise ValueError(f"[{where}] {name} must be 2-D or more (samples, *sample_shape); got shape {x.shape}")
@@ -126,7 +245,7 @@ class Sequential(LayerStack, Layer, Trainable):
         sample, expected = x.shape[1:], self._sample_shape
         if sample != expected:
             if self._shape_fixed or (expected is not None and len(expected) == len(sample) == 1):
-                if len(expected) == len(sample) == 1:
+                if expected is not None and len(expected) == len(sample) == 1:
                     raise ValueError(f"[{where}] {name} has {sample[0]} features; the model expects {expected[0]}")
                 raise ValueError(f"[{where}] {name} has samples of shape {sample}; the model expects {expected}")
             self._build(sample)
@@ -139,14 +258,60 @@ class Sequential(LayerStack, Layer, Trainable):
         return x
 
     # -- one batch, by hand -------------------------------------------------------------------------
-    def forward(self, x, training=False):
-        """The network's output for a batch x (samples × features), as a new array."""
+    def forward(self, x: ArrayLike, training: bool = False) -> np.ndarray:
+        """Return the network's output for a batch, keeping what backward() needs.
+
+        Parameters
+        ----------
+        x : array_like
+            The batch, (samples, *sample_shape).
+        training : bool, default False
+            Run the layers in training mode (Dropout active, BatchNorm on batch statistics).
+
+        Returns
+        -------
+        numpy.ndarray
+            The outputs, a new array.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`as_batch`, for a batch of the wrong shape or with NaN or Inf.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 3), nn.ReLU()])
+        >>> model.forward(np.ones((5, 2))).shape
+        (5, 3)
+        """
         batch = self.as_batch(x, "Sequential.forward")
         return self._model.forward(batch, bool(training))
 
-    def backward(self, grad_out, accumulate=False):
-        """Back-propagate ∂loss/∂output of the last forward: fills every parameter's gradient
-        (overwriting it, or adding to it with accumulate=True)."""
+    # As a model, backward takes the output's gradient only (a Layer's also takes x and y): a different
+    # signature by design, so mypy's override check is silenced here.
+    def backward(self, grad_out: ArrayLike, accumulate: bool = False) -> None:  # type: ignore[override]
+        """Back-propagate ∂loss/∂output of the last forward: fills every parameter's gradient.
+
+        Parameters
+        ----------
+        grad_out : array_like
+            The gradient of the loss with respect to the last forward's output, of its shape.
+        accumulate : bool, default False
+            Add to the parameters' gradients instead of overwriting them.
+
+        Raises
+        ------
+        ValueError
+            If forward was not called, or grad_out has the wrong shape or contains NaN or Inf.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 1)])
+        >>> out = model.forward(np.ones((4, 2)), training=True)
+        >>> model.backward(np.ones_like(out))
+        >>> model.parameters()[1].grad
+        array([4.], dtype=float32)
+        """
         if self._model is None:
             raise ValueError("[Sequential.backward] call forward first")
         grad_out = c_array(as_array(grad_out, "grad_out", "Sequential.backward"), self.dtype)
@@ -155,35 +320,130 @@ class Sequential(LayerStack, Layer, Trainable):
         self._model.backward(grad_out, bool(accumulate))
 
     # -- on tensors (autograd) ------------------------------------------------------------------------
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Tensor:
         """The whole stack on a tensor (..., features) as one graph node (inside a Module, say); its
         backward is the stack's own."""
         return self._net.graph_forward(as_tensor(x, dtype=self.dtype), self.training)
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> "Sequential":
+        """Set training mode (what calling the model on a tensor uses; fit and predict choose their own).
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True for training (Dropout active, BatchNorm on batch statistics), False for evaluation.
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+
+        Raises
+        ------
+        TypeError
+            If mode is not a bool.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 1)]).train().training
+        True
+        """
         self.training = flag(mode, "mode", f"{type(self).__name__}.train")
         return self
 
-    def eval(self):
+    def eval(self) -> "Sequential":
+        """Set evaluation mode: ``train(False)``.
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 1)]).eval().training
+        False
+        """
         return self.train(False)
 
-    def reseed(self, seed):
-        """Restart the random layers (Dropout) from seeds derived from `seed`."""
+    def reseed(self, seed: int) -> None:
+        """Restart the random layers (Dropout) from seeds derived from seed.
+
+        Parameters
+        ----------
+        seed : int
+            An integer in [0, 2**64).
+
+        Raises
+        ------
+        ValueError
+            If seed is not such an integer.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 2), nn.Dropout(0.5)])
+        >>> model.reseed(1)
+        >>> first = model.forward(np.ones((1, 2)), training=True)
+        >>> model.reseed(1)
+        >>> bool(np.array_equal(first, model.forward(np.ones((1, 2)), training=True)))
+        True
+        """
         seed = resolve_seed(seed, "Sequential.reseed", none_allowed=False)
         for core in self._cores.values():  # the model's network, and those of other dtypes it ran in as a layer
             core.reseed(seed)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 1)])
+        >>> model.backward(model.forward(np.ones((1, 2)), training=True))
+        >>> model.zero_grad()
+        >>> model.parameters()[1].grad
+        array([0.], dtype=float32)
+        """
         for p in self.parameters():
             p.zero_grad()
 
     # -- parameters and weights (parameters(), buffers() and their named forms: LayerStack) ----------------
-    def get_weights(self):
-        """Copies of every parameter, then every buffer (BatchNorm statistics), as numpy arrays."""
+    def get_weights(self) -> list[np.ndarray]:
+        """Return copies of every parameter, then every buffer (BatchNorm statistics), as numpy arrays.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            In the order of ``parameters() + buffers()``.
+
+        Examples
+        --------
+        >>> [w.shape for w in bprop.Sequential([nn.Linear(2, 3)]).get_weights()]
+        [(2, 3), (3,)]
+        """
         return [t.value() for t in self.parameters() + self.buffers()]
 
-    def set_weights(self, weights):
-        """Assign arrays in get_weights() order. Every array is checked before any is assigned."""
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
+        """Assign arrays in get_weights() order. Every array is checked before any is assigned.
+
+        Parameters
+        ----------
+        weights : list or tuple of array_like
+            One array per parameter and buffer, of their shapes, finite.
+
+        Raises
+        ------
+        TypeError
+            If weights is not a list or tuple.
+        ValueError
+            If the count or a shape differs, or an array contains NaN or Inf.
+
+        Examples
+        --------
+        >>> a, b = bprop.Sequential([nn.Linear(2, 3)]), bprop.Sequential([nn.Linear(2, 3)])
+        >>> b.set_weights(a.get_weights())
+        >>> bool(np.array_equal(a.forward(np.ones((1, 2))), b.forward(np.ones((1, 2)))))
+        True
+        """
         targets = self.parameters() + self.buffers()
         if not isinstance(weights, (list, tuple)):
             raise TypeError(f"[Sequential.set_weights] weights must be a list of arrays (get_weights()'s output); got "
@@ -203,12 +463,43 @@ class Sequential(LayerStack, Layer, Trainable):
         for target, w in zip(targets, converted):
             target.set_value(w)
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """Return the number of trainable values (buffers not included).
+
+        Returns
+        -------
+        int
+            The sum of the parameters' sizes.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3), nn.Linear(3, 1)]).count_params()
+        13
+        """
         return int(sum(p.size for p in self.parameters()))
 
-    def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count; a nested Sequential's layers are
-        listed, indented, under its own row (Keras's expand_nested)."""
+    def summary(self, print_fn: Callable[[str], Any] = print) -> None:
+        """Print each layer with its output shape and parameter count.
+
+        A nested Sequential's layers are listed, indented, under its own row (Keras's expand_nested).
+
+        Parameters
+        ----------
+        print_fn : callable, default print
+            Called once with the whole table as one str.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(2, 3), nn.ReLU()]).summary()  # doctest: +NORMALIZE_WHITESPACE
+        Sequential (float32)
+        ----------------------------
+        Layer   Output shape  Params
+        ----------------------------
+        Linear  (None, 3)          9
+        ReLU()  (None, 3)          0
+        ----------------------------
+        Total params: 9
+        """
         built = self._model is not None
         rows = [("Layer", "Output shape", "Params")] + self._summary_rows(self.dtype, built, "")
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -286,15 +577,49 @@ class Sequential(LayerStack, Layer, Trainable):
         pickling.set_sequential_state(self, state)
 
     # -- config ---------------------------------------------------------------------------------------
-    def get_config(self):
-        """The architecture as plain data: the layers (serialized), the dtype and the input sample shape."""
+    def get_config(self) -> dict[str, Any]:
+        """Return the architecture as plain data: the layers (serialized), the dtype and the sample shape.
+
+        Returns
+        -------
+        dict
+            JSON-serializable; :meth:`from_config` makes a new model from it.
+
+        Examples
+        --------
+        >>> config = bprop.Sequential([nn.Linear(2, 3)]).get_config()
+        >>> config["dtype"], config["input_shape"], config["layers"][0]["class"]
+        ('float32', [2], 'Linear')
+        """
         return {"layers": [serialize(layer) for layer in self.layers],
                 "dtype": None if self._fixed_dtype is None else self._fixed_dtype.name,
                 "input_shape": None if self._model is None else list(self._model.in_shape)}
 
     @classmethod
-    def from_config(cls, config):
-        """A new Sequential (freshly initialised) from get_config()'s output."""
+    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+        """Make a new Sequential (freshly initialised) from get_config()'s output.
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returned.
+
+        Returns
+        -------
+        Sequential
+            A model of the same architecture, not sharing weights.
+
+        Raises
+        ------
+        ValueError
+            If the config is not a Sequential's (missing or unknown layers).
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(2, 3)])
+        >>> bprop.Sequential.from_config(model.get_config()).output_shape
+        (None, 3)
+        """
         model = cls([deserialize(entry) for entry in config_layers(config, "Sequential")], dtype=config.get("dtype"))
         shape = config.get("input_shape", config.get("in_features"))  # files before N-D samples: in_features
         if shape is not None:
@@ -302,8 +627,27 @@ class Sequential(LayerStack, Layer, Trainable):
         return model
 
     @classmethod
-    def tensor_shapes(cls, config):
-        """{name: shape} of the parameters and buffers from_config(config) would hold, from the config alone."""
+    def tensor_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """Return {name: shape} of the parameters and buffers from_config(config) would hold.
+
+        Computed from the config alone, without making the model (to check a file before loading it).
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returned.
+
+        Returns
+        -------
+        dict
+            Parameter and buffer names ("0.weight") to their shapes.
+
+        Examples
+        --------
+        >>> config = bprop.Sequential([nn.Linear(2, 3)]).get_config()
+        >>> bprop.Sequential.tensor_shapes(config)
+        {'0.weight': (2, 3), '0.bias': (3,)}
+        """
         return stack_tensor_shapes(config_layers(config, "Sequential"))
 
     def __repr__(self):
