@@ -1,4 +1,10 @@
 """Fixtures shared by the suite: force an ISA, a thread count, and the threaded GEMM path."""
+import os
+
+# scikit-learn's estimator checks run their array-API check (bprop.sklearn with array-API dispatch on and
+# NumPy inputs) only when SciPy was imported with this set; otherwise test_sklearn would skip it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 

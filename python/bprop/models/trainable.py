@@ -205,23 +205,102 @@ class Trainable:
         return self._compiled("evaluate").evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight)
 
     # -- state and files ---------------------------------------------------------------------------
-    def state_dict(self):
-        """{name: array copy} of every parameter ("0.weight", "fc1.bias", ...), then every buffer."""
+    def state_dict(self) -> Dict[str, np.ndarray]:
+        """Copies of every parameter, then every buffer, by name.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{"0.weight": ..., "0.bias": ..., "1.running_mean": ...}`` for a Sequential (names by layer
+            index), ``{"fc1.weight": ...}`` for a Module (names by attribute). The arrays are copies:
+            changing them changes nothing in the model.
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(4, 3), nn.BatchNorm(3)])
+        >>> list(model.state_dict())
+        ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var']
+        """
         return saving.state_dict(self)
 
-    def load_state_dict(self, state):
-        """Assign state_dict()'s output. Every array's name, dtype and shape is checked before any is
-        assigned (ValueError naming the first problem)."""
+    def load_state_dict(self, state: Dict[str, np.ndarray]) -> None:
+        """Assign a state dict, as ``state_dict()`` returns one, to this model's parameters and buffers.
+
+        Every array's name, dtype, shape and finiteness is checked before any is assigned, so a bad dict
+        leaves the model as it was.
+
+        Parameters
+        ----------
+        state : dict of str to numpy.ndarray
+            One array per parameter and buffer, named as ``state_dict()`` names them, each of the model's
+            dtype and the parameter's shape.
+
+        Raises
+        ------
+        ValueError
+            If a name is missing or extra, or an array has the wrong dtype or shape or holds NaN or Inf.
+        TypeError
+            If `state` is not a dict or a value is not a numpy array.
+
+        Examples
+        --------
+        >>> a = bprop.Sequential([nn.Linear(4, 3, seed=0)])
+        >>> b = bprop.Sequential([nn.Linear(4, 3, seed=1)])
+        >>> b.load_state_dict(a.state_dict())
+        >>> bool(np.array_equal(a.state_dict()["0.weight"], b.state_dict()["0.weight"]))
+        True
+        """
         saving.load_state_dict(self, state, f"[{type(self).__name__}.load_state_dict]")
 
-    def save(self, path, include_optimizer=False):
-        """Write this model to one safetensors file, atomically: its architecture (a Sequential's; a
-        Module's code stays the user's), weights, buffers and compile settings, and with
-        include_optimizer the optimizer's state. bprop.load reads a Sequential back; load_weights puts
-        the weights into an existing model."""
+    def save(self, path: PathLike, include_optimizer: bool = False) -> None:
+        """Write this model to one safetensors file, atomically.
+
+        The file holds the architecture (a Sequential's; a Module's code stays the user's), the weights,
+        the buffers and the compile settings, and with `include_optimizer` the optimizer's state.
+        ``bprop.load`` reads a Sequential back; ``load_weights`` puts the weights into an existing model.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write. It is replaced whole or not at all.
+        include_optimizer : bool, default False
+            Also store the optimizer's state (moments, step count), so training can resume exactly. A
+            model without an optimizer has none to store.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written (the directory is missing or not writable).
+
+        Examples
+        --------
+        >>> model = bprop.Sequential([nn.Linear(4, 2)])
+        >>> model.save("model.safetensors")
+        >>> bprop.load("model.safetensors").predict(np.ones((1, 4), np.float32)).shape
+        (1, 2)
+        """
         saving.save(self, path, include_optimizer=include_optimizer)
 
-    def load_weights(self, path):
-        """Put the weights (and buffers) saved in path into this model, which must have the same
-        parameters; nothing is assigned unless the whole file checks out (CheckpointError otherwise)."""
+    def load_weights(self, path: PathLike) -> None:
+        """Put the weights and buffers saved in a file into this model.
+
+        The model must have the same parameters as the one saved; nothing is assigned unless the whole
+        file checks out.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by ``save`` (or a checkpoint).
+
+        Raises
+        ------
+        bprop.CheckpointError
+            If the file is missing, corrupt, or its tensors do not fit this model.
+
+        Examples
+        --------
+        >>> bprop.Sequential([nn.Linear(4, 2, seed=0)]).save("weights.safetensors")
+        >>> model = bprop.Sequential([nn.Linear(4, 2, seed=1)])
+        >>> model.load_weights("weights.safetensors")
+        """
         saving.restore(self, None, path)
