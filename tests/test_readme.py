@@ -25,6 +25,9 @@ def test_the_readme_has_python_blocks():
 @pytest.mark.parametrize("line, code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
 def test_block_runs(line, code, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    for needs, package in (("bprop.sklearn", "sklearn"), ("bprop.onnx", "onnx")):  # optional extras
+        if needs in code:
+            pytest.importorskip(package)
     if "plot(" in code:
         matplotlib = pytest.importorskip("matplotlib")
         matplotlib.use("Agg")
