@@ -438,3 +438,18 @@ def test_parameter_grad_is_an_attribute_like_tensor_grad():
     np.testing.assert_array_equal(p.grad, [0.0, 0.0, 0.0])
     with pytest.raises(TypeError, match=r"\[Parameter.grad\]"):
         p.grad = [1, 2, 3]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reseed_reaches_a_layer_that_has_not_run_yet(dtype):
+    """A Dropout makes its C++ layer on first use: reseeding the Module before that still fixes its masks."""
+    x = bprop.tensor(np.ones((2, 64), dtype))
+    masks = []
+    for _ in range(2):
+        net = bprop.Module()
+        net.drop = nn.Dropout(0.5)
+        net.reseed(3)
+        masks.append(net.drop(x).numpy().copy())
+        net.reseed(3)
+        masks.append(net.drop(x).numpy().copy())
+    assert all(np.array_equal(masks[0], m) for m in masks[1:])

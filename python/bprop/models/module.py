@@ -364,6 +364,7 @@ class Module(Trainable):
         for i, (_, child) in enumerate(self.named_children()):
             child_seed = (seed + 0x9E3779B97F4A7C15 * (i + 1)) % 2**64
             if isinstance(child, Layer):
+                child.__dict__["_reseeded_to"] = child_seed  # for a core made later (the layer has not run yet)
                 for core in child._cores.values():
                     core.reseed(child_seed)
             else:

@@ -327,6 +327,9 @@ class Layer:
             cores[dtype] = self._make_core(dtype)
             if self._owns_parameters and not self._written_in_python():
                 self._register_parameters(cores[dtype])
+            seed = self.__dict__.get("_reseeded_to")
+            if seed is not None:  # reseeded before it first ran (Module.reseed): start from that seed
+                cores[dtype].reseed(seed)
         return cores[dtype]
 
     _owns_parameters = True  # False for layers holding layers (their parameters are their layers')
